@@ -1,0 +1,1 @@
+//! Wiring and exit codes.

@@ -1,0 +1,71 @@
+//! Validated, typed run configuration: what the engine needs and nothing of how it was asked.
+//!
+//! The CLI turns flags into these structs (see `cli.rs`); tests, `demo` and `sweep` build them
+//! directly. Everything here is already checked, so the engine never re-validates input.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::url::Target;
+
+/// When a run stops issuing new requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopAt {
+    /// After exactly this many requests have been attempted across all connections.
+    Requests(u64),
+    /// When this much time has passed since the first request.
+    Duration(Duration),
+}
+
+/// The request every connection sends, before it is encoded to bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSpec {
+    /// Upper-case HTTP method token.
+    pub method: String,
+    /// Final header list, already deduplicated (case-insensitive, last one given wins).
+    pub headers: Vec<(String, String)>,
+    /// Request body; empty means none.
+    pub body: Bytes,
+}
+
+/// One load run, fully described.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Where to send requests.
+    pub target: Target,
+    /// What to send.
+    pub request: RequestSpec,
+    /// When to stop.
+    pub stop: StopAt,
+    /// Number of connections kept busy (already clamped to `-n`).
+    pub concurrency: usize,
+    /// Per-connection rate limit in requests per second (hey's `-q`).
+    pub qps_per_connection: Option<f64>,
+    /// Per-request timeout; `None` waits forever.
+    pub timeout: Option<Duration>,
+    /// Time allowed for one TCP connect.
+    pub connect_timeout: Duration,
+    /// Reuse connections across requests (HTTP/1.1 keep-alive).
+    pub keepalive: bool,
+    /// Whether `Accept-Encoding: gzip` is sent (recorded for the report).
+    pub compression: bool,
+    /// Upper bound on the time `-z` runs wait for in-flight requests after the deadline.
+    pub drain_cap: Duration,
+}
+
+impl RunConfig {
+    /// Worker count for this run: one per 128 connections, at least one, at most two per CPU.
+    /// Few workers with many connections each keeps scheduler overhead flat as `c` grows.
+    pub fn workers(&self, cpus: usize) -> usize {
+        (self.concurrency / 128)
+            .clamp(1, cpus.max(1) * 2)
+            .min(self.concurrency.max(1))
+    }
+}
+
+/// Default time `-z` runs let in-flight requests finish after the deadline.
+pub const DEFAULT_DRAIN_CAP: Duration = Duration::from_secs(2);
+
+/// Default time allowed for one TCP connect.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

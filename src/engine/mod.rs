@@ -1,0 +1,3 @@
+//! The load engine.
+
+pub mod result;

@@ -1,0 +1,208 @@
+//! What one run measured, as plain data.
+//!
+//! `RunResult` is the only thing the engine hands to the outside world: reports render it,
+//! `sweep` compares many of them, and a future merge step adds several together. Keeping it
+//! plain data (no handles, no clocks) is what makes those pure functions possible.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+/// Why a request did not produce a response. Per-request failures are data, never `Err`:
+/// a load generator pointed at a struggling server must count them and carry on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorKind {
+    /// The TCP connect failed (refused, unreachable, too many open files, ...).
+    Connect,
+    /// The TCP connect did not finish within the connect timeout.
+    ConnectTimeout,
+    /// No complete response within `-t`.
+    Timeout,
+    /// The server reset the connection while a request was in flight.
+    Reset,
+    /// The server sent bytes that are not a valid HTTP/1.1 response.
+    Malformed,
+    /// The server closed the connection before the response was complete.
+    Eof,
+    /// The request was still in flight when a `-z` run ended and its drain time ran out.
+    Aborted,
+    /// Any other I/O error on an established connection.
+    Io,
+}
+
+impl ErrorKind {
+    /// Every kind, in report order.
+    pub const ALL: [ErrorKind; 8] = [
+        ErrorKind::Connect,
+        ErrorKind::ConnectTimeout,
+        ErrorKind::Timeout,
+        ErrorKind::Reset,
+        ErrorKind::Malformed,
+        ErrorKind::Eof,
+        ErrorKind::Aborted,
+        ErrorKind::Io,
+    ];
+
+    /// The stable key used in JSON (`errors.<key>`); never renamed once shipped.
+    pub fn key(self) -> &'static str {
+        match self {
+            ErrorKind::Connect => "connect",
+            ErrorKind::ConnectTimeout => "connect_timeout",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Malformed => "malformed",
+            ErrorKind::Eof => "eof",
+            ErrorKind::Aborted => "aborted",
+            ErrorKind::Io => "io",
+        }
+    }
+
+    /// A short human description for the text report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ErrorKind::Connect => "connect failed",
+            ErrorKind::ConnectTimeout => "connect timed out",
+            ErrorKind::Timeout => "request timed out",
+            ErrorKind::Reset => "connection reset",
+            ErrorKind::Malformed => "malformed response",
+            ErrorKind::Eof => "connection closed mid-response",
+            ErrorKind::Aborted => "aborted at end of run",
+            ErrorKind::Io => "other I/O error",
+        }
+    }
+}
+
+/// Sum, count and extremes of one request phase. Cheap enough to update on every request,
+/// and mergeable, unlike a mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhaseStats {
+    pub count: u64,
+    pub total_ns: u64,
+    pub min_ns: u64,
+    pub max_ns: u64,
+}
+
+impl Default for PhaseStats {
+    fn default() -> Self {
+        PhaseStats {
+            count: 0,
+            total_ns: 0,
+            min_ns: u64::MAX,
+            max_ns: 0,
+        }
+    }
+}
+
+impl PhaseStats {
+    /// Adds one observation.
+    #[inline]
+    pub fn record(&mut self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.count += 1;
+        self.total_ns = self.total_ns.saturating_add(ns);
+        self.min_ns = self.min_ns.min(ns);
+        self.max_ns = self.max_ns.max(ns);
+    }
+
+    /// Folds another worker's stats into these.
+    pub fn merge(&mut self, other: &PhaseStats) {
+        self.count += other.count;
+        self.total_ns = self.total_ns.saturating_add(other.total_ns);
+        self.min_ns = self.min_ns.min(other.min_ns);
+        self.max_ns = self.max_ns.max(other.max_ns);
+    }
+
+    /// Mean, or `None` when nothing was observed.
+    pub fn mean(&self) -> Option<Duration> {
+        (self.count > 0).then(|| Duration::from_nanos(self.total_ns / self.count))
+    }
+
+    /// Fastest observation, or `None` when nothing was observed.
+    pub fn min(&self) -> Option<Duration> {
+        (self.count > 0).then(|| Duration::from_nanos(self.min_ns))
+    }
+
+    /// Slowest observation, or `None` when nothing was observed.
+    pub fn max(&self) -> Option<Duration> {
+        (self.count > 0).then(|| Duration::from_nanos(self.max_ns))
+    }
+}
+
+/// Time spent in each phase of a request, like hey's "Details".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Phases {
+    /// TCP connect (only requests that had to open a connection).
+    pub connect: PhaseStats,
+    /// Writing the request bytes.
+    pub write: PhaseStats,
+    /// From the end of the write to the first response byte.
+    pub wait: PhaseStats,
+    /// From the first response byte to the end of the response.
+    pub read: PhaseStats,
+}
+
+impl Phases {
+    /// Folds another worker's phases into these.
+    pub fn merge(&mut self, other: &Phases) {
+        self.connect.merge(&other.connect);
+        self.write.merge(&other.write);
+        self.wait.merge(&other.wait);
+        self.read.merge(&other.read);
+    }
+}
+
+/// How connections fared, so that reconnect storms are visible instead of hidden in latency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnStats {
+    /// Connections successfully opened, including the pre-connected ones.
+    pub opened: u64,
+    /// Connections reopened during the run because the server closed or broke the previous one.
+    pub reconnects: u64,
+    /// Failed connect attempts during the pre-connect phase that were retried.
+    pub preconnect_retries: u64,
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// Wall time of the measured phase (pre-connect excluded; never longer than `-z`).
+    pub elapsed: Duration,
+    /// Latency of every completed response, in nanoseconds.
+    pub latency_ns: Histogram<u64>,
+    /// Per-phase timing of completed responses.
+    pub phases: Phases,
+    /// Completed responses by status code.
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Requests that produced no response, by cause.
+    pub errors: BTreeMap<ErrorKind, u64>,
+    /// Response body bytes received (wire bytes: chunk framing excluded, compression kept).
+    pub body_bytes: u64,
+    /// Connection bookkeeping.
+    pub connections: ConnStats,
+}
+
+impl RunResult {
+    /// Requests that got a complete response, whatever its status.
+    pub fn responses(&self) -> u64 {
+        self.status_codes.values().sum()
+    }
+
+    /// Requests that produced no response.
+    pub fn failures(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// Every request attempted: each one is either a response or exactly one error.
+    pub fn requests(&self) -> u64 {
+        self.responses() + self.failures()
+    }
+}
+
+/// Bounds of the latency histogram: 1 ns to one hour, three significant digits.
+pub const LATENCY_MAX_NS: u64 = 3_600_000_000_000;
+
+/// A latency histogram with the bounds every recorder and merger must share.
+pub fn new_latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, LATENCY_MAX_NS, 3).expect("constant histogram bounds are valid")
+}

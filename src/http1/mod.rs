@@ -1,0 +1,5 @@
+//! HTTP/1.1 on the wire: the prebuilt request and the incremental response parser.
+
+pub mod chunked;
+pub mod request;
+pub mod response;

@@ -1,0 +1,18 @@
+//! vastar: a fast, lean, honest HTTP load generator.
+//!
+//! Module map (read in this order):
+//! - [`url`], [`config`]: the validated description of a run; no I/O.
+//! - [`http1`]: request encoding and the incremental response parser.
+//! - [`engine`]: `run(config) -> RunResult`: connects, drives connections, records latency.
+//! - [`report`]: pure renderers of a result (text, JSON).
+//! - [`serve`]: the built-in target used by `vastar serve`, `vastar demo` and the tests.
+//! - [`cli`], [`app`]: the command line, and the one place errors become exit codes.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod http1;
+pub mod report;
+pub mod serve;
+pub mod url;

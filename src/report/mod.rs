@@ -1,0 +1,1 @@
+//! Reports: pure functions from a run's result to text or JSON.
