@@ -1,1 +1,181 @@
-//! Wiring and exit codes.
+//! Wiring: parsed command line in, exit code out.
+//!
+//! This is the one place where errors become messages and exit codes (documented in
+//! `cli::EXIT_CODES`): every failure prints exactly one line on stderr.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::cli::build::{self, UsageError};
+use crate::cli::{ColorChoice, Command, DemoArgs, Output, RunArgs, ServeArgs};
+use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
+use crate::engine::{self, EngineError, Progress};
+use crate::progress_bar::Bar;
+use crate::report::model::{Report, ReportOptions};
+use crate::report::{json, text};
+use crate::serve::{Background, ServeConfig};
+use crate::url::Target;
+
+/// Exit code of a completed run.
+pub const EXIT_OK: i32 = 0;
+/// Exit code for bad usage or bad input.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code when nothing could be measured.
+pub const EXIT_UNMEASURABLE: i32 = 3;
+/// Exit code after Ctrl-C (128 + SIGINT), as shells expect.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Everything that ends a command early.
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{0}")]
+    Serve(String),
+    #[error("cannot write output: {0}")]
+    Output(std::io::Error),
+}
+
+impl AppError {
+    /// The documented exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AppError::Usage(_) => EXIT_USAGE,
+            AppError::Engine(_) | AppError::Serve(_) => EXIT_UNMEASURABLE,
+            AppError::Output(_) => 1,
+        }
+    }
+}
+
+/// Runs a parsed command and returns its exit code.
+pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
+    match command {
+        None => load(&args),
+        Some(Command::Demo(demo_args)) => demo(&demo_args),
+        Some(Command::Serve(serve_args)) => serve(&serve_args),
+    }
+}
+
+fn load(args: &RunArgs) -> Result<i32, AppError> {
+    let config = build::run_config(args)?;
+    let options = ReportOptions { hist_bins: args.hist_bins };
+    measure_and_report(&config, &options, args.output, args.color)
+}
+
+fn measure_and_report(
+    config: &RunConfig,
+    options: &ReportOptions,
+    output: Output,
+    color: ColorChoice,
+) -> Result<i32, AppError> {
+    let progress = Arc::new(Progress::default());
+    watch_ctrl_c(Arc::clone(&progress));
+    let bar = std::io::stderr().is_terminal().then(|| Bar::start(Arc::clone(&progress), config.stop));
+    let result = engine::run(config, &progress);
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    let report = Report::new(config, &result?, options);
+    write_report(&report, output, color)?;
+    Ok(if progress.is_cancelled() { EXIT_INTERRUPTED } else { EXIT_OK })
+}
+
+fn write_report(report: &Report, output: Output, color: ColorChoice) -> Result<(), AppError> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match output {
+        Output::Json => json::render(report, &mut out),
+        Output::Text => text::render(report, text::TextStyle { color: use_color(color) }, &mut out),
+    }
+    .and_then(|()| out.flush());
+    match written {
+        // A closed pipe (`vastar ... | head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(AppError::Output),
+    }
+}
+
+/// Colors only for a terminal, unless the user says otherwise; `NO_COLOR` (no-color.org)
+/// turns them off in auto mode.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// First Ctrl-C stops the run gracefully (the report is still printed); a second one exits
+/// at once.
+fn watch_ctrl_c(progress: Arc<Progress>) {
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        runtime.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                progress.cancel();
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(EXIT_INTERRUPTED);
+            }
+        });
+    });
+}
+
+fn demo(args: &DemoArgs) -> Result<i32, AppError> {
+    if args.concurrency == 0 {
+        return Err(UsageError("-c must be at least 1".into()).into());
+    }
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let server = Background::start(loopback, ServeConfig::default(), 1)
+        .map_err(|e| AppError::Serve(format!("cannot start the built-in target: {e}")))?;
+    let url = format!("http://{}/", server.addr());
+    eprintln!(
+        "vastar demo: built-in target at {url}, {} connections for {}",
+        args.concurrency,
+        humantime::format_duration(args.duration)
+    );
+    let config = demo_config(&url, args)?;
+    measure_and_report(&config, &ReportOptions { hist_bins: 11 }, args.output, args.color)
+}
+
+fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
+    let target = Target::parse(url).map_err(|e| UsageError(e.to_string()))?;
+    let headers = vec![("Host".to_string(), target.authority.clone())];
+    Ok(RunConfig {
+        target,
+        request: RequestSpec { method: "GET".into(), headers, body: bytes::Bytes::new() },
+        stop: StopAt::Duration(args.duration),
+        concurrency: args.concurrency,
+        qps_per_connection: None,
+        timeout: Some(Duration::from_secs(20)),
+        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        keepalive: true,
+        compression: false,
+        drain_cap: DEFAULT_DRAIN_CAP,
+    })
+}
+
+fn serve(args: &ServeArgs) -> Result<i32, AppError> {
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        return Err(UsageError("--threads must be at least 1".into()).into());
+    }
+    let config = ServeConfig { body_size: args.body_size, delay: args.delay, chunked: args.chunked };
+    let server = Background::start(args.addr, config, threads)
+        .map_err(|e| AppError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;
+    eprintln!("vastar serve: listening on http://{}/ (Ctrl-C to stop)", server.addr());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Serve(e.to_string()))?;
+    let _ = runtime.block_on(tokio::signal::ctrl_c());
+    drop(server);
+    Ok(EXIT_OK)
+}

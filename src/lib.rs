@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod http1;
+pub mod progress_bar;
 pub mod report;
 pub mod serve;
 pub mod url;

@@ -1,3 +1,124 @@
-//! The load engine.
+//! The load engine: `run(config) -> RunResult`.
+//!
+//! The engine is a library function with no global state, so `demo`, `sweep` and tests call
+//! it many times in one process. Shape: resolve once, spread `c` connection slots over
+//! `clamp(c/128, 1, cpus*2)` worker threads, pre-connect everything, then measure. Each
+//! worker drives its slots in one `FuturesUnordered` loop and records into its own
+//! histogram; the histograms are merged once at the end.
 
+pub mod connect;
+pub mod pacing;
+pub mod progress;
+mod recorder;
 pub mod result;
+mod slot;
+pub mod timer;
+pub mod transport;
+mod worker;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+use tokio::sync::Semaphore;
+
+use crate::config::{RunConfig, StopAt};
+use crate::http1;
+pub use progress::Progress;
+use result::RunResult;
+use transport::Connector;
+use worker::{Setup, PRECONNECT_PARALLELISM};
+
+/// Why a run could not produce any measurement.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// The host name did not resolve.
+    #[error("cannot resolve {host}: {source}")]
+    Resolve { host: String, source: std::io::Error },
+    /// Not a single connection could be opened.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+/// Runs one load test and returns what it measured. `progress` lets another thread watch the
+/// run and cancel it.
+pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
+    let addrs = connect::resolve(&config.target)
+        .map_err(|source| EngineError::Resolve { host: config.target.host.clone(), source })?;
+    let request = http1::request::encode(&config.target, &config.request);
+    let head_request = config.request.method == "HEAD";
+    let connector = connect::TcpConnector::new(addrs, config.connect_timeout, request, head_request);
+    run_with(&connector, config, progress)
+}
+
+/// Runs a load test over any transport.
+pub fn run_with<C: Connector + Sync>(
+    connector: &C,
+    config: &RunConfig,
+    progress: &Progress,
+) -> Result<RunResult, EngineError> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = config.workers(cpus);
+    let setup = Setup {
+        config,
+        progress,
+        permits: Semaphore::new(PRECONNECT_PARALLELISM),
+        preconnected: Barrier::new(workers + 1),
+        go: Barrier::new(workers + 1),
+        opened: AtomicU64::new(0),
+        abort: AtomicBool::new(false),
+        last_connect_error: Mutex::new(None),
+    };
+    let (outputs, started) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|i| {
+                let slots = share(config.concurrency, workers, i);
+                let setup = &setup;
+                scope.spawn(move || worker::run(connector, slots, setup))
+            })
+            .collect();
+        setup.preconnected.wait();
+        if setup.opened.load(Relaxed) == 0 {
+            setup.abort.store(true, Relaxed);
+        }
+        setup.go.wait();
+        let started = Instant::now();
+        let outputs: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+        (outputs, started)
+    });
+    if setup.abort.load(Relaxed) {
+        let message = setup.last_connect_error.into_inner().unwrap_or_else(|p| p.into_inner());
+        return Err(EngineError::Unreachable(message.unwrap_or_else(|| "no connection could be opened".into())));
+    }
+    let finished = outputs.iter().map(|o| o.finished).max().unwrap_or(started);
+    let mut elapsed = finished.saturating_duration_since(started);
+    if let StopAt::Duration(d) = config.stop {
+        // In-flight requests drained after the deadline never stretch the measured window.
+        elapsed = elapsed.min(d);
+    }
+    let mut result = recorder::empty_result(elapsed.max(Duration::from_nanos(1)));
+    for output in outputs {
+        output.recorder.merge_into(&mut result);
+    }
+    Ok(result)
+}
+
+/// Slots of worker `i` when `total` slots are spread over `workers` as evenly as possible.
+fn share(total: usize, workers: usize, i: usize) -> usize {
+    total / workers + usize::from(i < total % workers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share;
+
+    #[test]
+    fn shares_add_up_and_differ_by_at_most_one() {
+        for (total, workers) in [(50, 1), (500, 3), (10_000, 4), (7, 4)] {
+            let shares: Vec<_> = (0..workers).map(|i| share(total, workers, i)).collect();
+            assert_eq!(shares.iter().sum::<usize>(), total);
+            assert!(shares.iter().max().unwrap() - shares.iter().min().unwrap() <= 1);
+        }
+    }
+}

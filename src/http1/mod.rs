@@ -1,5 +1,6 @@
 //! HTTP/1.1 on the wire: the prebuilt request and the incremental response parser.
 
 pub mod chunked;
+pub mod connection;
 pub mod request;
 pub mod response;

@@ -1,0 +1,189 @@
+//! The command line: clap types and value parsers only.
+//!
+//! Flags parse into these structs and nothing more; [`build`] turns them into a validated
+//! [`RunConfig`](crate::config::RunConfig). The flat form (`vastar [OPTIONS] <URL>`) stays
+//! compatible with hey and vastar 0.x callers; subcommands sit beside it.
+
+pub mod build;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit codes, shown in `--help` and README.md. Scripts and CI depend on them.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    the run completed (whatever the server answered)
+  2    bad usage or bad input (bad URL, bad flag value, unreadable -D file)
+  3    nothing could be measured (no connection could be opened)
+  130  interrupted by Ctrl-C (the report of what was measured is still printed)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vastar",
+    version,
+    about = "A fast, lean, honest HTTP load generator.",
+    long_about = "A fast, lean, honest HTTP load generator: sends HTTP/1.1 requests over c \
+                  connections and reports latency percentiles, an insight on the tail, a \
+                  histogram, status codes and phase timings.",
+    after_help = EXIT_CODES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the built-in HTTP/1.1 target server (for calibration and tests).
+    Serve(ServeArgs),
+    /// Start the built-in target on a free loopback port and benchmark it.
+    Demo(DemoArgs),
+}
+
+/// Flags of a load run (the flat form).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Total number of requests to send, across all connections.
+    #[arg(short = 'n', value_name = "REQUESTS", default_value_t = 200)]
+    pub requests: u64,
+    /// Number of connections kept busy at once (clamped to -n).
+    #[arg(short = 'c', value_name = "CONNECTIONS", default_value_t = 50)]
+    pub concurrency: usize,
+    /// Run for this long instead of -n requests (e.g. 10s, 1m, 500ms).
+    #[arg(short = 'z', value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Rate limit per connection, in requests per second (0 = unlimited).
+    #[arg(short = 'q', value_name = "QPS", default_value_t = 0.0)]
+    pub qps: f64,
+    /// HTTP method.
+    #[arg(short = 'm', value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+    /// Request body.
+    #[arg(short = 'd', value_name = "BODY", conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// Request body read from a file.
+    #[arg(short = 'D', value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Content-Type header [default when a body is sent: text/html].
+    #[arg(short = 'T', value_name = "CONTENT_TYPE")]
+    pub content_type: Option<String>,
+    /// Extra header "Name: value" (repeatable; overrides -T, -A, -a and defaults; last wins).
+    #[arg(short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Per-request timeout in seconds (0 = no timeout).
+    #[arg(short = 't', value_name = "SECONDS", default_value_t = 20.0)]
+    pub timeout: f64,
+    /// Accept header [default: */*].
+    #[arg(short = 'A', value_name = "ACCEPT")]
+    pub accept: Option<String>,
+    /// Basic auth as user:pass (also taken from user:pass@ in the URL).
+    #[arg(short = 'a', value_name = "USER:PASS")]
+    pub auth: Option<String>,
+    /// Open a new connection for every request.
+    #[arg(long)]
+    pub disable_keepalive: bool,
+    /// Do not send "Accept-Encoding: gzip".
+    #[arg(long)]
+    pub disable_compression: bool,
+    /// Accepted for hey compatibility; redirects are never followed.
+    #[arg(long, hide = true)]
+    pub disable_redirects: bool,
+    /// Output format.
+    #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Number of bars in the latency histogram.
+    #[arg(long, value_name = "N", default_value_t = 11)]
+    pub hist_bins: usize,
+    /// When to color the text report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Target URL, e.g. http://127.0.0.1:8080/path
+    #[arg(required = true)]
+    pub url: Option<String>,
+}
+
+/// Flags of `vastar serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Response body size in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 13)]
+    pub body_size: usize,
+    /// Delay before each response (e.g. 5ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub delay: Option<Duration>,
+    /// Send bodies with Transfer-Encoding: chunked.
+    #[arg(long)]
+    pub chunked: bool,
+    /// Server threads [default: number of CPUs].
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Flags of `vastar demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Connections.
+    #[arg(short = 'c', default_value_t = 50)]
+    pub concurrency: usize,
+    /// How long to run.
+    #[arg(short = 'z', value_parser = parse_duration, default_value = "3s")]
+    pub duration: Duration,
+    /// Output format.
+    #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// When to color the text report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Parses durations like `10s`, `1m`, `500ms`, `1m30s`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|_| format!("invalid duration {s:?}: expected a number with a unit, e.g. 10s, 1m, 500ms"))?;
+    if d.is_zero() {
+        return Err(format!("invalid duration {s:?}: must be greater than zero"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("abc").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! Name resolution and TCP connects.
+//!
+//! Names are resolved once per run. A host may resolve to several addresses (`localhost` to
+//! `::1` and `127.0.0.1`) of which only one accepts; the connector remembers which address
+//! worked last and tries it first, so only the first connects pay for a dead address.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::net::TcpStream;
+
+use super::transport::Connector;
+use crate::http1::connection::Http1Conn;
+use crate::url::Target;
+
+/// Resolves the target's host once, before the run.
+pub fn resolve(target: &Target) -> io::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port).to_socket_addrs()?.collect();
+    if addrs.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::NotFound, "no addresses found"));
+    }
+    Ok(addrs)
+}
+
+/// Opens plain-TCP HTTP/1.1 connections.
+pub struct TcpConnector {
+    addrs: Vec<SocketAddr>,
+    preferred: AtomicUsize,
+    timeout: Duration,
+    request: Bytes,
+    head_request: bool,
+}
+
+impl TcpConnector {
+    /// A connector for `addrs` that sends `request` on every connection.
+    pub fn new(addrs: Vec<SocketAddr>, timeout: Duration, request: Bytes, head_request: bool) -> Self {
+        TcpConnector { addrs, preferred: AtomicUsize::new(0), timeout, request, head_request }
+    }
+
+    async fn connect_one(&self, addr: SocketAddr) -> io::Result<TcpStream> {
+        let stream = match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "timed out")),
+        }
+        .map_err(|e| io::Error::new(e.kind(), format!("connect to {addr}: {e}")))?;
+        // Requests are single writes; Nagle would only add latency.
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+}
+
+impl Connector for TcpConnector {
+    type Conn = Http1Conn<TcpStream>;
+
+    async fn connect(&self) -> io::Result<Self::Conn> {
+        let first = self.preferred.load(Relaxed);
+        let mut last_error = None;
+        for i in 0..self.addrs.len() {
+            let index = (first + i) % self.addrs.len();
+            match self.connect_one(self.addrs[index]).await {
+                Ok(stream) => {
+                    if index != first {
+                        self.preferred.store(index, Relaxed);
+                    }
+                    return Ok(Http1Conn::new(stream, self.request.clone(), self.head_request));
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no addresses")))
+    }
+}

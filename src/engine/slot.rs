@@ -1,0 +1,169 @@
+//! One connection slot: the loop that keeps one connection busy.
+//!
+//! A slot asks its pacer when to send, claims a request from the run's budget, makes sure it
+//! has a live connection, runs one exchange under the request's deadline, and records what
+//! happened. Every claimed request ends as exactly one response or one error.
+
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+
+use tokio::time::{Duration, Instant};
+
+use super::pacing::{Pacer, Pacing};
+use super::progress::Progress;
+use super::recorder::Recorder;
+use super::result::ErrorKind;
+use super::timer::Deadline;
+use super::transport::{classify_connect, Conn, Connector};
+use crate::config::{RunConfig, StopAt};
+
+/// What every slot of one worker shares. Lives on the worker's thread only.
+pub(crate) struct SlotContext<'a, C> {
+    pub connector: &'a C,
+    pub config: &'a RunConfig,
+    pub progress: &'a Progress,
+    pub recorder: &'a RefCell<Recorder>,
+    /// End of a `-z` run.
+    pub run_deadline: Option<Instant>,
+    /// Requests claimed but not yet finished: what a cancellation turns into `aborted`.
+    pub in_flight: Cell<u64>,
+}
+
+impl<C: Connector> SlotContext<'_, C> {
+    /// Claims the next request, or says the run is over for this slot.
+    fn admit(&self, now: Instant) -> bool {
+        if self.progress.is_cancelled() {
+            return false;
+        }
+        match (self.config.stop, self.run_deadline) {
+            (StopAt::Requests(n), _) => self.progress.claim(n),
+            (StopAt::Duration(_), Some(deadline)) => now < deadline,
+            (StopAt::Duration(_), None) => false,
+        }
+    }
+
+    /// The instant a request started at `start` gives up, and the error it then counts as.
+    fn limit(&self, start: Instant) -> Option<(Instant, ErrorKind)> {
+        let timeout = self.config.timeout.map(|t| (start + t, ErrorKind::Timeout));
+        let drain = self.run_deadline.map(|d| (d + self.config.drain_cap, ErrorKind::Aborted));
+        match (timeout, drain) {
+            (Some(t), Some(d)) => Some(if t.0 <= d.0 { t } else { d }),
+            (t, d) => t.or(d),
+        }
+    }
+}
+
+/// Drives one connection slot until the run's budget or time is used up.
+pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotContext<'_, C>) {
+    let mut pacer = Pacer::new(Pacing::from_qps(ctx.config.qps_per_connection));
+    let mut deadline = Deadline::default();
+    let mut connect_failures = 0u32;
+    loop {
+        pacer.wait().await;
+        let start = Instant::now();
+        if !ctx.admit(start) {
+            break;
+        }
+        ctx.in_flight.set(ctx.in_flight.get() + 1);
+        let outcome = one_request(&mut conn, ctx, &mut deadline, start).await;
+        ctx.in_flight.set(ctx.in_flight.get() - 1);
+        ctx.progress.finished_one();
+        connect_failures = match outcome {
+            Some(ErrorKind::Connect | ErrorKind::ConnectTimeout) => connect_failures + 1,
+            _ => 0,
+        };
+        if connect_failures > 0 {
+            // A refused connect fails in microseconds; back off so a dead server is not
+            // hammered in a busy loop (and `-z` runs do not count millions of errors).
+            tokio::time::sleep(Duration::from_millis(5 << connect_failures.min(4))).await;
+        }
+    }
+}
+
+/// Runs one request to completion or failure and records it. Returns the error, if any.
+async fn one_request<C: Connector>(
+    conn: &mut Option<C::Conn>,
+    ctx: &SlotContext<'_, C>,
+    deadline: &mut Deadline,
+    start: Instant,
+) -> Option<ErrorKind> {
+    let limit = ctx.limit(start);
+    let outcome = match with_limit(attempt(conn, ctx), limit.map(|l| l.0), deadline).await {
+        Some(outcome) => outcome,
+        None => Err(limit.map_or(ErrorKind::Timeout, |l| l.1)),
+    };
+    let mut recorder = ctx.recorder.borrow_mut();
+    match outcome {
+        Ok(exchange) => {
+            recorder.response(&exchange, start.elapsed());
+            if !exchange.reusable || !ctx.config.keepalive {
+                *conn = None;
+            }
+            None
+        }
+        Err(kind) => {
+            // A failed connection is never reused: it may hold stale bytes.
+            *conn = None;
+            recorder.error(kind);
+            Some(kind)
+        }
+    }
+}
+
+/// Connects if needed and exchanges, retrying once when a reused connection turns out to
+/// have been closed by the server while idle.
+async fn attempt<C: Connector>(
+    conn: &mut Option<C::Conn>,
+    ctx: &SlotContext<'_, C>,
+) -> Result<super::transport::Exchange, ErrorKind> {
+    let mut retried = false;
+    loop {
+        let live = match conn {
+            Some(live) => live,
+            None => conn.insert(open(ctx).await?),
+        };
+        match live.exchange().await {
+            Ok(exchange) => return Ok(exchange),
+            Err(failure) if failure.stale && !retried => {
+                retried = true;
+                *conn = None;
+            }
+            Err(failure) => return Err(failure.kind),
+        }
+    }
+}
+
+/// Opens a connection during the run, counting it as a reconnect when keep-alive is on
+/// (with keep-alive off, a connection per request is the point, not a symptom).
+async fn open<C: Connector>(ctx: &SlotContext<'_, C>) -> Result<C::Conn, ErrorKind> {
+    let started = Instant::now();
+    let result = ctx.connector.connect().await;
+    let mut recorder = ctx.recorder.borrow_mut();
+    match result {
+        Ok(conn) => {
+            recorder.connected(started.elapsed());
+            if ctx.config.keepalive {
+                recorder.connections.reconnects += 1;
+            }
+            Ok(conn)
+        }
+        Err(e) => Err(classify_connect(&e)),
+    }
+}
+
+/// Runs `fut` until it finishes or `limit` passes (`None` when it passed first).
+async fn with_limit<F: Future>(fut: F, limit: Option<Instant>, deadline: &mut Deadline) -> Option<F::Output> {
+    let mut fut = pin!(fut);
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        match limit {
+            Some(at) => deadline.poll_expired(at, cx).map(|()| None),
+            None => Poll::Pending,
+        }
+    })
+    .await
+}

@@ -1,0 +1,69 @@
+//! The seam between the worker loop and a protocol.
+//!
+//! The worker loop only needs to open a connection and run one request/response exchange on
+//! it; how bytes are framed (HTTP/1.1 now, HTTP/2 streams later) and carried (TCP now, TLS
+//! later) sits behind these two traits, so new transports do not copy the loop.
+
+use std::io;
+use std::time::Duration;
+
+use super::result::ErrorKind;
+
+/// What one successful exchange produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exchange {
+    pub status: u16,
+    pub body_bytes: u64,
+    /// Time to write the request.
+    pub write: Duration,
+    /// From the end of the write to the first response byte.
+    pub wait: Duration,
+    /// From the first response byte to the end of the response.
+    pub read: Duration,
+    /// Whether the connection may carry another request.
+    pub reusable: bool,
+}
+
+/// Why an exchange failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    /// The connection had served requests before and failed before any byte of this response
+    /// arrived: the server most likely closed an idle keep-alive connection, so the request is
+    /// safe to retry once on a fresh connection instead of counting an error.
+    pub stale: bool,
+}
+
+/// Opens connections of one kind.
+#[allow(async_fn_in_trait)] // Workers run on current-thread runtimes; no `Send` bound needed.
+pub trait Connector {
+    type Conn: Conn;
+    /// Opens one connection, or says why it could not.
+    async fn connect(&self) -> io::Result<Self::Conn>;
+}
+
+/// One open connection that carries one request at a time.
+#[allow(async_fn_in_trait)]
+pub trait Conn {
+    /// Sends the run's request and reads the whole response.
+    async fn exchange(&mut self) -> Result<Exchange, Failure>;
+}
+
+/// Classifies an I/O error on an established connection.
+pub fn classify_io(error: &io::Error) -> ErrorKind {
+    use io::ErrorKind as K;
+    match error.kind() {
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => ErrorKind::Reset,
+        K::UnexpectedEof => ErrorKind::Eof,
+        K::TimedOut => ErrorKind::Timeout,
+        _ => ErrorKind::Io,
+    }
+}
+
+/// Classifies a failed connect.
+pub fn classify_connect(error: &io::Error) -> ErrorKind {
+    match error.kind() {
+        io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
+        _ => ErrorKind::Connect,
+    }
+}

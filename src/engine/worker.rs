@@ -1,0 +1,128 @@
+//! A worker: one OS thread with its own single-threaded runtime, driving many connections.
+//!
+//! Workers share nothing on the hot path, so they need no `Send` futures, no locks and no
+//! work stealing: a worker's slots, recorder and scratch buffer all live on its thread. The
+//! run is phased by two barriers: every worker pre-connects, the coordinator checks that at
+//! least one connection opened, then all start measuring at once.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Barrier, Mutex};
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use super::progress::Progress;
+use super::recorder::Recorder;
+use super::result::ErrorKind;
+use super::slot::{self, SlotContext};
+use super::transport::Connector;
+use crate::config::{RunConfig, StopAt};
+
+/// Pre-connect attempts per connection before it is left to connect lazily during the run.
+const PRECONNECT_ATTEMPTS: u32 = 3;
+
+/// Connects in flight at once during pre-connect, across all workers: enough to open
+/// thousands of connections quickly without overflowing the server's accept backlog.
+pub(crate) const PRECONNECT_PARALLELISM: usize = 256;
+
+/// What the coordinator and its workers share for the set-up phase.
+pub(crate) struct Setup<'a> {
+    pub config: &'a RunConfig,
+    pub progress: &'a Progress,
+    pub permits: Semaphore,
+    pub preconnected: Barrier,
+    pub go: Barrier,
+    pub opened: AtomicU64,
+    pub abort: AtomicBool,
+    pub last_connect_error: Mutex<Option<String>>,
+}
+
+/// What one worker hands back.
+pub(crate) struct WorkerOutput {
+    pub recorder: Recorder,
+    pub finished: std::time::Instant,
+}
+
+/// Runs one worker thread's share (`slots` connections) of the run.
+pub(crate) fn run<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>) -> WorkerOutput {
+    let recorder = RefCell::new(Recorder::default());
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(drive(connector, slots, setup, &recorder)),
+        Err(e) => {
+            // Still take part in both barriers, or the other workers would wait forever.
+            *setup.last_connect_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+            setup.preconnected.wait();
+            setup.go.wait();
+        }
+    }
+    WorkerOutput { recorder: recorder.into_inner(), finished: std::time::Instant::now() }
+}
+
+async fn drive<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>, recorder: &RefCell<Recorder>) {
+    let conns = preconnect(connector, slots, setup, recorder).await;
+    // Blocking the thread is fine here: nothing else runs on this runtime during set-up.
+    setup.preconnected.wait();
+    setup.go.wait();
+    if setup.abort.load(Relaxed) {
+        return;
+    }
+    let run_deadline = match setup.config.stop {
+        StopAt::Duration(d) => Some(Instant::now() + d),
+        StopAt::Requests(_) => None,
+    };
+    let ctx = SlotContext {
+        connector,
+        config: setup.config,
+        progress: setup.progress,
+        recorder,
+        run_deadline,
+        in_flight: Cell::new(0),
+    };
+    let mut slots: FuturesUnordered<_> = conns.into_iter().map(|c| slot::drive(c, &ctx)).collect();
+    tokio::select! {
+        _ = async { while slots.next().await.is_some() {} } => {}
+        _ = setup.progress.cancelled() => {
+            // Requests abandoned by a cancel were claimed, so they must be counted.
+            for _ in 0..ctx.in_flight.get() {
+                recorder.borrow_mut().error(ErrorKind::Aborted);
+            }
+        }
+    }
+}
+
+/// Opens this worker's connections, retrying each a few times; failures are left as `None`
+/// and connect lazily during the run, so the run keeps its full concurrency.
+async fn preconnect<C: Connector>(
+    connector: &C,
+    slots: usize,
+    setup: &Setup<'_>,
+    recorder: &RefCell<Recorder>,
+) -> Vec<Option<C::Conn>> {
+    let one = || async {
+        for attempt in 1..=PRECONNECT_ATTEMPTS {
+            let permit = setup.permits.acquire().await;
+            let started = Instant::now();
+            let result = connector.connect().await;
+            drop(permit);
+            match result {
+                Ok(conn) => {
+                    recorder.borrow_mut().connected(started.elapsed());
+                    setup.opened.fetch_add(1, Relaxed);
+                    return Some(conn);
+                }
+                Err(e) => {
+                    *setup.last_connect_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                    if attempt < PRECONNECT_ATTEMPTS {
+                        recorder.borrow_mut().connections.preconnect_retries += 1;
+                        tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                    }
+                }
+            }
+        }
+        None
+    };
+    futures_util::future::join_all((0..slots).map(|_| one())).await
+}
