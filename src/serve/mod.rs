@@ -1,1 +1,159 @@
-//! The built-in target server.
+//! The built-in target server behind `vastar serve`, `vastar demo` and the integration tests.
+//!
+//! It exists so a benchmark or a test always has a fast, well-behaved, local HTTP/1.1 server
+//! to point at, with no external tool to install. It is deliberately minimal: every request
+//! (any method, any target) gets the same prebuilt `200 OK`, so the server is never the
+//! bottleneck and its behaviour is easy to reason about.
+//!
+//! Invariants:
+//! - HTTP/1.1 connections are kept alive unless the client sends `Connection: close`;
+//!   HTTP/1.0 ones are closed after the response unless it sends `Connection: keep-alive`.
+//!   Pipelined requests are answered in order.
+//! - Request bodies framed by `Content-Length` are read and discarded with bounded memory.
+//!   Bodies with `Transfer-Encoding` (e.g. chunked) get `501` and the connection is closed;
+//!   malformed heads get `400`, heads over 64 KiB get `431`, both closing the connection.
+//! - In `chunked` mode, HTTP/1.1 clients get `Transfer-Encoding: chunked` bodies split into
+//!   at least two chunks of at most 8 KiB; HTTP/1.0 clients still get `Content-Length`.
+//! - [`ServeStats::requests`] is incremented before the response is written, so a client
+//!   that has read a response also observes it counted.
+//! - Accept errors (e.g. out of file descriptors) never stop the server: it backs off
+//!   briefly and accepts again. No client input can make it panic.
+//!
+//! Layout: `request` parses heads, `response` holds the response policy and prebuilt
+//! bytes, `conn` drives one connection, `background` runs a server on its own runtime.
+
+use std::future::Future;
+use std::io;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+mod background;
+mod conn;
+mod request;
+mod response;
+#[cfg(test)]
+mod tests;
+
+pub use background::Background;
+
+/// What the server answers; fixed for the server's lifetime so responses can be prebuilt.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Response body size in bytes (filled with repeated `Hello, World!`).
+    pub body_size: usize,
+    /// Time to wait before answering each request, to simulate a slow backend.
+    pub delay: Option<Duration>,
+    /// Send bodies with `Transfer-Encoding: chunked` (to HTTP/1.1 clients) instead of
+    /// `Content-Length`, so clients exercise their chunked decoder.
+    pub chunked: bool,
+}
+
+impl Default for ServeConfig {
+    /// `Hello, World!` (13 bytes), immediately, with `Content-Length`: the classic baseline.
+    fn default() -> Self {
+        ServeConfig {
+            body_size: 13,
+            delay: None,
+            chunked: false,
+        }
+    }
+}
+
+/// Counters a test or the demo can read while the server runs (all `Relaxed`).
+#[derive(Debug, Default)]
+pub struct ServeStats {
+    /// Connections accepted.
+    pub connections: AtomicU64,
+    /// Requests answered with `200 OK`.
+    pub requests: AtomicU64,
+    /// Requests refused with `400`, `431` or `501`.
+    pub rejected: AtomicU64,
+}
+
+/// What every connection task of one server shares.
+#[derive(Debug)]
+struct Shared {
+    responder: response::Responder,
+    stats: Arc<ServeStats>,
+}
+
+/// Serves on `listener` until `shutdown` resolves. Runs on the caller's tokio runtime.
+///
+/// Each connection is its own task. When `shutdown` resolves the listener is dropped and all
+/// open connections are aborted (in-flight responses are abandoned) before this returns.
+/// Accept errors are never fatal, so this currently always returns `Ok`.
+pub async fn serve(
+    listener: TcpListener,
+    config: ServeConfig,
+    stats: Arc<ServeStats>,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let shared = Arc::new(Shared {
+        responder: response::Responder::new(&config),
+        stats,
+    });
+    let mut conns = JoinSet::new();
+    let mut backoff = Backoff::default();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            // Reap finished connections so the set does not grow without bound.
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    backoff.reset();
+                    shared.stats.connections.fetch_add(1, Relaxed);
+                    conns.spawn(conn::handle(stream, Arc::clone(&shared)));
+                }
+                Err(e) => backoff.wait(&e).await,
+            },
+        }
+    }
+    drop(listener);
+    conns.shutdown().await;
+    Ok(())
+}
+
+/// Growing pause after accept errors that signal resource exhaustion (EMFILE, ENOBUFS...):
+/// retrying at once would spin; waiting lets other connections close and free resources.
+#[derive(Debug, Default)]
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const MIN: Duration = Duration::from_millis(1);
+    const MAX: Duration = Duration::from_millis(100);
+
+    fn reset(&mut self) {
+        self.next = Duration::ZERO;
+    }
+
+    /// Sleeps as [`Backoff::pause`] says.
+    async fn wait(&mut self, err: &io::Error) {
+        if let Some(pause) = self.pause(err) {
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// The pause before the next accept: none for errors about one aborted connection,
+    /// else doubling from [`Backoff::MIN`] up to [`Backoff::MAX`] until an accept succeeds.
+    fn pause(&mut self, err: &io::Error) -> Option<Duration> {
+        use io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted, WouldBlock};
+        if matches!(
+            err.kind(),
+            ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+        ) {
+            return None;
+        }
+        self.next = (self.next * 2).clamp(Self::MIN, Self::MAX);
+        Some(self.next)
+    }
+}
