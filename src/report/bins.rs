@@ -1,0 +1,182 @@
+//! The latency histogram of the report, and the level scale that colors it.
+//!
+//! Invariants: bins are linear from fastest to slowest (like hey), and every recorded response
+//! lands in exactly one bin, so the bin counts always add up to the number of responses.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use super::model::MAX_LEVEL;
+
+/// The quantiles whose values become the thresholds of [`LevelScale::relative`]: ten
+/// thresholds give the eleven levels of the color gradient, denser in the tail where
+/// latency problems live.
+pub const LEVEL_QUANTILES: [f64; MAX_LEVEL as usize] = [
+    0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.975, 0.99, 0.995, 0.999,
+];
+
+/// Maps a latency to a color level `0..=MAX_LEVEL`: the number of thresholds strictly below it.
+///
+/// It is a policy object rather than a formula so the source of thresholds can change without
+/// touching the renderers: today they are the run's own percentiles ([`LevelScale::relative`]),
+/// tomorrow they may be absolute SLO bounds ([`LevelScale::from_thresholds`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelScale {
+    thresholds: [Duration; MAX_LEVEL as usize],
+}
+
+impl LevelScale {
+    /// Thresholds at the run's own [`LEVEL_QUANTILES`], so the last bins past p99.9 are the
+    /// darkest red whatever the absolute numbers are.
+    pub fn relative(latency_ns: &Histogram<u64>) -> LevelScale {
+        let thresholds =
+            LEVEL_QUANTILES.map(|q| Duration::from_nanos(latency_ns.value_at_quantile(q)));
+        LevelScale::from_thresholds(thresholds)
+    }
+
+    /// Any ten thresholds (e.g. absolute SLO bounds); sorted here so callers cannot get the
+    /// order wrong.
+    pub fn from_thresholds(mut thresholds: [Duration; MAX_LEVEL as usize]) -> LevelScale {
+        thresholds.sort_unstable();
+        LevelScale { thresholds }
+    }
+
+    /// The level of `latency`: how many thresholds lie strictly below it.
+    pub fn level(&self, latency: Duration) -> u8 {
+        let below = self.thresholds.partition_point(|&t| t < latency);
+        // At most MAX_LEVEL (10) thresholds exist, so this never saturates.
+        u8::try_from(below).unwrap_or(MAX_LEVEL)
+    }
+}
+
+/// One bar of the histogram: responses with latency in `(low, high]` (the first bin also
+/// includes `low`, the fastest response).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bin {
+    /// Lower edge: the fastest response for the first bin, the previous bin's `high` otherwise.
+    pub low: Duration,
+    /// Upper edge, inclusive; the last bin's is the slowest response.
+    pub high: Duration,
+    /// Responses in this bin.
+    pub count: u64,
+    /// Color level of the lower edge, so a bin is as red as the best latency in it.
+    pub level: u8,
+}
+
+/// Splits the recorded latencies into `bins` linear bins from fastest to slowest.
+///
+/// Returns no bins for an empty histogram and one bin when every response had the same
+/// latency (within histogram precision). Counts come from `iter_recorded`, using the value
+/// each recorded bucket reports (its highest equivalent), the same value the percentiles use.
+pub(crate) fn linear_bins(
+    latency_ns: &Histogram<u64>,
+    bins: usize,
+    scale: &LevelScale,
+) -> Vec<Bin> {
+    if latency_ns.is_empty() {
+        return Vec::new();
+    }
+    let (fastest, slowest) = (latency_ns.min(), latency_ns.max());
+    let span = slowest.saturating_sub(fastest);
+    let n = if latency_ns.equivalent(fastest, slowest) {
+        1
+    } else {
+        (bins.max(1) as u64).min(span.max(1))
+    };
+    let uppers: Vec<u64> = (1..=n)
+        .map(|i| fastest + (u128::from(span) * u128::from(i) / u128::from(n)) as u64)
+        .collect();
+    let mut counts = vec![0u64; uppers.len()];
+    for v in latency_ns.iter_recorded() {
+        let value = v.value_iterated_to();
+        let index = uppers.partition_point(|&u| u < value).min(uppers.len() - 1);
+        counts[index] += v.count_since_last_iteration();
+    }
+    let lows = std::iter::once(fastest).chain(uppers.iter().copied());
+    lows.zip(&uppers)
+        .zip(counts)
+        .map(|((low, &high), count)| Bin {
+            low: Duration::from_nanos(low),
+            high: Duration::from_nanos(high),
+            count,
+            level: scale.level(Duration::from_nanos(low)),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::result::new_latency_histogram;
+
+    fn hist(values_ns: impl IntoIterator<Item = u64>) -> Histogram<u64> {
+        let mut h = new_latency_histogram();
+        for v in values_ns {
+            h.record(v).expect("value within bounds");
+        }
+        h
+    }
+
+    fn bins_of(h: &Histogram<u64>, n: usize) -> Vec<Bin> {
+        linear_bins(h, n, &LevelScale::relative(h))
+    }
+
+    #[test]
+    fn every_response_counted_once() {
+        let h = hist((1..=1000u64).map(|i| 20_000 + (i * i * 7919) % 5_000_000));
+        for n in [1, 2, 7, 11, 40] {
+            let bins = bins_of(&h, n);
+            assert_eq!(bins.len(), n);
+            assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 1000, "n={n}");
+            assert!(bins.windows(2).all(|w| w[0].high == w[1].low));
+            assert_eq!(bins[n - 1].high, Duration::from_nanos(h.max()));
+        }
+    }
+
+    #[test]
+    fn uniform_run_fills_bins_evenly() {
+        let h = hist((1..=100u64).map(|i| i * 1_000_000));
+        let bins = bins_of(&h, 11);
+        assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 100);
+        assert!(bins.iter().all(|b| (8..=11).contains(&b.count)), "{bins:?}");
+        assert_eq!(bins[0].level, 0);
+        assert!(bins.windows(2).all(|w| w[0].level <= w[1].level));
+    }
+
+    #[test]
+    fn single_value_run_has_one_bin() {
+        let h = hist([5_000_000; 42]);
+        let bins = bins_of(&h, 11);
+        assert_eq!(bins.len(), 1);
+        assert_eq!(bins[0].count, 42);
+        assert_eq!(bins[0].level, 0);
+    }
+
+    #[test]
+    fn empty_histogram_has_no_bins() {
+        assert!(bins_of(&new_latency_histogram(), 11).is_empty());
+    }
+
+    #[test]
+    fn bins_past_p99_9_are_darkest() {
+        let fast = (0..9_990u64).map(|i| 1_000_000 + i * 10);
+        let h = hist(fast.chain([100_000_000; 10]));
+        let bins = bins_of(&h, 11);
+        assert_eq!(
+            bins.last().map(|b| (b.count, b.level)),
+            Some((10, MAX_LEVEL))
+        );
+        assert_eq!(bins[0].level, 0);
+    }
+
+    #[test]
+    fn level_counts_thresholds_strictly_below() {
+        let ms = Duration::from_millis;
+        let scale = LevelScale::from_thresholds([10, 9, 8, 7, 6, 5, 4, 3, 2, 1].map(ms));
+        assert_eq!(scale.level(ms(1)), 0);
+        assert_eq!(scale.level(ms(1) + Duration::from_nanos(1)), 1);
+        assert_eq!(scale.level(ms(5)), 4);
+        assert_eq!(scale.level(ms(11)), MAX_LEVEL);
+    }
+}

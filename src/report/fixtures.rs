@@ -1,0 +1,198 @@
+//! Synthetic runs shared by the report tests: fixed elapsed times and hand-made latency
+//! samples, so golden files and JSON checks never depend on a real network.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::model::{Report, ReportOptions};
+use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
+use crate::engine::result::{
+    new_latency_histogram, ConnStats, ErrorKind, PhaseStats, Phases, RunResult,
+};
+use crate::url::Target;
+
+/// A `-n` run against a URL with a password, to check it never leaks into reports.
+pub fn config_n(requests: u64, concurrency: usize) -> RunConfig {
+    config(StopAt::Requests(requests), concurrency)
+}
+
+/// A `-z` run with no rate limit and no timeout.
+pub fn config_z(duration: Duration, concurrency: usize) -> RunConfig {
+    let mut c = config(StopAt::Duration(duration), concurrency);
+    c.timeout = None;
+    c
+}
+
+fn config(stop: StopAt, concurrency: usize) -> RunConfig {
+    RunConfig {
+        target: Target::parse("http://user:secret@127.0.0.1:8080/bench").expect("valid URL"),
+        request: RequestSpec {
+            method: "GET".into(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        },
+        stop,
+        concurrency,
+        qps_per_connection: None,
+        timeout: Some(Duration::from_secs(20)),
+        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        keepalive: true,
+        compression: false,
+        drain_cap: DEFAULT_DRAIN_CAP,
+    }
+}
+
+/// A run of status-200 responses with the given latencies, 1 s elapsed, no errors.
+pub fn result_with_latencies_ms(latencies_ms: impl IntoIterator<Item = u64>) -> RunResult {
+    let mut result = empty_result(Duration::from_secs(1));
+    let ns = latencies_ms.into_iter().map(|ms| ms * 1_000_000);
+    record(&mut result, 200, ns);
+    result
+}
+
+/// A run with nothing in it yet.
+pub fn empty_result(elapsed: Duration) -> RunResult {
+    RunResult {
+        elapsed,
+        latency_ns: new_latency_histogram(),
+        phases: Phases::default(),
+        status_codes: BTreeMap::new(),
+        errors: BTreeMap::new(),
+        body_bytes: 0,
+        connections: ConnStats::default(),
+    }
+}
+
+/// Records responses of one status with the given latencies.
+pub fn record(result: &mut RunResult, status: u16, latencies_ns: impl IntoIterator<Item = u64>) {
+    for ns in latencies_ns {
+        result.latency_ns.record(ns).expect("latency within bounds");
+        *result.status_codes.entry(status).or_default() += 1;
+    }
+}
+
+/// Deterministic pseudo-random numbers in `0..bound` (a 64-bit LCG), so fixtures look like
+/// real runs without being random.
+fn lcg(seed: u64, bound: u64) -> impl Iterator<Item = u64> {
+    let mut x = seed;
+    std::iter::repeat_with(move || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) % bound
+    })
+}
+
+/// `n` latencies shaped like a healthy service: a triangular bulk between 0.8 and 8.8 ms.
+fn bulk_ns(n: usize, seed: u64) -> Vec<u64> {
+    let a = lcg(seed, 4_000_000);
+    let b = lcg(seed ^ 0x9e37_79b9, 4_000_000);
+    a.zip(b).take(n).map(|(a, b)| 800_000 + a + b).collect()
+}
+
+fn phase(count: u64, mean_ns: u64, min_ns: u64, max_ns: u64) -> PhaseStats {
+    PhaseStats {
+        count,
+        total_ns: count * mean_ns,
+        min_ns,
+        max_ns,
+    }
+}
+
+/// 3000 GET requests, all 200, 1.25 s: the everyday case.
+pub fn result_basic() -> RunResult {
+    let mut r = empty_result(Duration::from_millis(1250));
+    record(&mut r, 200, bulk_ns(3000, 7));
+    r.body_bytes = 3000 * 58;
+    r.phases = Phases {
+        connect: phase(50, 180_000, 95_000, 410_000),
+        write: phase(3000, 12_000, 4_000, 160_000),
+        wait: phase(3000, 4_100_000, 700_000, 8_500_000),
+        read: phase(3000, 21_000, 9_000, 350_000),
+    };
+    r.connections = ConnStats {
+        opened: 50,
+        reconnects: 0,
+        preconnect_retries: 0,
+    };
+    r
+}
+
+/// 3000 requests over 2.5 s with mixed statuses, timeouts, connect failures and a heavy tail.
+pub fn result_errors() -> RunResult {
+    let mut r = empty_result(Duration::from_millis(2500));
+    let mut bulk = bulk_ns(2950, 11);
+    for (i, v) in bulk.iter_mut().enumerate() {
+        match i % 100 {
+            0 => *v *= 8,
+            1 if i % 1000 == 1 => *v = 180_000_000 + *v * 3,
+            _ => {}
+        }
+    }
+    record(&mut r, 200, bulk[..2900].iter().copied());
+    record(&mut r, 404, bulk[2900..2930].iter().copied());
+    record(&mut r, 503, bulk[2930..].iter().copied());
+    r.errors = BTreeMap::from([
+        (ErrorKind::Timeout, 45),
+        (ErrorKind::Connect, 5),
+        (ErrorKind::Reset, 0),
+    ]);
+    r.body_bytes = 2950 * 1024 + 77;
+    r.phases = Phases {
+        connect: PhaseStats::default(),
+        write: phase(2950, 15_000, 5_000, 220_000),
+        wait: phase(2950, 6_300_000, 800_000, 190_000_000),
+        read: phase(2950, 48_000, 11_000, 1_200_000),
+    };
+    r.connections = ConnStats {
+        opened: 55,
+        reconnects: 5,
+        preconnect_retries: 1,
+    };
+    r
+}
+
+/// 40 requests over 2 s and not a single response.
+pub fn result_no_responses() -> RunResult {
+    let mut r = empty_result(Duration::from_secs(2));
+    r.errors = BTreeMap::from([(ErrorKind::Connect, 30), (ErrorKind::ConnectTimeout, 10)]);
+    r.connections.preconnect_retries = 3;
+    r
+}
+
+/// The report of [`result_basic`] for `-n 3000 -c 50`.
+pub fn report_basic() -> Report {
+    Report::new(
+        &config_n(3000, 50),
+        &result_basic(),
+        &ReportOptions::default(),
+    )
+}
+
+/// The report of [`result_errors`] for `-n 3000 -c 50`.
+pub fn report_errors() -> Report {
+    Report::new(
+        &config_n(3000, 50),
+        &result_errors(),
+        &ReportOptions::default(),
+    )
+}
+
+/// The report of [`result_no_responses`] for `-n 40 -c 10`.
+pub fn report_no_responses() -> Report {
+    Report::new(
+        &config_n(40, 10),
+        &result_no_responses(),
+        &ReportOptions::default(),
+    )
+}
+
+/// A `-z 10s` run with the basic latencies, so params carry nulls where `-n` ones do not.
+pub fn report_duration() -> Report {
+    let mut result = result_basic();
+    result.elapsed = Duration::from_secs(10);
+    let config = config_z(Duration::from_secs(10), 50);
+    Report::new(&config, &result, &ReportOptions::default())
+}

@@ -1,0 +1,317 @@
+//! The JSON report: the stable, machine-readable contract of a run.
+//!
+//! Wire types live here, apart from the model, because their field names are forever while the
+//! model may change shape. `schema/report.schema.json` describes exactly these types; the tests
+//! validate real output against it. All latencies are milliseconds as floats; a value that does
+//! not exist (no response, phase never observed, `-z` run has no request count) is `null`,
+//! never a fake zero.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use super::format::ms;
+use super::insight::Insight;
+use super::model::{Bin, Latency, PhaseSummary, Quantile, Report};
+
+/// Version of the JSON layout. Bump the minor for added fields, the major for anything that
+/// could break a reader (renames, removals, type changes).
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// Writes `report` as one compact JSON document followed by a newline, so a run's output can
+/// be appended to a JSON Lines file as is.
+pub fn render(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &JsonReport::from(report))?;
+    out.write_all(b"\n")
+}
+
+/// The whole document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonReport {
+    /// Layout version, [`SCHEMA_VERSION`]; readers should check the major part.
+    pub schema_version: String,
+    /// Which program wrote the report.
+    pub tool: JsonTool,
+    /// What the run was asked to do.
+    pub params: JsonParams,
+    /// Headline counts and rates.
+    pub summary: JsonSummary,
+    /// Latency percentiles in milliseconds; every field is null when no response arrived.
+    pub latency_ms: JsonLatency,
+    /// Linear bins from fastest to slowest; empty when no response arrived.
+    pub histogram: Vec<JsonBin>,
+    /// Responses by status code (keys are the decimal code, e.g. `"200"`).
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Failed requests by cause (`ErrorKind::key`); only kinds that occurred.
+    pub errors: BTreeMap<String, u64>,
+    /// Automated reading of the distribution; null when no response arrived.
+    pub insight: Option<JsonInsight>,
+    /// Per-phase timing in milliseconds.
+    pub details_ms: JsonDetails,
+    /// Connection bookkeeping.
+    pub connections: JsonConnections,
+}
+
+/// The program that wrote the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonTool {
+    /// Always `"vastar"`.
+    pub name: String,
+    /// The crate version, e.g. `"0.4.0"`.
+    pub version: String,
+}
+
+/// The run's parameters, echoed so a saved report is self-describing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonParams {
+    /// Target URL, with any password replaced by `***`.
+    pub url: String,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Requests asked for with `-n`; null for a `-z` run.
+    pub requests: Option<u64>,
+    /// Connections kept busy.
+    pub concurrency: u64,
+    /// Run length asked for with `-z`, in seconds; null for a `-n` run.
+    pub duration_s: Option<f64>,
+    /// Rate limit per connection in requests per second; null when unlimited.
+    pub qps: Option<f64>,
+    /// Per-request timeout in seconds; null when there is none.
+    pub timeout_s: Option<f64>,
+    /// Whether connections were reused.
+    pub keepalive: bool,
+    /// Whether `Accept-Encoding: gzip` was sent.
+    pub compression: bool,
+}
+
+/// Headline numbers, as in the text report's Summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonSummary {
+    /// Wall time of the measured phase, in seconds.
+    pub total_secs: f64,
+    /// Requests attempted: `successful + failed`.
+    pub requests: u64,
+    /// Responses received, whatever their status.
+    pub successful: u64,
+    /// Requests that produced no response (see `errors`).
+    pub failed: u64,
+    /// `successful / total_secs`; 0 when no time elapsed.
+    pub rps: f64,
+    /// Response body bytes received.
+    pub bytes_total: u64,
+    /// `bytes_total / successful`, rounded down; 0 when there was no response.
+    pub size_per_request: u64,
+    /// Slowest response; null when there was none.
+    pub slowest_ms: Option<f64>,
+    /// Fastest response; null when there was none.
+    pub fastest_ms: Option<f64>,
+    /// Mean response time; null when there was none.
+    pub average_ms: Option<f64>,
+}
+
+/// Latency percentiles (rank `ceil(q * n)`, within 0.1% histogram precision).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonLatency {
+    /// 10th percentile.
+    pub p10: Option<f64>,
+    /// 25th percentile.
+    pub p25: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 75th percentile.
+    pub p75: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// 99.9th percentile.
+    pub p99_9: Option<f64>,
+    /// 99.99th percentile.
+    pub p99_99: Option<f64>,
+}
+
+/// One histogram bin: responses slower than the previous bin's `le_ms`, up to this one's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonBin {
+    /// Upper edge, inclusive, in milliseconds.
+    pub le_ms: f64,
+    /// Responses in the bin.
+    pub count: u64,
+    /// Color level 0..=10: how many of the run's p10..p99.9 ladder lie below the bin.
+    pub level: u8,
+}
+
+/// The three insight ratios and their verdicts (see `report::insight` for thresholds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonInsight {
+    /// p99 / p50.
+    pub spread: f64,
+    /// p99 / p95.
+    pub tail_ratio: f64,
+    /// p99.9 / p99.
+    pub outlier_ratio: f64,
+    /// `good_consistency`, `moderate_variance`, `high_variance` or `severe_variance`.
+    pub spread_verdict: String,
+    /// `clean_tail`, `moderate_tail` or `heavy_tail`.
+    pub tail_verdict: String,
+    /// `no_significant_outliers`, `some_outliers` or `severe_outliers`.
+    pub outlier_verdict: String,
+}
+
+/// Per-phase timing; a phase never observed is null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonDetails {
+    /// TCP connect, for requests that had to open a connection.
+    pub connect: Option<JsonPhase>,
+    /// Writing the request.
+    pub write: Option<JsonPhase>,
+    /// End of write to first response byte.
+    pub wait: Option<JsonPhase>,
+    /// First response byte to end of response.
+    pub read: Option<JsonPhase>,
+}
+
+/// Average, fastest and slowest of one phase, in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonPhase {
+    /// Mean.
+    pub avg: f64,
+    /// Fastest.
+    pub min: f64,
+    /// Slowest.
+    pub max: f64,
+}
+
+/// Connection bookkeeping, so reconnect storms are visible.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonConnections {
+    /// Connections opened, pre-connected ones included.
+    pub opened: u64,
+    /// Connections reopened during the run.
+    pub reconnects: u64,
+    /// Failed pre-connect attempts that were retried.
+    pub preconnect_retries: u64,
+}
+
+impl From<&Report> for JsonReport {
+    fn from(r: &Report) -> JsonReport {
+        let lat = r.latency.as_ref();
+        let c = &r.connections;
+        JsonReport {
+            schema_version: SCHEMA_VERSION.to_string(),
+            tool: JsonTool {
+                name: "vastar".to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            params: params(r),
+            summary: summary(r),
+            latency_ms: latency(lat),
+            histogram: r.histogram.iter().map(bin).collect(),
+            status_codes: r.status_codes.clone(),
+            errors: r
+                .errors
+                .iter()
+                .map(|(k, n)| (k.key().to_string(), *n))
+                .collect(),
+            insight: r.insight.as_ref().map(insight),
+            details_ms: JsonDetails {
+                connect: r.details.connect.map(phase),
+                write: r.details.write.map(phase),
+                wait: r.details.wait.map(phase),
+                read: r.details.read.map(phase),
+            },
+            connections: JsonConnections {
+                opened: c.opened,
+                reconnects: c.reconnects,
+                preconnect_retries: c.preconnect_retries,
+            },
+        }
+    }
+}
+
+fn params(r: &Report) -> JsonParams {
+    let p = &r.params;
+    JsonParams {
+        url: p.url.clone(),
+        method: p.method.clone(),
+        requests: p.requests,
+        concurrency: p.concurrency as u64,
+        duration_s: p.duration.map(|d| d.as_secs_f64()),
+        qps: p.qps_per_connection,
+        timeout_s: p.timeout.map(|d| d.as_secs_f64()),
+        keepalive: p.keepalive,
+        compression: p.compression,
+    }
+}
+
+fn summary(r: &Report) -> JsonSummary {
+    let s = &r.summary;
+    let lat = r.latency.as_ref();
+    JsonSummary {
+        total_secs: s.elapsed.as_secs_f64(),
+        requests: s.requests,
+        successful: s.successful,
+        failed: s.failed,
+        rps: s.rps,
+        bytes_total: s.bytes_total,
+        size_per_request: s.size_per_request,
+        slowest_ms: lat.map(|l| ms(l.slowest)),
+        fastest_ms: lat.map(|l| ms(l.fastest)),
+        average_ms: lat.map(|l| ms(l.mean)),
+    }
+}
+
+fn latency(lat: Option<&Latency>) -> JsonLatency {
+    let at = |q: Quantile| lat.map(|l| ms(l.at(q)));
+    JsonLatency {
+        p10: at(Quantile::P10),
+        p25: at(Quantile::P25),
+        p50: at(Quantile::P50),
+        p75: at(Quantile::P75),
+        p90: at(Quantile::P90),
+        p95: at(Quantile::P95),
+        p99: at(Quantile::P99),
+        p99_9: at(Quantile::P99_9),
+        p99_99: at(Quantile::P99_99),
+    }
+}
+
+fn bin(b: &Bin) -> JsonBin {
+    JsonBin {
+        le_ms: ms(b.high),
+        count: b.count,
+        level: b.level,
+    }
+}
+
+fn insight(i: &Insight) -> JsonInsight {
+    JsonInsight {
+        spread: i.spread.ratio,
+        tail_ratio: i.tail.ratio,
+        outlier_ratio: i.outliers.ratio,
+        spread_verdict: i.spread.verdict.key().to_string(),
+        tail_verdict: i.tail.verdict.key().to_string(),
+        outlier_verdict: i.outliers.verdict.key().to_string(),
+    }
+}
+
+fn phase(p: PhaseSummary) -> JsonPhase {
+    JsonPhase {
+        avg: ms(p.average),
+        min: ms(p.fastest),
+        max: ms(p.slowest),
+    }
+}

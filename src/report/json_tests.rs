@@ -1,0 +1,168 @@
+//! Tests of the JSON contract: real output of synthetic runs, validated against the shipped
+//! schema and parsed back into the wire types (which deny unknown fields).
+
+use serde_json::{json, Value};
+
+use super::fixtures;
+use super::json::{render, JsonReport, SCHEMA_VERSION};
+use super::model::Report;
+
+const SCHEMA: &str = include_str!("../../schema/report.schema.json");
+
+fn schema() -> Value {
+    serde_json::from_str(SCHEMA).expect("schema is valid JSON")
+}
+
+fn rendered(report: &Report) -> Vec<u8> {
+    let mut out = Vec::new();
+    render(report, &mut out).expect("writing to a Vec cannot fail");
+    out
+}
+
+fn value(report: &Report) -> Value {
+    serde_json::from_slice(&rendered(report)).expect("output is JSON")
+}
+
+fn all_fixtures() -> [(&'static str, Report); 4] {
+    [
+        ("basic", fixtures::report_basic()),
+        ("errors", fixtures::report_errors()),
+        ("no_responses", fixtures::report_no_responses()),
+        ("duration", fixtures::report_duration()),
+    ]
+}
+
+fn schema_errors(instance: &Value) -> Vec<String> {
+    let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn schema_is_valid_draft_2020_12() {
+    assert!(jsonschema::meta::validate(&schema()).is_ok());
+    assert_eq!(
+        schema()["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+}
+
+#[test]
+fn every_fixture_validates_against_the_schema() {
+    for (name, report) in all_fixtures() {
+        let errors = schema_errors(&value(&report));
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+}
+
+#[test]
+fn schema_rejects_unknown_and_missing_fields() {
+    let mut v = value(&fixtures::report_basic());
+    v["summary"]["extra"] = json!(1);
+    assert!(!schema_errors(&v).is_empty());
+    let mut v = value(&fixtures::report_basic());
+    v["latency_ms"].as_object_mut().map(|o| o.remove("p99"));
+    assert!(!schema_errors(&v).is_empty());
+    let mut v = value(&fixtures::report_basic());
+    v["errors"] = json!({"bogus": 1});
+    assert!(!schema_errors(&v).is_empty());
+}
+
+#[test]
+fn output_is_exactly_one_json_document_and_a_newline() {
+    for (name, report) in all_fixtures() {
+        let bytes = rendered(&report);
+        assert_eq!(bytes.last(), Some(&b'\n'), "{name}");
+        assert_eq!(bytes.iter().filter(|&&b| b == b'\n').count(), 1, "{name}");
+        let docs = serde_json::Deserializer::from_slice(&bytes).into_iter::<Value>();
+        let docs: Vec<Value> = docs.collect::<Result<_, _>>().expect("valid JSON");
+        assert_eq!(docs.len(), 1, "{name}");
+    }
+}
+
+#[test]
+fn round_trips_through_the_wire_types() {
+    for (name, report) in all_fixtures() {
+        let parsed: JsonReport = serde_json::from_slice(&rendered(&report)).expect(name);
+        assert_eq!(parsed, JsonReport::from(&report), "{name}");
+    }
+}
+
+#[test]
+fn header_and_params_of_a_count_run() {
+    let v = value(&fixtures::report_basic());
+    assert_eq!(v["schema_version"], SCHEMA_VERSION);
+    assert_eq!(
+        v["tool"],
+        json!({"name": "vastar", "version": env!("CARGO_PKG_VERSION")})
+    );
+    assert_eq!(
+        v["params"],
+        json!({
+            "url": "http://***@127.0.0.1:8080/bench", "method": "GET", "requests": 3000,
+            "concurrency": 50, "duration_s": null, "qps": null, "timeout_s": 20.0,
+            "keepalive": true, "compression": false
+        })
+    );
+    assert!(!String::from_utf8_lossy(&rendered(&fixtures::report_basic())).contains("secret"));
+}
+
+#[test]
+fn duration_run_has_null_request_count() {
+    let v = value(&fixtures::report_duration());
+    assert_eq!(v["params"]["requests"], Value::Null);
+    assert_eq!(v["params"]["duration_s"], 10.0);
+    assert_eq!(v["params"]["timeout_s"], Value::Null);
+    assert_eq!(v["summary"]["rps"], 300.0);
+}
+
+#[test]
+fn errors_statuses_and_phases() {
+    let v = value(&fixtures::report_errors());
+    assert_eq!(
+        v["status_codes"],
+        json!({"200": 2900, "404": 30, "503": 20})
+    );
+    assert_eq!(v["errors"], json!({"connect": 5, "timeout": 45}));
+    assert_eq!(v["details_ms"]["connect"], Value::Null);
+    assert_eq!(
+        v["details_ms"]["write"],
+        json!({"avg": 0.015, "min": 0.005, "max": 0.22})
+    );
+    assert_eq!(
+        v["connections"],
+        json!({"opened": 55, "reconnects": 5, "preconnect_retries": 1})
+    );
+    let counts: u64 = v["histogram"].as_array().map_or(0, |bins| {
+        bins.iter().filter_map(|b| b["count"].as_u64()).sum()
+    });
+    assert_eq!(counts, 2950);
+    assert_eq!(v["summary"]["successful"], 2950);
+}
+
+#[test]
+fn no_responses_nulls_latency_and_insight() {
+    let v = value(&fixtures::report_no_responses());
+    assert!(v["latency_ms"]
+        .as_object()
+        .is_some_and(|o| o.values().all(Value::is_null)));
+    assert_eq!(v["insight"], Value::Null);
+    assert_eq!(v["histogram"], json!([]));
+    assert_eq!(v["status_codes"], json!({}));
+    for key in ["slowest_ms", "fastest_ms", "average_ms"] {
+        assert_eq!(v["summary"][key], Value::Null, "{key}");
+    }
+    assert_eq!(v["summary"]["failed"], 40);
+}
+
+#[test]
+fn basic_run_has_no_errors_and_an_insight() {
+    let v = value(&fixtures::report_basic());
+    assert_eq!(v["errors"], json!({}));
+    assert_eq!(v["insight"]["tail_verdict"], "clean_tail");
+    assert!(v["latency_ms"]["p50"]
+        .as_f64()
+        .is_some_and(|p50| p50 > 0.8 && p50 < 8.8));
+}

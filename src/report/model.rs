@@ -1,0 +1,381 @@
+//! The report model: every number a renderer needs, computed once from a run.
+//!
+//! Renderers only format; they never compute a percentile or divide by the elapsed time, so the
+//! text and JSON reports cannot disagree. Times are kept as `Duration` here; each renderer
+//! picks its unit.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use super::bins::linear_bins;
+pub use super::bins::{Bin, LevelScale, LEVEL_QUANTILES};
+use super::insight::Insight;
+use crate::config::{RunConfig, StopAt};
+use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RunResult};
+
+/// The darkest color level; levels run `0..=MAX_LEVEL`, one per step of the gradient.
+pub const MAX_LEVEL: u8 = 10;
+
+/// Knobs of the report that are not part of the run itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Number of histogram bars; 11 like the original tool (hey uses 10 + 1 marks).
+    pub hist_bins: usize,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions { hist_bins: 11 }
+    }
+}
+
+/// The percentiles every report shows, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantile {
+    P10,
+    P25,
+    P50,
+    P75,
+    P90,
+    P95,
+    P99,
+    P99_9,
+    P99_99,
+}
+
+impl Quantile {
+    /// Every reported quantile, in display order (the index is the discriminant).
+    pub const ALL: [Quantile; 9] = [
+        Quantile::P10,
+        Quantile::P25,
+        Quantile::P50,
+        Quantile::P75,
+        Quantile::P90,
+        Quantile::P95,
+        Quantile::P99,
+        Quantile::P99_9,
+        Quantile::P99_99,
+    ];
+
+    /// The quantile as a fraction, as `value_at_quantile` wants it.
+    pub fn fraction(self) -> f64 {
+        match self {
+            Quantile::P10 => 0.10,
+            Quantile::P25 => 0.25,
+            Quantile::P50 => 0.50,
+            Quantile::P75 => 0.75,
+            Quantile::P90 => 0.90,
+            Quantile::P95 => 0.95,
+            Quantile::P99 => 0.99,
+            Quantile::P99_9 => 0.999,
+            Quantile::P99_99 => 0.9999,
+        }
+    }
+
+    /// Whether the text report highlights this one: the four people quote in SLOs.
+    pub fn highlighted(self) -> bool {
+        matches!(
+            self,
+            Quantile::P50 | Quantile::P95 | Quantile::P99 | Quantile::P99_9
+        )
+    }
+}
+
+/// One row of the response time distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Percentile {
+    pub quantile: Quantile,
+    pub value: Duration,
+    /// Color level of `value` on the run's [`LevelScale`].
+    pub level: u8,
+}
+
+/// Latency statistics; only exists when at least one response arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Latency {
+    pub fastest: Duration,
+    pub slowest: Duration,
+    pub mean: Duration,
+    /// One entry per [`Quantile::ALL`], in that order.
+    pub percentiles: [Percentile; 9],
+}
+
+impl Latency {
+    /// The value at one of the reported quantiles.
+    pub fn at(&self, quantile: Quantile) -> Duration {
+        self.percentiles[quantile as usize].value
+    }
+}
+
+/// What was asked for, echoed so a saved report is self-describing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Target URL with any password hidden.
+    pub url: String,
+    pub method: String,
+    /// `-n`, or `None` for a duration run.
+    pub requests: Option<u64>,
+    pub concurrency: usize,
+    /// `-z`, or `None` for a request-count run.
+    pub duration: Option<Duration>,
+    /// Per-connection rate limit, or `None` when unlimited.
+    pub qps_per_connection: Option<f64>,
+    /// Per-request timeout, or `None` when waiting forever.
+    pub timeout: Option<Duration>,
+    pub keepalive: bool,
+    pub compression: bool,
+}
+
+/// Headline counts and rates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Wall time of the measured phase.
+    pub elapsed: Duration,
+    /// Requests attempted: responses plus failures.
+    pub requests: u64,
+    /// Responses of any status (a 500 is a successful measurement of a failing server).
+    pub successful: u64,
+    /// Requests that produced no response.
+    pub failed: u64,
+    /// Responses per second of elapsed time; 0 when no time elapsed.
+    pub rps: f64,
+    /// Response body bytes received.
+    pub bytes_total: u64,
+    /// `bytes_total / successful`, 0 when there was no response.
+    pub size_per_request: u64,
+}
+
+/// Average, fastest and slowest of one request phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhaseSummary {
+    pub average: Duration,
+    pub fastest: Duration,
+    pub slowest: Duration,
+}
+
+impl PhaseSummary {
+    /// `None` when the phase was never observed, so nobody reports a fake 0 ms.
+    fn of(stats: &PhaseStats) -> Option<PhaseSummary> {
+        Some(PhaseSummary {
+            average: stats.mean()?,
+            fastest: stats.min()?,
+            slowest: stats.max()?,
+        })
+    }
+}
+
+/// Per-phase timing, like hey's "Details".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Details {
+    pub connect: Option<PhaseSummary>,
+    pub write: Option<PhaseSummary>,
+    pub wait: Option<PhaseSummary>,
+    pub read: Option<PhaseSummary>,
+}
+
+/// Everything the renderers show about one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub params: Params,
+    pub summary: Summary,
+    /// `None` when no response arrived.
+    pub latency: Option<Latency>,
+    /// `None` when no response arrived.
+    pub insight: Option<Insight>,
+    /// Linear bins from fastest to slowest; empty when no response arrived.
+    pub histogram: Vec<Bin>,
+    /// Responses by status code, in code order.
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Non-zero error counts, in [`ErrorKind::ALL`] order.
+    pub errors: Vec<(ErrorKind, u64)>,
+    pub details: Details,
+    pub connections: ConnStats,
+}
+
+impl Report {
+    /// Computes the report of one run. Pure: the same inputs always give the same report.
+    pub fn new(config: &RunConfig, result: &RunResult, options: &ReportOptions) -> Report {
+        let hist = &result.latency_ns;
+        let scale = LevelScale::relative(hist);
+        let latency = latency(hist, &scale);
+        let insight = latency.as_ref().map(|l| {
+            Insight::new(
+                l.at(Quantile::P50),
+                l.at(Quantile::P95),
+                l.at(Quantile::P99),
+                l.at(Quantile::P99_9),
+            )
+        });
+        let phases = &result.phases;
+        Report {
+            params: params(config),
+            summary: summary(result),
+            latency,
+            insight,
+            histogram: linear_bins(hist, options.hist_bins, &scale),
+            status_codes: result.status_codes.clone(),
+            errors: ErrorKind::ALL
+                .iter()
+                .filter_map(|&k| Some((k, *result.errors.get(&k)?)).filter(|&(_, n)| n > 0))
+                .collect(),
+            details: Details {
+                connect: PhaseSummary::of(&phases.connect),
+                write: PhaseSummary::of(&phases.write),
+                wait: PhaseSummary::of(&phases.wait),
+                read: PhaseSummary::of(&phases.read),
+            },
+            connections: result.connections,
+        }
+    }
+}
+
+fn params(config: &RunConfig) -> Params {
+    let (requests, duration) = match config.stop {
+        StopAt::Requests(n) => (Some(n), None),
+        StopAt::Duration(d) => (None, Some(d)),
+    };
+    Params {
+        url: config.target.display.clone(),
+        method: config.request.method.clone(),
+        requests,
+        concurrency: config.concurrency,
+        duration,
+        qps_per_connection: config.qps_per_connection,
+        timeout: config.timeout,
+        keepalive: config.keepalive,
+        compression: config.compression,
+    }
+}
+
+fn summary(result: &RunResult) -> Summary {
+    let successful = result.responses();
+    let secs = result.elapsed.as_secs_f64();
+    Summary {
+        elapsed: result.elapsed,
+        requests: result.requests(),
+        successful,
+        failed: result.failures(),
+        rps: if secs > 0.0 {
+            successful as f64 / secs
+        } else {
+            0.0
+        },
+        bytes_total: result.body_bytes,
+        size_per_request: result.body_bytes.checked_div(successful).unwrap_or(0),
+    }
+}
+
+/// Percentiles straight from `value_at_quantile`, which ranks by `ceil(q * n)`: for 100
+/// samples, p50 is the 50th and p99 the 99th, with no off-by-one toward the slow side.
+fn latency(hist: &Histogram<u64>, scale: &LevelScale) -> Option<Latency> {
+    if hist.is_empty() {
+        return None;
+    }
+    let percentiles = Quantile::ALL.map(|quantile| {
+        let value = Duration::from_nanos(hist.value_at_quantile(quantile.fraction()));
+        Percentile {
+            quantile,
+            value,
+            level: scale.level(value),
+        }
+    });
+    Some(Latency {
+        fastest: Duration::from_nanos(hist.min()),
+        slowest: Duration::from_nanos(hist.max()),
+        mean: Duration::from_nanos(hist.mean().round() as u64),
+        percentiles,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    fn close(actual: Duration, expected_ms: u64) -> bool {
+        let expected = Duration::from_millis(expected_ms).as_nanos() as f64;
+        (actual.as_nanos() as f64 - expected).abs() <= expected * 0.001
+    }
+
+    #[test]
+    fn percentiles_have_no_rank_bias() {
+        let result = fixtures::result_with_latencies_ms(1..=100);
+        let report = Report::new(&fixtures::config_n(100, 10), &result, &Default::default());
+        let lat = report.latency.expect("responses were recorded");
+        for (q, ms) in [
+            (Quantile::P10, 10),
+            (Quantile::P25, 25),
+            (Quantile::P50, 50),
+            (Quantile::P75, 75),
+            (Quantile::P90, 90),
+            (Quantile::P99, 99),
+            (Quantile::P99_9, 100),
+        ] {
+            assert!(close(lat.at(q), ms), "{q:?} = {:?}", lat.at(q));
+        }
+        assert!(close(lat.fastest, 1) && close(lat.slowest, 100));
+        let mean_error = lat.mean.as_secs_f64() / 0.0505 - 1.0;
+        assert!(mean_error.abs() < 0.001, "{:?}", lat.mean);
+    }
+
+    #[test]
+    fn highlighted_percentiles_are_colored_by_their_own_level() {
+        let result = fixtures::result_with_latencies_ms(1..=1000);
+        let report = Report::new(&fixtures::config_n(1000, 10), &result, &Default::default());
+        let lat = report.latency.expect("responses were recorded");
+        let levels = lat.percentiles.map(|p| p.level);
+        // p10 has nothing below it; p99.9 has every ladder step but itself below it.
+        assert_eq!(levels, [0, 1, 2, 3, 4, 5, 7, 9, 10]);
+    }
+
+    #[test]
+    fn summary_counts_and_rates() {
+        let report = fixtures::report_errors();
+        let s = &report.summary;
+        assert_eq!((s.requests, s.successful, s.failed), (3000, 2950, 50));
+        assert!((s.rps - 2950.0 / 2.5).abs() < 1e-9);
+        assert_eq!(s.size_per_request, s.bytes_total / 2950);
+        assert_eq!(
+            report.errors,
+            vec![(ErrorKind::Connect, 5), (ErrorKind::Timeout, 45)]
+        );
+        assert_eq!(report.details.connect, None);
+        assert!(report.details.wait.is_some());
+    }
+
+    #[test]
+    fn no_responses_means_no_latency_and_no_insight() {
+        let report = fixtures::report_no_responses();
+        assert_eq!(report.latency, None);
+        assert_eq!(report.insight, None);
+        assert!(report.histogram.is_empty());
+        assert_eq!(report.summary.size_per_request, 0);
+        assert_eq!(report.summary.successful, 0);
+        assert_eq!(report.summary.failed, 40);
+    }
+
+    #[test]
+    fn params_echo_the_config() {
+        let report = fixtures::report_basic();
+        assert_eq!(report.params.requests, Some(3000));
+        assert_eq!(report.params.duration, None);
+        assert_eq!(report.params.url, "http://***@127.0.0.1:8080/bench");
+        let z = fixtures::report_duration();
+        assert_eq!(z.params.requests, None);
+        assert_eq!(z.params.duration, Some(Duration::from_secs(10)));
+        assert_eq!(
+            (z.params.timeout, z.params.qps_per_connection),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn zero_elapsed_gives_zero_rps() {
+        let mut result = fixtures::result_with_latencies_ms(1..=3);
+        result.elapsed = Duration::ZERO;
+        let report = Report::new(&fixtures::config_n(3, 1), &result, &Default::default());
+        assert_eq!(report.summary.rps, 0.0);
+    }
+}

@@ -1,0 +1,377 @@
+//! The human report printed on stdout, in the sections and spirit of hey and vastar 0.1.
+//!
+//! Labels hey-compatible scripts grep for (`Total:`, `Requests/sec:`, `Status code
+//! distribution:`) keep their hey units; latencies are in milliseconds with adaptive precision
+//! (see `format.rs`). Color is decided by the caller and passed in: with `color: false` the
+//! output contains no escape byte at all.
+
+use std::io::{self, Write};
+
+use super::color::Painter;
+use super::format::{latency, plural, ratio};
+use super::insight::{Finding, Health};
+use super::model::{Latency, Report};
+
+/// Presentation choices the caller makes (from `--color`, `NO_COLOR` and whether stdout is a
+/// terminal); the renderer itself never looks at the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextStyle {
+    /// Emit ANSI-256 colors and bold headers.
+    pub color: bool,
+}
+
+/// Width of the longest histogram bar, in characters.
+const BAR_WIDTH: u128 = 40;
+
+/// Renders the text report. Sections are separated by one blank line; the output ends with a
+/// newline.
+pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Result<()> {
+    let p = Painter { color: style.color };
+    summary(report, p, out)?;
+    match &report.latency {
+        Some(latency) => {
+            distribution(latency, p, out)?;
+            if let Some(insight) = &report.insight {
+                section(out, p, "Insight:")?;
+                finding(out, p, "Latency spread p99/p50:", &insight.spread)?;
+                finding(out, p, "Tail ratio p99/p95:", &insight.tail)?;
+                finding(out, p, "Outlier ratio p99.9/p99:", &insight.outliers)?;
+            }
+            histogram(report, p, out)?;
+            status_codes(report, p, out)?;
+        }
+        None => no_responses(report, out)?,
+    }
+    errors(report, p, out)?;
+    details(report, p, out)?;
+    connections(report, p, out)
+}
+
+/// Starts every section after Summary: a blank line, then the title in bold.
+fn section(out: &mut impl Write, p: Painter, title: &str) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "{}", p.bold(title))
+}
+
+fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
+    let s = &report.summary;
+    writeln!(out, "{}", p.bold("Summary:"))?;
+    writeln!(out, "  Total:        {:.4} secs", s.elapsed.as_secs_f64())?;
+    let failed = format!("{} failed", s.failed);
+    let failed = if s.failed > 0 {
+        p.health(Health::Bad, &failed)
+    } else {
+        failed
+    };
+    writeln!(
+        out,
+        "  Requests:     {} attempted, {} responses, {failed}",
+        s.requests, s.successful
+    )?;
+    if let Some(l) = &report.latency {
+        writeln!(out, "  Slowest:      {} ms", latency(l.slowest))?;
+        writeln!(out, "  Fastest:      {} ms", latency(l.fastest))?;
+        writeln!(out, "  Average:      {} ms", latency(l.mean))?;
+    }
+    writeln!(out, "  Requests/sec: {:.2}", s.rps)?;
+    writeln!(out, "  Total data:   {} bytes", s.bytes_total)?;
+    writeln!(out, "  Size/request: {} bytes", s.size_per_request)
+}
+
+/// Percentile lines; the four SLO percentiles are colored by their own level.
+fn distribution(l: &Latency, p: Painter, out: &mut impl Write) -> io::Result<()> {
+    section(out, p, "Response time distribution:")?;
+    let values = l.percentiles.map(|pc| latency(pc.value));
+    let width = values.iter().map(String::len).max().unwrap_or(0);
+    for (pc, value) in l.percentiles.iter().zip(values) {
+        let value = format!("{value:>width$}");
+        let value = if pc.quantile.highlighted() {
+            p.level(pc.level, &value)
+        } else {
+            value
+        };
+        let percent = pc.quantile.fraction() * 100.0;
+        writeln!(out, "  {percent:>5.2}% in {value} ms")?;
+    }
+    Ok(())
+}
+
+fn finding(out: &mut impl Write, p: Painter, label: &str, f: &Finding) -> io::Result<()> {
+    let verdict = p.health(f.verdict.health(), f.verdict.text());
+    writeln!(out, "  {label:<25} {:>6}  {verdict}", ratio(f.ratio))
+}
+
+/// One bar per bin, labelled with its upper edge, scaled so the fullest bin is `BAR_WIDTH`
+/// wide. A non-empty bin always gets at least one block: a handful of stalls in the tail is
+/// exactly what the reader must not miss.
+fn histogram(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
+    section(out, p, "Response time histogram:")?;
+    let labels: Vec<String> = report.histogram.iter().map(|b| latency(b.high)).collect();
+    let counts: Vec<String> = report
+        .histogram
+        .iter()
+        .map(|b| format!("[{}]", b.count))
+        .collect();
+    let label_width = labels.iter().map(String::len).max().unwrap_or(0);
+    let count_width = counts.iter().map(String::len).max().unwrap_or(0);
+    let fullest = report
+        .histogram
+        .iter()
+        .map(|b| b.count)
+        .max()
+        .map_or(1, |n| u128::from(n).max(1));
+    for ((bin, label), count) in report.histogram.iter().zip(&labels).zip(&counts) {
+        let blocks = match bin.count {
+            0 => 0,
+            n => ((u128::from(n) * BAR_WIDTH + fullest / 2) / fullest).max(1),
+        };
+        let line = format!("  {label:>label_width$} ms {count:<count_width$}");
+        match blocks {
+            0 => writeln!(out, "{}", line.trim_end())?,
+            n => {
+                let bar = p.level(bin.level, &"█".repeat(n as usize));
+                writeln!(out, "{line}  {bar}")?
+            }
+        }
+    }
+    Ok(())
+}
+
+fn status_codes(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
+    section(out, p, "Status code distribution:")?;
+    for (code, &count) in &report.status_codes {
+        writeln!(out, "  [{code}] {}", plural(count, "response", "responses"))?;
+    }
+    Ok(())
+}
+
+/// Said plainly, instead of a page of empty percentiles.
+fn no_responses(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out)?;
+    match report.summary.requests {
+        0 => writeln!(
+            out,
+            "No requests were sent, so there is no latency to report."
+        ),
+        n => writeln!(
+            out,
+            "No response received: {} failed, so there is no latency to report.",
+            match n {
+                1 => "the only request".to_string(),
+                n => format!("all {n} requests"),
+            }
+        ),
+    }
+}
+
+fn errors(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
+    if report.errors.is_empty() {
+        return Ok(());
+    }
+    section(out, p, "Error distribution:")?;
+    for (kind, count) in &report.errors {
+        writeln!(out, "  [{count}] {}", kind.describe())?;
+    }
+    Ok(())
+}
+
+/// Phase timing like hey's Details, each column right-aligned; skipped entirely when no phase
+/// was ever observed.
+fn details(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
+    let d = &report.details;
+    let phases = [
+        ("connect:", d.connect),
+        ("write:", d.write),
+        ("wait:", d.wait),
+        ("read:", d.read),
+    ];
+    if phases.iter().all(|(_, s)| s.is_none()) {
+        return Ok(());
+    }
+    section(out, p, "Details (average, fastest, slowest):")?;
+    let columns = phases.map(|(_, s)| s.map(|s| [s.average, s.fastest, s.slowest].map(latency)));
+    let mut widths = [0; 3];
+    for cells in columns.iter().flatten() {
+        for (w, cell) in widths.iter_mut().zip(cells) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    for ((label, _), cells) in phases.iter().zip(columns) {
+        let values = match cells {
+            Some([a, f, s]) => {
+                let [wa, wf, ws] = widths;
+                format!("{a:>wa$} ms, {f:>wf$} ms, {s:>ws$} ms")
+            }
+            None => "n/a".to_string(),
+        };
+        writeln!(out, "  {label:<13} {values}")?;
+    }
+    Ok(())
+}
+
+/// Only when something went wrong with connections: a reconnect storm must not hide in latency.
+fn connections(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
+    let c = &report.connections;
+    if c.reconnects == 0 && c.preconnect_retries == 0 {
+        return Ok(());
+    }
+    section(out, p, "Connections:")?;
+    writeln!(
+        out,
+        "  {} opened, {}, {}",
+        c.opened,
+        plural(c.reconnects, "reconnect", "reconnects"),
+        plural(
+            c.preconnect_retries,
+            "pre-connect retry",
+            "pre-connect retries"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+    use std::path::PathBuf;
+
+    fn rendered(report: &Report, color: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        render(report, TextStyle { color }, &mut out).expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// Compares with `tests/golden/<name>` byte for byte; `UPDATE_GOLDEN=1` rewrites it.
+    fn golden(name: &str, actual: &[u8]) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(name);
+        if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+            std::fs::write(&path, actual).expect("golden file is writable");
+            return;
+        }
+        let expected = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+        assert!(
+            expected == actual,
+            "{name} differs; run with UPDATE_GOLDEN=1 to accept. Actual:\n{}",
+            String::from_utf8_lossy(actual)
+        );
+    }
+
+    /// Removes `ESC [ ... m` sequences.
+    fn strip_ansi(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == 0x1b {
+                while i < bytes.len() && bytes[i] != b'm' {
+                    i += 1;
+                }
+            } else {
+                out.push(bytes[i]);
+            }
+            i += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn golden_basic() {
+        golden(
+            "report_basic.txt",
+            &rendered(&fixtures::report_basic(), false),
+        );
+    }
+
+    #[test]
+    fn golden_errors() {
+        golden(
+            "report_errors.txt",
+            &rendered(&fixtures::report_errors(), false),
+        );
+    }
+
+    #[test]
+    fn golden_no_responses() {
+        let report = fixtures::report_no_responses();
+        golden("report_no_responses.txt", &rendered(&report, false));
+    }
+
+    #[test]
+    fn golden_color() {
+        golden(
+            "report_color.txt",
+            &rendered(&fixtures::report_errors(), true),
+        );
+    }
+
+    #[test]
+    fn no_escape_byte_without_color() {
+        for report in [
+            fixtures::report_basic(),
+            fixtures::report_errors(),
+            fixtures::report_no_responses(),
+            fixtures::report_duration(),
+        ] {
+            assert!(!rendered(&report, false).contains(&0x1b));
+        }
+    }
+
+    #[test]
+    fn color_only_adds_escapes() {
+        for report in [fixtures::report_basic(), fixtures::report_errors()] {
+            let colored = rendered(&report, true);
+            assert!(colored.contains(&0x1b));
+            let plain = String::from_utf8(rendered(&report, false));
+            assert_eq!(String::from_utf8(strip_ansi(&colored)), plain);
+        }
+    }
+
+    #[test]
+    fn sections_in_seed_order() {
+        let text = String::from_utf8(rendered(&fixtures::report_errors(), false))
+            .expect("report is UTF-8");
+        let order = [
+            "Summary:",
+            "Response time distribution:",
+            "Insight:",
+            "Response time histogram:",
+            "Status code distribution:",
+            "Error distribution:",
+            "Details (average, fastest, slowest):",
+            "Connections:",
+        ];
+        let positions: Vec<usize> = order
+            .iter()
+            .map(|s| text.find(s).unwrap_or_else(|| panic!("missing {s}")))
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+
+    #[test]
+    fn histogram_counts_add_up_in_text() {
+        let report = fixtures::report_basic();
+        let text = String::from_utf8(rendered(&report, false)).expect("report is UTF-8");
+        let hist = text
+            .split("Response time histogram:\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .expect("histogram section");
+        let total: u64 = hist
+            .lines()
+            .filter_map(|l| l.split('[').nth(1)?.split(']').next()?.parse::<u64>().ok())
+            .sum();
+        assert_eq!(total, report.summary.successful);
+    }
+
+    #[test]
+    fn empty_run_says_nothing_was_sent() {
+        let result = fixtures::empty_result(std::time::Duration::ZERO);
+        let config = fixtures::config_n(0, 1);
+        let report = Report::new(&config, &result, &Default::default());
+        let text = String::from_utf8(rendered(&report, false)).expect("report is UTF-8");
+        assert!(text.contains("No requests were sent"), "{text}");
+        assert!(!text.contains("Details"), "{text}");
+    }
+}
