@@ -63,7 +63,9 @@ pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
 
 fn load(args: &RunArgs) -> Result<i32, AppError> {
     let config = build::run_config(args)?;
-    let options = ReportOptions { hist_bins: args.hist_bins };
+    let options = ReportOptions {
+        hist_bins: args.hist_bins,
+    };
     measure_and_report(&config, &options, args.output, args.color)
 }
 
@@ -75,14 +77,20 @@ fn measure_and_report(
 ) -> Result<i32, AppError> {
     let progress = Arc::new(Progress::default());
     watch_ctrl_c(Arc::clone(&progress));
-    let bar = std::io::stderr().is_terminal().then(|| Bar::start(Arc::clone(&progress), config.stop));
+    let bar = std::io::stderr()
+        .is_terminal()
+        .then(|| Bar::start(Arc::clone(&progress), config.stop));
     let result = engine::run(config, &progress);
     if let Some(bar) = bar {
         bar.finish();
     }
     let report = Report::new(config, &result?, options);
     write_report(&report, output, color)?;
-    Ok(if progress.is_cancelled() { EXIT_INTERRUPTED } else { EXIT_OK })
+    Ok(if progress.is_cancelled() {
+        EXIT_INTERRUPTED
+    } else {
+        EXIT_OK
+    })
 }
 
 fn write_report(report: &Report, output: Output, color: ColorChoice) -> Result<(), AppError> {
@@ -90,7 +98,13 @@ fn write_report(report: &Report, output: Output, color: ColorChoice) -> Result<(
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match output {
         Output::Json => json::render(report, &mut out),
-        Output::Text => text::render(report, text::TextStyle { color: use_color(color) }, &mut out),
+        Output::Text => text::render(
+            report,
+            text::TextStyle {
+                color: use_color(color),
+            },
+            &mut out,
+        ),
     }
     .and_then(|()| out.flush());
     match written {
@@ -107,7 +121,8 @@ fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
 }
@@ -116,7 +131,12 @@ fn use_color(choice: ColorChoice) -> bool {
 /// at once.
 fn watch_ctrl_c(progress: Arc<Progress>) {
     std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
         runtime.block_on(async {
             if tokio::signal::ctrl_c().await.is_ok() {
                 progress.cancel();
@@ -142,7 +162,12 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
         humantime::format_duration(args.duration)
     );
     let config = demo_config(&url, args)?;
-    measure_and_report(&config, &ReportOptions { hist_bins: 11 }, args.output, args.color)
+    measure_and_report(
+        &config,
+        &ReportOptions { hist_bins: 11 },
+        args.output,
+        args.color,
+    )
 }
 
 fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
@@ -150,7 +175,11 @@ fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
     let headers = vec![("Host".to_string(), target.authority.clone())];
     Ok(RunConfig {
         target,
-        request: RequestSpec { method: "GET".into(), headers, body: bytes::Bytes::new() },
+        request: RequestSpec {
+            method: "GET".into(),
+            headers,
+            body: bytes::Bytes::new(),
+        },
         stop: StopAt::Duration(args.duration),
         concurrency: args.concurrency,
         qps_per_connection: None,
@@ -163,14 +192,23 @@ fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
 }
 
 fn serve(args: &ServeArgs) -> Result<i32, AppError> {
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 {
         return Err(UsageError("--threads must be at least 1".into()).into());
     }
-    let config = ServeConfig { body_size: args.body_size, delay: args.delay, chunked: args.chunked };
+    let config = ServeConfig {
+        body_size: args.body_size,
+        delay: args.delay,
+        chunked: args.chunked,
+    };
     let server = Background::start(args.addr, config, threads)
         .map_err(|e| AppError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;
-    eprintln!("vastar serve: listening on http://{}/ (Ctrl-C to stop)", server.addr());
+    eprintln!(
+        "vastar serve: listening on http://{}/ (Ctrl-C to stop)",
+        server.addr()
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -27,7 +27,11 @@ fn exit_on_clap_error(e: clap::Error) -> ! {
         e.exit();
     }
     let rendered = e.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid usage").trim_start_matches("error: ");
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("invalid usage")
+        .trim_start_matches("error: ");
     eprintln!("vastar: error: {first} (see --help)");
     std::process::exit(app::EXIT_USAGE);
 }

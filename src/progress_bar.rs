@@ -35,7 +35,10 @@ impl Bar {
             }
             let _ = write!(std::io::stderr(), "\r{:width$}\r", "", width = WIDTH + 40);
         });
-        Bar { done, thread: Some(thread) }
+        Bar {
+            done,
+            thread: Some(thread),
+        }
     }
 
     /// Stops drawing and erases the bar.
@@ -75,9 +78,19 @@ mod tests {
     #[test]
     fn frames_are_ascii_and_bounded() {
         let f = render(50, Duration::from_millis(1500), StopAt::Requests(200));
-        assert_eq!(f, "[##########------------------------------]  25% 50/200 1.5s");
-        let f = render(9, Duration::from_secs(20), StopAt::Duration(Duration::from_secs(10)));
-        assert!(f.starts_with("[########################################] 100% 9 requests"), "{f}");
+        assert_eq!(
+            f,
+            "[##########------------------------------]  25% 50/200 1.5s"
+        );
+        let f = render(
+            9,
+            Duration::from_secs(20),
+            StopAt::Duration(Duration::from_secs(10)),
+        );
+        assert!(
+            f.starts_with("[########################################] 100% 9 requests"),
+            "{f}"
+        );
         assert!(f.is_ascii());
     }
 }

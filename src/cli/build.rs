@@ -39,14 +39,22 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
         return Err(usage("-c must be at least 1"));
     }
     let concurrency = match stop {
-        StopAt::Requests(n) => args.concurrency.min(usize::try_from(n).unwrap_or(usize::MAX)),
+        StopAt::Requests(n) => args
+            .concurrency
+            .min(usize::try_from(n).unwrap_or(usize::MAX)),
         StopAt::Duration(_) => args.concurrency,
     };
     if !(args.qps >= 0.0 && args.qps.is_finite()) {
-        return Err(usage(format!("-q must be a non-negative number, got {}", args.qps)));
+        return Err(usage(format!(
+            "-q must be a non-negative number, got {}",
+            args.qps
+        )));
     }
     if !(args.timeout >= 0.0 && args.timeout.is_finite() && args.timeout < 1e9) {
-        return Err(usage(format!("-t must be a non-negative number of seconds, got {}", args.timeout)));
+        return Err(usage(format!(
+            "-t must be a non-negative number of seconds, got {}",
+            args.timeout
+        )));
     }
     if args.hist_bins == 0 || args.hist_bins > 1000 {
         return Err(usage("--hist-bins must be between 1 and 1000"));
@@ -60,7 +68,8 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
         concurrency,
         qps_per_connection: (args.qps > 0.0).then_some(args.qps),
         timeout,
-        connect_timeout: timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |t| t.min(DEFAULT_CONNECT_TIMEOUT)),
+        connect_timeout: timeout
+            .map_or(DEFAULT_CONNECT_TIMEOUT, |t| t.min(DEFAULT_CONNECT_TIMEOUT)),
         keepalive: !args.disable_keepalive,
         compression: !args.disable_compression,
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
@@ -99,7 +108,11 @@ fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageErr
         let (name, value) = parse_header(raw)?;
         headers.set(name, value);
     }
-    Ok(RequestSpec { method, headers: headers.into_vec(), body })
+    Ok(RequestSpec {
+        method,
+        headers: headers.into_vec(),
+        body,
+    })
 }
 
 fn body(args: &RunArgs) -> Result<Bytes, UsageError> {
@@ -115,7 +128,9 @@ fn body(args: &RunArgs) -> Result<Bytes, UsageError> {
 fn credentials(args: &RunArgs, target: &Target) -> Result<Option<(String, String)>, UsageError> {
     match &args.auth {
         Some(auth) => {
-            let (user, pass) = auth.split_once(':').ok_or_else(|| usage("-a must be user:pass"))?;
+            let (user, pass) = auth
+                .split_once(':')
+                .ok_or_else(|| usage("-a must be user:pass"))?;
             checked_value("-a", auth)?;
             Ok(Some((user.to_string(), pass.to_string())))
         }
@@ -132,7 +147,9 @@ fn parse_header(raw: &str) -> Result<(&str, &str), UsageError> {
         return Err(bad());
     }
     if DERIVED_HEADERS.iter().any(|d| name.eq_ignore_ascii_case(d)) {
-        return Err(usage(format!("-H {name} is not allowed: vastar derives it from the body")));
+        return Err(usage(format!(
+            "-H {name} is not allowed: vastar derives it from the body"
+        )));
     }
     Ok((name, checked_value("-H", value)?))
 }
@@ -140,7 +157,9 @@ fn parse_header(raw: &str) -> Result<(&str, &str), UsageError> {
 /// Header values may not contain line breaks (that would inject headers) or other controls.
 fn checked_value<'a>(flag: &str, value: &'a str) -> Result<&'a str, UsageError> {
     if value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f) {
-        return Err(usage(format!("invalid {flag} value {value:?}: control characters are not allowed")));
+        return Err(usage(format!(
+            "invalid {flag} value {value:?}: control characters are not allowed"
+        )));
     }
     Ok(value)
 }
@@ -157,19 +176,37 @@ mod tests {
     use clap::Parser;
 
     fn config(argv: &[&str]) -> Result<RunConfig, UsageError> {
-        let cli = Cli::try_parse_from(std::iter::once("vastar").chain(argv.iter().copied())).unwrap();
+        let cli =
+            Cli::try_parse_from(std::iter::once("vastar").chain(argv.iter().copied())).unwrap();
         run_config(&cli.run)
     }
 
     fn header<'a>(c: &'a RunConfig, name: &str) -> Vec<&'a str> {
-        c.request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        c.request
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     #[test]
     fn explicit_header_overrides_content_type_accept_and_auth() {
         let c = config(&[
-            "-T", "text/plain", "-A", "a/b", "-a", "u:p", "-d", "x",
-            "-H", "content-type: application/json", "-H", "Accept: c/d", "-H", "authorization: Bearer t",
+            "-T",
+            "text/plain",
+            "-A",
+            "a/b",
+            "-a",
+            "u:p",
+            "-d",
+            "x",
+            "-H",
+            "content-type: application/json",
+            "-H",
+            "Accept: c/d",
+            "-H",
+            "authorization: Bearer t",
             "http://h/",
         ])
         .unwrap();
@@ -196,13 +233,26 @@ mod tests {
     #[test]
     fn content_type_only_with_body_or_flag() {
         assert!(header(&config(&["http://h/"]).unwrap(), "content-type").is_empty());
-        assert_eq!(header(&config(&["-d", "x", "http://h/"]).unwrap(), "content-type"), ["text/html"]);
+        assert_eq!(
+            header(&config(&["-d", "x", "http://h/"]).unwrap(), "content-type"),
+            ["text/html"]
+        );
     }
 
     #[test]
     fn concurrency_is_clamped_to_requests() {
-        assert_eq!(config(&["-n", "10", "-c", "50", "http://h/"]).unwrap().concurrency, 10);
-        assert_eq!(config(&["-z", "1s", "-n", "10", "-c", "50", "http://h/"]).unwrap().concurrency, 50);
+        assert_eq!(
+            config(&["-n", "10", "-c", "50", "http://h/"])
+                .unwrap()
+                .concurrency,
+            10
+        );
+        assert_eq!(
+            config(&["-z", "1s", "-n", "10", "-c", "50", "http://h/"])
+                .unwrap()
+                .concurrency,
+            50
+        );
     }
 
     #[test]

@@ -160,8 +160,9 @@ pub enum ColorChoice {
 
 /// Parses durations like `10s`, `1m`, `500ms`, `1m30s`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|_| format!("invalid duration {s:?}: expected a number with a unit, e.g. 10s, 1m, 500ms"))?;
+    let d = humantime::parse_duration(s.trim()).map_err(|_| {
+        format!("invalid duration {s:?}: expected a number with a unit, e.g. 10s, 1m, 500ms")
+    })?;
     if d.is_zero() {
         return Err(format!("invalid duration {s:?}: must be greater than zero"));
     }

@@ -18,9 +18,14 @@ use crate::url::Target;
 
 /// Resolves the target's host once, before the run.
 pub fn resolve(target: &Target) -> io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port).to_socket_addrs()?.collect();
+    let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port)
+        .to_socket_addrs()?
+        .collect();
     if addrs.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::NotFound, "no addresses found"));
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "no addresses found",
+        ));
     }
     Ok(addrs)
 }
@@ -36,8 +41,19 @@ pub struct TcpConnector {
 
 impl TcpConnector {
     /// A connector for `addrs` that sends `request` on every connection.
-    pub fn new(addrs: Vec<SocketAddr>, timeout: Duration, request: Bytes, head_request: bool) -> Self {
-        TcpConnector { addrs, preferred: AtomicUsize::new(0), timeout, request, head_request }
+    pub fn new(
+        addrs: Vec<SocketAddr>,
+        timeout: Duration,
+        request: Bytes,
+        head_request: bool,
+    ) -> Self {
+        TcpConnector {
+            addrs,
+            preferred: AtomicUsize::new(0),
+            timeout,
+            request,
+            head_request,
+        }
     }
 
     async fn connect_one(&self, addr: SocketAddr) -> io::Result<TcpStream> {
@@ -65,7 +81,11 @@ impl Connector for TcpConnector {
                     if index != first {
                         self.preferred.store(index, Relaxed);
                     }
-                    return Ok(Http1Conn::new(stream, self.request.clone(), self.head_request));
+                    return Ok(Http1Conn::new(
+                        stream,
+                        self.request.clone(),
+                        self.head_request,
+                    ));
                 }
                 Err(e) => last_error = Some(e),
             }

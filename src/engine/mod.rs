@@ -35,7 +35,10 @@ use worker::{Setup, PRECONNECT_PARALLELISM};
 pub enum EngineError {
     /// The host name did not resolve.
     #[error("cannot resolve {host}: {source}")]
-    Resolve { host: String, source: std::io::Error },
+    Resolve {
+        host: String,
+        source: std::io::Error,
+    },
     /// Not a single connection could be opened.
     #[error("{0}")]
     Unreachable(String),
@@ -44,11 +47,14 @@ pub enum EngineError {
 /// Runs one load test and returns what it measured. `progress` lets another thread watch the
 /// run and cancel it.
 pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
-    let addrs = connect::resolve(&config.target)
-        .map_err(|source| EngineError::Resolve { host: config.target.host.clone(), source })?;
+    let addrs = connect::resolve(&config.target).map_err(|source| EngineError::Resolve {
+        host: config.target.host.clone(),
+        source,
+    })?;
     let request = http1::request::encode(&config.target, &config.request);
     let head_request = config.request.method == "HEAD";
-    let connector = connect::TcpConnector::new(addrs, config.connect_timeout, request, head_request);
+    let connector =
+        connect::TcpConnector::new(addrs, config.connect_timeout, request, head_request);
     run_with(&connector, config, progress)
 }
 
@@ -88,8 +94,13 @@ pub fn run_with<C: Connector + Sync>(
         (outputs, started)
     });
     if setup.abort.load(Relaxed) {
-        let message = setup.last_connect_error.into_inner().unwrap_or_else(|p| p.into_inner());
-        return Err(EngineError::Unreachable(message.unwrap_or_else(|| "no connection could be opened".into())));
+        let message = setup
+            .last_connect_error
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        return Err(EngineError::Unreachable(
+            message.unwrap_or_else(|| "no connection could be opened".into()),
+        ));
     }
     let finished = outputs.iter().map(|o| o.finished).max().unwrap_or(started);
     let mut elapsed = finished.saturating_duration_since(started);

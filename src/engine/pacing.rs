@@ -20,7 +20,9 @@ impl Pacing {
     /// The policy for an optional per-connection rate (requests per second).
     pub fn from_qps(qps_per_connection: Option<f64>) -> Pacing {
         match qps_per_connection {
-            Some(q) if q > 0.0 && q.is_finite() => Pacing::PerConnection { interval: Duration::from_secs_f64(1.0 / q) },
+            Some(q) if q > 0.0 && q.is_finite() => Pacing::PerConnection {
+                interval: Duration::from_secs_f64(1.0 / q),
+            },
             _ => Pacing::Closed,
         }
     }
@@ -41,7 +43,9 @@ impl Pacer {
     /// Waits until the next request is due.
     #[inline]
     pub async fn wait(&mut self) {
-        let Pacing::PerConnection { interval } = self.pacing else { return };
+        let Pacing::PerConnection { interval } = self.pacing else {
+            return;
+        };
         let now = Instant::now();
         let due = self.next.map_or(now, |n| n.max(now));
         if due > now {

@@ -47,7 +47,9 @@ impl<C: Connector> SlotContext<'_, C> {
     /// The instant a request started at `start` gives up, and the error it then counts as.
     fn limit(&self, start: Instant) -> Option<(Instant, ErrorKind)> {
         let timeout = self.config.timeout.map(|t| (start + t, ErrorKind::Timeout));
-        let drain = self.run_deadline.map(|d| (d + self.config.drain_cap, ErrorKind::Aborted));
+        let drain = self
+            .run_deadline
+            .map(|d| (d + self.config.drain_cap, ErrorKind::Aborted));
         match (timeout, drain) {
             (Some(t), Some(d)) => Some(if t.0 <= d.0 { t } else { d }),
             (t, d) => t.or(d),
@@ -154,7 +156,11 @@ async fn open<C: Connector>(ctx: &SlotContext<'_, C>) -> Result<C::Conn, ErrorKi
 }
 
 /// Runs `fut` until it finishes or `limit` passes (`None` when it passed first).
-async fn with_limit<F: Future>(fut: F, limit: Option<Instant>, deadline: &mut Deadline) -> Option<F::Output> {
+async fn with_limit<F: Future>(
+    fut: F,
+    limit: Option<Instant>,
+    deadline: &mut Deadline,
+) -> Option<F::Output> {
     let mut fut = pin!(fut);
     poll_fn(|cx| {
         if let Poll::Ready(output) = fut.as_mut().poll(cx) {

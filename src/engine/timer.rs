@@ -20,7 +20,9 @@ impl Default for Deadline {
     fn default() -> Self {
         // About 30 years: effectively never, and far from Instant overflow.
         let never = Instant::now() + Duration::from_secs(86400 * 365 * 30);
-        Deadline { sleep: Box::pin(sleep_until(never)) }
+        Deadline {
+            sleep: Box::pin(sleep_until(never)),
+        }
     }
 }
 
@@ -64,7 +66,9 @@ mod tests {
         let mut d = Deadline::default();
         let t0 = Instant::now();
         poll_fn(|cx| {
-            assert!(d.poll_expired(t0 + Duration::from_secs(10), cx).is_pending());
+            assert!(d
+                .poll_expired(t0 + Duration::from_secs(10), cx)
+                .is_pending());
             Poll::Ready(())
         })
         .await;

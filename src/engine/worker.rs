@@ -49,19 +49,33 @@ pub(crate) struct WorkerOutput {
 /// Runs one worker thread's share (`slots` connections) of the run.
 pub(crate) fn run<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>) -> WorkerOutput {
     let recorder = RefCell::new(Recorder::default());
-    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime.block_on(drive(connector, slots, setup, &recorder)),
         Err(e) => {
             // Still take part in both barriers, or the other workers would wait forever.
-            *setup.last_connect_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+            *setup
+                .last_connect_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
             setup.preconnected.wait();
             setup.go.wait();
         }
     }
-    WorkerOutput { recorder: recorder.into_inner(), finished: std::time::Instant::now() }
+    WorkerOutput {
+        recorder: recorder.into_inner(),
+        finished: std::time::Instant::now(),
+    }
 }
 
-async fn drive<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>, recorder: &RefCell<Recorder>) {
+async fn drive<C: Connector>(
+    connector: &C,
+    slots: usize,
+    setup: &Setup<'_>,
+    recorder: &RefCell<Recorder>,
+) {
     let conns = preconnect(connector, slots, setup, recorder).await;
     // Blocking the thread is fine here: nothing else runs on this runtime during set-up.
     setup.preconnected.wait();
@@ -114,7 +128,10 @@ async fn preconnect<C: Connector>(
                     return Some(conn);
                 }
                 Err(e) => {
-                    *setup.last_connect_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                    *setup
+                        .last_connect_error
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
                     if attempt < PRECONNECT_ATTEMPTS {
                         recorder.borrow_mut().connections.preconnect_retries += 1;
                         tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;

@@ -38,16 +38,29 @@ pub struct Http1Conn<T> {
 impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
     /// Wraps an open stream that will send `request` (a HEAD request when `head_request`).
     pub fn new(io: T, request: Bytes, head_request: bool) -> Self {
-        Http1Conn { io, parser: ResponseParser::new(), request, head_request, served: 0 }
+        Http1Conn {
+            io,
+            parser: ResponseParser::new(),
+            request,
+            head_request,
+            served: 0,
+        }
     }
 
     fn fail(&self, kind: ErrorKind) -> Failure {
-        Failure { kind, stale: self.served > 0 && !self.parser.received_any() }
+        Failure {
+            kind,
+            stale: self.served > 0 && !self.parser.received_any(),
+        }
     }
 
     /// Reads until the response is complete. `Ok(true)` when bytes beyond the response
     /// arrived: the server answered something we did not ask, so the connection is out of sync.
-    fn poll_response(&mut self, cx: &mut Context<'_>, first_byte: &mut Option<Instant>) -> Poll<Result<bool, Failure>> {
+    fn poll_response(
+        &mut self,
+        cx: &mut Context<'_>,
+        first_byte: &mut Option<Instant>,
+    ) -> Poll<Result<bool, Failure>> {
         SCRATCH.with(|cell| {
             let mut buf = cell.borrow_mut();
             loop {
@@ -85,9 +98,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
         let unsolicited = poll_fn(|cx| self.poll_response(cx, &mut first_byte)).await?;
         let done = Instant::now();
         let first_byte = first_byte.unwrap_or(done);
+        let Some(status) = self.parser.status() else {
+            return Err(self.fail(ErrorKind::Malformed));
+        };
         self.served += 1;
         Ok(Exchange {
-            status: self.parser.status().unwrap_or(0),
+            status,
             body_bytes: self.parser.body_bytes(),
             write: written - start,
             wait: first_byte - written,

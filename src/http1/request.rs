@@ -18,7 +18,11 @@ impl HeaderList {
     /// Sets `name` to `value`, replacing any earlier value of the same name (in place, so the
     /// header keeps the position where it first appeared, with the casing given last).
     pub fn set(&mut self, name: &str, value: &str) {
-        match self.0.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        match self
+            .0
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             Some(slot) => *slot = (name.to_string(), value.to_string()),
             None => self.0.push((name.to_string(), value.to_string())),
         }
@@ -66,7 +70,11 @@ mod tests {
     use super::*;
 
     fn spec(method: &str, headers: HeaderList, body: &'static [u8]) -> RequestSpec {
-        RequestSpec { method: method.into(), headers: headers.into_vec(), body: Bytes::from_static(body) }
+        RequestSpec {
+            method: method.into(),
+            headers: headers.into_vec(),
+            body: Bytes::from_static(body),
+        }
     }
 
     #[test]
@@ -92,7 +100,10 @@ mod tests {
         let mut h = HeaderList::default();
         h.set("Host", &target.authority);
         let bytes = encode(&target, &spec("POST", h, b"{\"k\":1}"));
-        assert_eq!(&bytes[..], &b"POST /p?q=1 HTTP/1.1\r\nHost: h:8080\r\nContent-Length: 7\r\n\r\n{\"k\":1}"[..]);
+        assert_eq!(
+            &bytes[..],
+            &b"POST /p?q=1 HTTP/1.1\r\nHost: h:8080\r\nContent-Length: 7\r\n\r\n{\"k\":1}"[..]
+        );
     }
 
     #[test]
