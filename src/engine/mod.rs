@@ -108,7 +108,7 @@ pub fn run_with<C: Connector + Sync>(
         // In-flight requests drained after the deadline never stretch the measured window.
         elapsed = elapsed.min(d);
     }
-    let mut result = recorder::empty_result(elapsed.max(Duration::from_nanos(1)));
+    let mut result = RunResult::empty(elapsed.max(Duration::from_nanos(1)));
     for output in outputs {
         output.recorder.merge_into(&mut result);
     }

@@ -3,7 +3,6 @@
 //! Each worker thread owns one `Recorder` and updates it without synchronisation; the engine
 //! merges them once at the end. Nothing here allocates per request.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -86,18 +85,5 @@ impl Recorder {
         result.connections.opened += self.connections.opened;
         result.connections.reconnects += self.connections.reconnects;
         result.connections.preconnect_retries += self.connections.preconnect_retries;
-    }
-}
-
-/// An empty result to merge workers into.
-pub fn empty_result(elapsed: Duration) -> RunResult {
-    RunResult {
-        elapsed,
-        latency_ns: new_latency_histogram(),
-        phases: Phases::default(),
-        status_codes: BTreeMap::new(),
-        errors: BTreeMap::new(),
-        body_bytes: 0,
-        connections: ConnStats::default(),
     }
 }

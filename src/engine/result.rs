@@ -183,6 +183,19 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// A result with nothing recorded yet, for workers (and tests) to merge into.
+    pub fn empty(elapsed: Duration) -> RunResult {
+        RunResult {
+            elapsed,
+            latency_ns: new_latency_histogram(),
+            phases: Phases::default(),
+            status_codes: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            body_bytes: 0,
+            connections: ConnStats::default(),
+        }
+    }
+
     /// Requests that got a complete response, whatever its status.
     pub fn responses(&self) -> u64 {
         self.status_codes.values().sum()

@@ -54,15 +54,7 @@ pub fn result_with_latencies_ms(latencies_ms: impl IntoIterator<Item = u64>) -> 
 
 /// A run with nothing in it yet.
 pub fn empty_result(elapsed: Duration) -> RunResult {
-    RunResult {
-        elapsed,
-        latency_ns: new_latency_histogram(),
-        phases: Phases::default(),
-        status_codes: BTreeMap::new(),
-        errors: BTreeMap::new(),
-        body_bytes: 0,
-        connections: ConnStats::default(),
-    }
+    RunResult::empty(elapsed)
 }
 
 /// Records responses of one status with the given latencies.
