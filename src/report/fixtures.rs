@@ -8,9 +8,7 @@ use bytes::Bytes;
 
 use super::model::{Report, ReportOptions};
 use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
-use crate::engine::result::{
-    new_latency_histogram, ConnStats, ErrorKind, PhaseStats, Phases, RunResult,
-};
+use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, Phases, RunResult};
 use crate::url::Target;
 
 /// A `-n` run against a URL with a password, to check it never leaks into reports.
