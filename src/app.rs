@@ -16,7 +16,7 @@ use crate::engine::{self, EngineError, Progress};
 use crate::progress_bar::Bar;
 use crate::report::model::{Report, ReportOptions};
 use crate::report::{json, text};
-use crate::serve::{Background, ServeConfig};
+use crate::serve::{Background, ServeConfig, Stall};
 use crate::url::Target;
 
 /// Exit code of a completed run.
@@ -183,6 +183,8 @@ fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
         stop: StopAt::Duration(args.duration),
         concurrency: args.concurrency,
         qps_per_connection: None,
+        rate: None,
+        latency_correction: false,
         timeout: Some(Duration::from_secs(20)),
         connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         keepalive: true,
@@ -198,10 +200,16 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
     if threads == 0 {
         return Err(UsageError("--threads must be at least 1".into()).into());
     }
+    let stall = match (args.stall_every, args.stall) {
+        (Some(0), _) => return Err(UsageError("--stall-every must be at least 1".into()).into()),
+        (Some(every), Some(duration)) => Some(Stall { every, duration }),
+        _ => None,
+    };
     let config = ServeConfig {
         body_size: args.body_size,
         delay: args.delay,
         chunked: args.chunked,
+        stall,
     };
     let server = Background::start(args.addr, config, threads)
         .map_err(|e| AppError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;

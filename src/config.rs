@@ -42,6 +42,12 @@ pub struct RunConfig {
     pub concurrency: usize,
     /// Per-connection rate limit in requests per second (hey's `-q`).
     pub qps_per_connection: Option<f64>,
+    /// Open-loop arrival rate in requests per second across the run (`--rate`); latency is
+    /// then measured from each request's scheduled send time.
+    pub rate: Option<f64>,
+    /// Correct `-q` runs for coordinated omission (HdrHistogram's expected-interval
+    /// correction).
+    pub latency_correction: bool,
     /// Per-request timeout; `None` waits forever.
     pub timeout: Option<Duration>,
     /// Time allowed for one TCP connect.

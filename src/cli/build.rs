@@ -50,6 +50,20 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
             args.qps
         )));
     }
+    let rate = match args.rate {
+        Some(r) if r > 0.0 && r.is_finite() => Some(r),
+        Some(r) => {
+            return Err(usage(format!(
+                "--rate must be a positive number of requests per second, got {r}"
+            )))
+        }
+        None => None,
+    };
+    if args.latency_correction && args.qps == 0.0 {
+        return Err(usage(
+            "--latency-correction needs -q (the expected interval between requests)",
+        ));
+    }
     if !(args.timeout >= 0.0 && args.timeout.is_finite() && args.timeout < 1e9) {
         return Err(usage(format!(
             "-t must be a non-negative number of seconds, got {}",
@@ -67,6 +81,8 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
         stop,
         concurrency,
         qps_per_connection: (args.qps > 0.0).then_some(args.qps),
+        rate,
+        latency_correction: args.latency_correction,
         timeout,
         connect_timeout: timeout
             .map_or(DEFAULT_CONNECT_TIMEOUT, |t| t.min(DEFAULT_CONNECT_TIMEOUT)),
@@ -268,5 +284,7 @@ mod tests {
         assert!(err(&["-a", "nocolon", "http://h/"]).contains("user:pass"));
         assert!(err(&["-D", "/nonexistent/file", "http://h/"]).contains("/nonexistent/file"));
         assert!(err(&["ftp://h/"]).contains("ftp"));
+        assert!(err(&["--rate", "0", "http://h/"]).contains("--rate"));
+        assert!(err(&["--latency-correction", "http://h/"]).contains("-q"));
     }
 }

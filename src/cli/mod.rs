@@ -61,6 +61,16 @@ pub struct RunArgs {
     /// Rate limit per connection, in requests per second (0 = unlimited).
     #[arg(short = 'q', value_name = "QPS", default_value_t = 0.0)]
     pub qps: f64,
+    /// Open-loop rate: requests per second across all connections, sent on a fixed schedule.
+    /// Latency is measured from each request's scheduled time, so server stalls show up in
+    /// the percentiles instead of silently lowering the rate (no coordinated omission).
+    /// -c caps the requests in flight; if it is too small the report counts late sends.
+    #[arg(long, value_name = "RPS", conflicts_with = "qps")]
+    pub rate: Option<f64>,
+    /// With -q: correct latency for coordinated omission (HdrHistogram expected-interval
+    /// correction); the uncorrected service time is reported beside it.
+    #[arg(long)]
+    pub latency_correction: bool,
     /// HTTP method.
     #[arg(short = 'm', value_name = "METHOD", default_value = "GET")]
     pub method: String,
@@ -123,6 +133,12 @@ pub struct ServeArgs {
     /// Send bodies with Transfer-Encoding: chunked.
     #[arg(long)]
     pub chunked: bool,
+    /// Freeze the whole server every N requests (needs --stall), like a GC pause.
+    #[arg(long, value_name = "N", requires = "stall")]
+    pub stall_every: Option<u64>,
+    /// How long each freeze lasts (e.g. 500ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "stall_every")]
+    pub stall: Option<Duration>,
     /// Server threads [default: number of CPUs].
     #[arg(long)]
     pub threads: Option<usize>,

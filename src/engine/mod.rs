@@ -17,7 +17,7 @@ pub mod transport;
 mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Barrier, Mutex};
+use std::sync::{Barrier, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -74,6 +74,7 @@ pub fn run_with<C: Connector + Sync>(
         go: Barrier::new(workers + 1),
         opened: AtomicU64::new(0),
         abort: AtomicBool::new(false),
+        start: OnceLock::new(),
         last_connect_error: Mutex::new(None),
     };
     let (outputs, started) = std::thread::scope(|scope| {
@@ -88,8 +89,8 @@ pub fn run_with<C: Connector + Sync>(
         if setup.opened.load(Relaxed) == 0 {
             setup.abort.store(true, Relaxed);
         }
+        let started = *setup.start.get_or_init(Instant::now);
         setup.go.wait();
-        let started = Instant::now();
         let outputs: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
         (outputs, started)
     });

@@ -47,6 +47,12 @@ impl Progress {
         self.issued.fetch_add(1, Relaxed) < limit
     }
 
+    /// Takes the next index of an open-loop schedule (unbounded; the pacer checks the limit).
+    #[inline]
+    pub(crate) fn take_ticket(&self) -> u64 {
+        self.issued.fetch_add(1, Relaxed)
+    }
+
     #[inline]
     pub(crate) fn finished_one(&self) {
         self.completed.fetch_add(1, Relaxed);

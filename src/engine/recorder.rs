@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::result::{new_latency_histogram, ConnStats, ErrorKind, Phases, RunResult};
+use super::pacing::Pacing;
+use super::result::{
+    new_latency_histogram, ConnStats, ErrorKind, Phases, RunResult, LATENCY_MAX_NS,
+};
 use super::transport::Exchange;
 
 /// Status codes are three digits (httparse rejects anything else), so a flat array indexed by
@@ -17,6 +20,10 @@ const STATUS_SLOTS: usize = 1000;
 /// One worker's running totals.
 pub struct Recorder {
     latency_ns: Histogram<u64>,
+    service_ns: Option<Histogram<u64>>,
+    /// Expected interval between requests of one connection, for `--latency-correction`.
+    correction_interval_ns: Option<u64>,
+    late_sends: u64,
     phases: Phases,
     status: Box<[u64; STATUS_SLOTS]>,
     errors: [u64; ErrorKind::ALL.len()],
@@ -24,10 +31,22 @@ pub struct Recorder {
     pub(crate) connections: ConnStats,
 }
 
-impl Default for Recorder {
-    fn default() -> Self {
+impl Recorder {
+    /// A recorder for one worker of a run with this pacing.
+    pub fn new(pacing: Pacing, latency_correction: bool) -> Self {
+        let correction_interval_ns = match pacing {
+            Pacing::PerConnection { interval } if latency_correction => {
+                Some(u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX))
+            }
+            _ => None,
+        };
+        let separate_service =
+            correction_interval_ns.is_some() || matches!(pacing, Pacing::OpenLoop { .. });
         Recorder {
             latency_ns: new_latency_histogram(),
+            service_ns: separate_service.then(new_latency_histogram),
+            correction_interval_ns,
+            late_sends: 0,
             phases: Phases::default(),
             status: Box::new([0; STATUS_SLOTS]),
             errors: [0; ErrorKind::ALL.len()],
@@ -35,16 +54,29 @@ impl Default for Recorder {
             connections: ConnStats::default(),
         }
     }
-}
 
-impl Recorder {
-    /// Records a complete response.
+    /// Records a complete response. `response_time` runs from the intended send time to the
+    /// last byte, `service_time` from the actual send (including any connect it needed).
     #[inline]
-    /// Records a complete response; `total` runs from the start of the request (including any
-    /// connect it needed) to its last byte.
-    pub fn response(&mut self, exchange: &Exchange, total: Duration) {
-        let ns = u64::try_from(total.as_nanos()).unwrap_or(u64::MAX).max(1);
-        self.latency_ns.saturating_record(ns);
+    pub fn response(
+        &mut self,
+        exchange: &Exchange,
+        response_time: Duration,
+        service_time: Duration,
+    ) {
+        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
+        match self.correction_interval_ns {
+            Some(interval) => {
+                // Bounds are shared and values saturate, so recording cannot fail.
+                let _ = self
+                    .latency_ns
+                    .record_correct(ns(response_time).min(LATENCY_MAX_NS), interval);
+            }
+            None => self.latency_ns.saturating_record(ns(response_time)),
+        }
+        if let Some(service) = &mut self.service_ns {
+            service.saturating_record(ns(service_time));
+        }
         self.phases.write.record(exchange.write);
         self.phases.wait.record(exchange.wait);
         self.phases.read.record(exchange.read);
@@ -52,6 +84,12 @@ impl Recorder {
             *slot += 1;
         }
         self.body_bytes += exchange.body_bytes;
+    }
+
+    /// Records an open-loop request that was overdue when a connection took it.
+    #[inline]
+    pub fn late_send(&mut self) {
+        self.late_sends += 1;
     }
 
     /// Records a request that produced no response.
@@ -68,8 +106,13 @@ impl Recorder {
 
     /// Folds this worker's totals into a run result.
     pub fn merge_into(self, result: &mut RunResult) {
-        // Both histograms share bounds, so adding cannot fail.
+        // All histograms share bounds, so adding cannot fail.
         let _ = result.latency_ns.add(&self.latency_ns);
+        if let Some(service) = &self.service_ns {
+            let merged = result.service_ns.get_or_insert_with(new_latency_histogram);
+            let _ = merged.add(service);
+        }
+        result.late_sends += self.late_sends;
         result.phases.merge(&self.phases);
         for (code, &count) in self.status.iter().enumerate().filter(|(_, &c)| c > 0) {
             // `code` < 1000, so the cast is lossless.

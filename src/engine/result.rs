@@ -168,8 +168,17 @@ pub struct ConnStats {
 pub struct RunResult {
     /// Wall time of the measured phase (pre-connect excluded; never longer than `-z`).
     pub elapsed: Duration,
-    /// Latency of every completed response, in nanoseconds.
+    /// Latency of every completed response, in nanoseconds. For open-loop runs it is
+    /// measured from the scheduled send time (response time, queueing included); with
+    /// `--latency-correction` it includes HdrHistogram's synthetic samples for the requests
+    /// a stalled connection did not send.
     pub latency_ns: Histogram<u64>,
+    /// Service time (from the actual send to the last byte), kept separately only when it
+    /// differs from `latency_ns` by construction (open loop, or corrected runs).
+    pub service_ns: Option<Histogram<u64>>,
+    /// Open-loop requests that were already overdue when a connection became free for them:
+    /// the connections could not keep up with the asked rate.
+    pub late_sends: u64,
     /// Per-phase timing of completed responses.
     pub phases: Phases,
     /// Completed responses by status code.
@@ -188,6 +197,8 @@ impl RunResult {
         RunResult {
             elapsed,
             latency_ns: new_latency_histogram(),
+            service_ns: None,
+            late_sends: 0,
             phases: Phases::default(),
             status_codes: BTreeMap::new(),
             errors: BTreeMap::new(),

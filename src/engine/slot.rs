@@ -11,44 +11,31 @@ use std::task::Poll;
 
 use tokio::time::{Duration, Instant};
 
-use super::pacing::{Pacer, Pacing};
-use super::progress::Progress;
+use super::pacing::{Budget, Pacer, Pacing};
 use super::recorder::Recorder;
 use super::result::ErrorKind;
 use super::timer::Deadline;
 use super::transport::{classify_connect, Conn, Connector};
-use crate::config::{RunConfig, StopAt};
+use crate::config::RunConfig;
 
 /// What every slot of one worker shares. Lives on the worker's thread only.
 pub(crate) struct SlotContext<'a, C> {
     pub connector: &'a C,
     pub config: &'a RunConfig,
-    pub progress: &'a Progress,
+    pub budget: Budget<'a>,
+    pub pacing: Pacing,
     pub recorder: &'a RefCell<Recorder>,
-    /// End of a `-z` run.
-    pub run_deadline: Option<Instant>,
     /// Requests claimed but not yet finished: what a cancellation turns into `aborted`.
     pub in_flight: Cell<u64>,
 }
 
 impl<C: Connector> SlotContext<'_, C> {
-    /// Claims the next request, or says the run is over for this slot.
-    fn admit(&self, now: Instant) -> bool {
-        if self.progress.is_cancelled() {
-            return false;
-        }
-        match (self.config.stop, self.run_deadline) {
-            (StopAt::Requests(n), _) => self.progress.claim(n),
-            (StopAt::Duration(_), Some(deadline)) => now < deadline,
-            (StopAt::Duration(_), None) => false,
-        }
-    }
-
-    /// The instant a request started at `start` gives up, and the error it then counts as.
-    fn limit(&self, start: Instant) -> Option<(Instant, ErrorKind)> {
-        let timeout = self.config.timeout.map(|t| (start + t, ErrorKind::Timeout));
+    /// The instant a request sent at `sent` gives up, and the error it then counts as.
+    fn limit(&self, sent: Instant) -> Option<(Instant, ErrorKind)> {
+        let timeout = self.config.timeout.map(|t| (sent + t, ErrorKind::Timeout));
         let drain = self
-            .run_deadline
+            .budget
+            .deadline()
             .map(|d| (d + self.config.drain_cap, ErrorKind::Aborted));
         match (timeout, drain) {
             (Some(t), Some(d)) => Some(if t.0 <= d.0 { t } else { d }),
@@ -59,19 +46,17 @@ impl<C: Connector> SlotContext<'_, C> {
 
 /// Drives one connection slot until the run's budget or time is used up.
 pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotContext<'_, C>) {
-    let mut pacer = Pacer::new(Pacing::from_qps(ctx.config.qps_per_connection));
+    let mut pacer = Pacer::new(ctx.pacing);
     let mut deadline = Deadline::default();
     let mut connect_failures = 0u32;
-    loop {
-        pacer.wait().await;
-        let start = Instant::now();
-        if !ctx.admit(start) {
-            break;
+    while let Some(due) = pacer.next(&ctx.budget).await {
+        if due.late {
+            ctx.recorder.borrow_mut().late_send();
         }
         ctx.in_flight.set(ctx.in_flight.get() + 1);
-        let outcome = one_request(&mut conn, ctx, &mut deadline, start).await;
+        let outcome = one_request(&mut conn, ctx, &mut deadline, due.intended).await;
         ctx.in_flight.set(ctx.in_flight.get() - 1);
-        ctx.progress.finished_one();
+        ctx.budget.progress.finished_one();
         connect_failures = match outcome {
             Some(ErrorKind::Connect | ErrorKind::ConnectTimeout) => connect_failures + 1,
             _ => 0,
@@ -89,9 +74,10 @@ async fn one_request<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     deadline: &mut Deadline,
-    start: Instant,
+    intended: Instant,
 ) -> Option<ErrorKind> {
-    let limit = ctx.limit(start);
+    let sent = Instant::now();
+    let limit = ctx.limit(sent);
     let outcome = match with_limit(attempt(conn, ctx), limit.map(|l| l.0), deadline).await {
         Some(outcome) => outcome,
         None => Err(limit.map_or(ErrorKind::Timeout, |l| l.1)),
@@ -99,7 +85,8 @@ async fn one_request<C: Connector>(
     let mut recorder = ctx.recorder.borrow_mut();
     match outcome {
         Ok(exchange) => {
-            recorder.response(&exchange, start.elapsed());
+            let done = Instant::now();
+            recorder.response(&exchange, done - intended, done - sent);
             if !exchange.reusable || !ctx.config.keepalive {
                 *conn = None;
             }

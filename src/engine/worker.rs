@@ -7,19 +7,20 @@
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Barrier, Mutex};
+use std::sync::{Barrier, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use super::pacing::{Budget, Pacing};
 use super::progress::Progress;
 use super::recorder::Recorder;
 use super::result::ErrorKind;
 use super::slot::{self, SlotContext};
 use super::transport::Connector;
-use crate::config::{RunConfig, StopAt};
+use crate::config::RunConfig;
 
 /// Pre-connect attempts per connection before it is left to connect lazily during the run.
 const PRECONNECT_ATTEMPTS: u32 = 3;
@@ -37,6 +38,9 @@ pub(crate) struct Setup<'a> {
     pub go: Barrier,
     pub opened: AtomicU64,
     pub abort: AtomicBool,
+    /// When measuring starts, common to all workers so that `-z` deadlines and open-loop
+    /// schedules agree; set by the coordinator before it releases the `go` barrier.
+    pub start: OnceLock<std::time::Instant>,
     pub last_connect_error: Mutex<Option<String>>,
 }
 
@@ -48,7 +52,10 @@ pub(crate) struct WorkerOutput {
 
 /// Runs one worker thread's share (`slots` connections) of the run.
 pub(crate) fn run<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>) -> WorkerOutput {
-    let recorder = RefCell::new(Recorder::default());
+    let recorder = RefCell::new(Recorder::new(
+        Pacing::of(setup.config),
+        setup.config.latency_correction,
+    ));
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -83,16 +90,19 @@ async fn drive<C: Connector>(
     if setup.abort.load(Relaxed) {
         return;
     }
-    let run_deadline = match setup.config.stop {
-        StopAt::Duration(d) => Some(Instant::now() + d),
-        StopAt::Requests(_) => None,
+    let Some(&start) = setup.start.get() else {
+        return;
     };
     let ctx = SlotContext {
         connector,
         config: setup.config,
-        progress: setup.progress,
+        budget: Budget {
+            stop: setup.config.stop,
+            start: Instant::from_std(start),
+            progress: setup.progress,
+        },
+        pacing: Pacing::of(setup.config),
         recorder,
-        run_deadline,
         in_flight: Cell::new(0),
     };
     let mut slots: FuturesUnordered<_> = conns.into_iter().map(|c| slot::drive(c, &ctx)).collect();

@@ -34,6 +34,8 @@ fn config(stop: StopAt, concurrency: usize) -> RunConfig {
         stop,
         concurrency,
         qps_per_connection: None,
+        rate: None,
+        latency_correction: false,
         timeout: Some(Duration::from_secs(20)),
         connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         keepalive: true,

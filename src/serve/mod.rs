@@ -51,6 +51,17 @@ pub struct ServeConfig {
     /// Send bodies with `Transfer-Encoding: chunked` (to HTTP/1.1 clients) instead of
     /// `Content-Length`, so clients exercise their chunked decoder.
     pub chunked: bool,
+    /// Freeze the whole server periodically, like a stop-the-world GC pause, so tests can
+    /// show what closed-loop measurement hides (coordinated omission).
+    pub stall: Option<Stall>,
+}
+
+/// A periodic server-wide freeze: every `every`-th request starts a pause of `duration`
+/// during which no request (on any connection) is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    pub every: u64,
+    pub duration: Duration,
 }
 
 impl Default for ServeConfig {
@@ -60,6 +71,7 @@ impl Default for ServeConfig {
             body_size: 13,
             delay: None,
             chunked: false,
+            stall: None,
         }
     }
 }

@@ -4,12 +4,13 @@
 //! and (for bodies up to [`INLINE_MAX`]) a single contiguous write. [`Responder::reply`] is the
 //! one place that decides how a request is answered; fault modes belong there.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::request::{Rejection, RequestHead};
-use super::ServeConfig;
+use super::{ServeConfig, Stall};
 
 /// Responses up to this size are stored as one contiguous buffer; larger ones keep the body
 /// separate so it is stored once and shared by every variant.
@@ -78,6 +79,12 @@ struct Table([[Encoded; 3]; 2]);
 #[derive(Debug)]
 pub(super) struct Responder {
     delay: Option<Duration>,
+    stall: Option<Stall>,
+    /// Requests answered so far, to know when the next stall is due.
+    answered: AtomicU64,
+    /// End of the current stall, in nanoseconds since `epoch` (0: none yet).
+    frozen_until_ns: AtomicU64,
+    epoch: Instant,
     /// `Content-Length` framing: for HTTP/1.0 clients always, for everyone without `--chunked`.
     length: Table,
     /// `Transfer-Encoding: chunked` framing for HTTP/1.1 clients in `--chunked` mode.
@@ -95,6 +102,10 @@ impl Responder {
             .then(|| Table::build("Transfer-Encoding: chunked\r\n", &chunk(&raw)));
         Responder {
             delay: config.delay,
+            stall: config.stall,
+            answered: AtomicU64::new(0),
+            frozen_until_ns: AtomicU64::new(0),
+            epoch: Instant::now(),
             length,
             chunked,
         }
@@ -114,10 +125,27 @@ impl Responder {
             _ => &self.length,
         };
         Reply {
-            delay: self.delay,
+            delay: self.delay.max(self.stall_wait()),
             response: &table.0[usize::from(req.is_head)][conn as usize],
             close: !keep_alive,
         }
+    }
+}
+
+impl Responder {
+    /// How long this request must wait because the server is frozen (starting a freeze
+    /// when this is the `every`-th request).
+    fn stall_wait(&self) -> Option<Duration> {
+        let stall = self.stall?;
+        let n = self.answered.fetch_add(1, Relaxed) + 1;
+        let now_ns = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if n % stall.every.max(1) == 0 {
+            let end =
+                now_ns.saturating_add(u64::try_from(stall.duration.as_nanos()).unwrap_or(u64::MAX));
+            self.frozen_until_ns.fetch_max(end, Relaxed);
+        }
+        let until = self.frozen_until_ns.load(Relaxed);
+        (until > now_ns).then(|| Duration::from_nanos(until - now_ns))
     }
 }
 
@@ -262,6 +290,31 @@ mod tests {
         assert!(text(r.reply(&head(false, true, false, false)).response).contains("chunked"));
         let old = text(r.reply(&head(false, false, false, false)).response);
         assert!(old.contains("Content-Length: 13\r\n") && !old.contains("chunked"));
+    }
+
+    #[test]
+    fn every_nth_request_freezes_all_requests_until_the_stall_ends() {
+        let stall = Stall {
+            every: 3,
+            duration: Duration::from_secs(60),
+        };
+        let r = Responder::new(&ServeConfig {
+            stall: Some(stall),
+            ..ServeConfig::default()
+        });
+        let req = head(false, true, false, false);
+        assert_eq!(r.reply(&req).delay, None);
+        assert_eq!(r.reply(&req).delay, None);
+        let third = r
+            .reply(&req)
+            .delay
+            .expect("the third request starts a freeze");
+        assert!(third > Duration::from_secs(59));
+        let fourth = r
+            .reply(&req)
+            .delay
+            .expect("later requests wait for the same freeze");
+        assert!(fourth <= third && fourth > Duration::from_secs(59));
     }
 
     #[test]
