@@ -7,6 +7,7 @@
 //! histogram; the histograms are merged once at the end.
 
 pub mod connect;
+pub mod fdlimit;
 pub mod pacing;
 pub mod progress;
 mod recorder;
@@ -42,11 +43,15 @@ pub enum EngineError {
     /// Not a single connection could be opened.
     #[error("{0}")]
     Unreachable(String),
+    /// The process may not open enough sockets for the run.
+    #[error("{0}")]
+    TooFewDescriptors(#[from] fdlimit::TooFewDescriptors),
 }
 
 /// Runs one load test and returns what it measured. `progress` lets another thread watch the
 /// run and cancel it.
 pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
+    fdlimit::ensure(config.concurrency)?;
     let addrs = connect::resolve(&config.target).map_err(|source| EngineError::Resolve {
         host: config.target.host.clone(),
         source,
