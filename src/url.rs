@@ -49,7 +49,40 @@ pub enum UrlError {
 
 impl Target {
     /// Parses `scheme://[user[:pass]@]host[:port][/path][?query][#fragment]`.
+    /// Errors quote the URL with any password replaced, since they end up in CI logs.
     pub fn parse(url: &str) -> Result<Target, UrlError> {
+        Target::parse_raw(url).map_err(|e| e.redacted(&redact(url)))
+    }
+}
+
+impl UrlError {
+    /// The same error quoting `shown` instead of the URL as typed.
+    fn redacted(self, shown: &str) -> UrlError {
+        let s = shown.to_string();
+        match self {
+            UrlError::NoScheme(_) => UrlError::NoScheme(s),
+            UrlError::UnsupportedScheme(scheme) => UrlError::UnsupportedScheme(scheme),
+            UrlError::NoHost(_) => UrlError::NoHost(s),
+            UrlError::BadPort { port, .. } => UrlError::BadPort { url: s, port },
+            UrlError::BadIpv6 { host, .. } => UrlError::BadIpv6 { url: s, host },
+            UrlError::BadChar(_) => UrlError::BadChar(s),
+        }
+    }
+}
+
+/// `url` with the password of any `user:pass@` replaced by `***`.
+fn redact(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..after_scheme], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+impl Target {
+    fn parse_raw(url: &str) -> Result<Target, UrlError> {
         if url.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(UrlError::BadChar(url.to_string()));
         }
@@ -257,6 +290,22 @@ mod tests {
             Target::parse("http://h/a b"),
             Err(UrlError::BadChar(_))
         ));
+    }
+
+    #[test]
+    fn errors_never_quote_the_password() {
+        let err = Target::parse("http://user:s3cret@h:99999/")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("s3cret") && err.contains("***@h:99999"),
+            "{err}"
+        );
+        let err = Target::parse("http://u:s3cret@[::1/")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("s3cret"), "{err}");
+        assert_eq!(redact("http://a@b@h/x@y"), "http://***@h/x@y");
     }
 
     #[test]

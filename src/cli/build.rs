@@ -154,10 +154,20 @@ fn credentials(args: &RunArgs, target: &Target) -> Result<Option<(String, String
     }
 }
 
-/// Splits `Name: value`, rejecting what would corrupt the request on the wire.
+/// Splits `Name: value`, rejecting what would corrupt the request on the wire. Messages
+/// never quote a header value: it may be a token or a password.
 fn parse_header(raw: &str) -> Result<(&str, &str), UsageError> {
-    let bad = || usage(format!("invalid -H {raw:?}: expected \"Name: value\""));
-    let (name, value) = raw.split_once(':').ok_or_else(bad)?;
+    let Some((name, value)) = raw.split_once(':') else {
+        return Err(usage(
+            "invalid -H value: expected \"Name: value\" (no ':' found)",
+        ));
+    };
+    let bad = || {
+        usage(format!(
+            "invalid -H header name {:?}: expected \"Name: value\"",
+            name.trim()
+        ))
+    };
     let (name, value) = (name.trim(), value.trim());
     if name.is_empty() || !name.bytes().all(is_token_byte) {
         return Err(bad());
@@ -171,10 +181,11 @@ fn parse_header(raw: &str) -> Result<(&str, &str), UsageError> {
 }
 
 /// Header values may not contain line breaks (that would inject headers) or other controls.
+/// The value itself is not quoted in the message: it may be a secret.
 fn checked_value<'a>(flag: &str, value: &'a str) -> Result<&'a str, UsageError> {
     if value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f) {
         return Err(usage(format!(
-            "invalid {flag} value {value:?}: control characters are not allowed"
+            "invalid {flag} value: control characters are not allowed"
         )));
     }
     Ok(value)
@@ -256,6 +267,20 @@ mod tests {
     }
 
     #[test]
+    fn errors_never_quote_secrets() {
+        for argv in [
+            &["-H", "Authorization Bearer s3cret", "http://h/"][..],
+            &["-H", "Authorization: Bearer s3cret\r\nX: y", "http://h/"],
+            &["-a", "user:s3cret\n", "http://h/"],
+            &["-a", "nocolons3cret", "http://h/"],
+            &["http://u:s3cret@h:0/"],
+        ] {
+            let message = config(argv).unwrap_err().0;
+            assert!(!message.contains("s3cret"), "{argv:?}: {message}");
+        }
+    }
+
+    #[test]
     fn concurrency_is_clamped_to_requests() {
         assert_eq!(
             config(&["-n", "10", "-c", "50", "http://h/"])
@@ -277,7 +302,8 @@ mod tests {
         assert!(err(&["-c", "0", "http://h/"]).contains("-c"));
         assert!(err(&["-n", "0", "http://h/"]).contains("-n"));
         assert!(err(&["-q", "inf", "http://h/"]).contains("-q"));
-        assert!(err(&["-H", "nocolon", "http://h/"]).contains("nocolon"));
+        assert!(err(&["-H", "nocolon", "http://h/"]).contains("Name: value"));
+        assert!(err(&["-H", "Bad Name: v", "http://h/"]).contains("Bad Name"));
         assert!(err(&["-H", "Content-Length: 5", "http://h/"]).contains("Content-Length"));
         assert!(err(&["-H", "X: a\rb", "http://h/"]).contains("control"));
         assert!(err(&["-m", "GE T", "http://h/"]).contains("method"));
