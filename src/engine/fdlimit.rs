@@ -60,6 +60,8 @@ pub fn ensure(connections: usize) -> Result<(), TooFewDescriptors> {
     Ok(())
 }
 
+// rlim_t is u64 on 64-bit Linux but narrower on some targets.
+#[allow(clippy::unnecessary_cast)]
 fn get() -> io::Result<(u64, u64)> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -72,6 +74,7 @@ fn get() -> io::Result<(u64, u64)> {
     Ok((limit.rlim_cur as u64, limit.rlim_max as u64))
 }
 
+#[allow(clippy::unnecessary_cast)]
 fn set(soft: u64, hard: u64) -> io::Result<()> {
     let limit = libc::rlimit {
         rlim_cur: soft as libc::rlim_t,
