@@ -1,1 +1,17 @@
-//! Integration tests: the real binary against real local servers.
+//! Integration tests: the real `vastar` binary against real local servers.
+//!
+//! One test binary, split by topic:
+//! - [`requests`]: what reaches the server (counts, connections, headers, bodies, auth, pacing).
+//! - [`responses`]: response framing the client must survive.
+//! - [`failures`]: stalled, closing, refusing and late servers.
+//! - [`cli`]: exit codes, bad input, the `demo` and `serve` subcommands.
+//! - [`output`]: the JSON document and its schema; plain text when piped.
+//!
+//! [`support`] holds the scripted server, the command helpers and the test-side report types.
+
+mod cli;
+mod failures;
+mod output;
+mod requests;
+mod responses;
+mod support;

@@ -1,0 +1,98 @@
+//! What vastar prints: the JSON document and its schema, and text that stays plain when
+//! piped.
+
+use crate::support::{builtin_target, run, run_cmd, run_json, url_of, vastar, ScriptServer};
+
+#[test]
+fn json_output_is_one_schema_valid_document_and_nothing_else() {
+    let server = builtin_target();
+    let run = run("-o json -n 50 -c 5 -t 5", &[&url_of(server.addr())]).success();
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+    // `report()` requires exactly one document, valid against schema/report.schema.json.
+    let report = run.report();
+    assert_eq!(report.schema_version, "1.0");
+    assert_eq!(report.tool.name, "vastar");
+    assert_eq!(report.tool.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(report.params.requests, Some(50));
+    assert_eq!(report.params.concurrency, 5);
+    assert_eq!(report.params.method, "GET");
+    assert_eq!(report.params.timeout_s, Some(5.0));
+    assert_eq!(report.params.duration_s, None);
+    let summary = &report.summary;
+    assert_eq!(
+        (summary.requests, summary.successful, summary.failed),
+        (50, 50, 0)
+    );
+    assert_eq!(summary.size_per_request, 13);
+    assert!(summary.fastest_ms.is_some() && summary.slowest_ms >= summary.fastest_ms);
+    assert!(summary.rps > 0.0);
+    assert!(report.params.compression && report.params.keepalive);
+    assert!(
+        report.latency_ms["p50"].is_number(),
+        "{:?}",
+        report.latency_ms
+    );
+    assert!(
+        report.details_ms["wait"]["avg"].is_number(),
+        "{:?}",
+        report.details_ms
+    );
+}
+
+#[test]
+fn json_output_of_a_run_without_responses_is_still_schema_valid() {
+    // Everything times out, so every latency-derived field has to be null, not a fake zero.
+    let server = ScriptServer::start(|peer| peer.read_until_closed());
+    let report = run_json("-n 1 -c 1 -t 0.3", &[&server.url("/")]);
+    assert_eq!(report.summary.successful, 0);
+    assert_eq!(report.summary.average_ms, None);
+    assert!(report.histogram.is_empty());
+    assert!(report.insight.is_null());
+}
+
+#[test]
+fn piped_text_report_has_no_escape_bytes_even_without_no_color() {
+    let server = builtin_target();
+    let url = url_of(server.addr());
+    // `vastar()` removes NO_COLOR; a color-capable TERM must not matter when stdout is a pipe.
+    let run = run_cmd(
+        vastar()
+            .env("TERM", "xterm-256color")
+            .args(["-n", "20", "-c", "2", "-t", "5", &url]),
+    )
+    .success();
+    assert!(
+        run.stdout_text().contains("Requests/sec:"),
+        "stdout:\n{}",
+        run.stdout_text()
+    );
+    assert!(
+        !run.stdout.contains(&0x1b),
+        "escape byte in piped stdout:\n{}",
+        run.stdout_text()
+    );
+}
+
+#[test]
+fn color_always_forces_escapes_even_when_piped() {
+    let server = builtin_target();
+    let url = url_of(server.addr());
+    let run = run("--color always -n 20 -c 2 -t 5", &[&url]).success();
+    assert!(
+        run.stdout.contains(&0x1b),
+        "no escape byte with --color always:\n{}",
+        run.stdout_text()
+    );
+}
+
+#[test]
+fn stderr_has_no_progress_bar_when_not_a_terminal() {
+    let server = builtin_target();
+    let url = url_of(server.addr());
+    let run = run("-z 500ms -c 2 -t 5", &[&url]).success();
+    assert!(
+        run.stderr.is_empty(),
+        "stderr is not a terminal, yet got {:?}",
+        run.stderr
+    );
+}

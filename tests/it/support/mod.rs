@@ -1,0 +1,47 @@
+//! Shared test support: servers to point vastar at, and helpers to run the binary.
+//!
+//! - [`script`]: a raw TCP server whose every byte a test scripts, recording what it received.
+//! - [`request`]: the requests such a server recorded.
+//! - [`cmd`]: the `vastar` binary run with a test-side timeout.
+//! - [`report`]: the JSON report parsed into test-side types and checked against the schema.
+//!
+//! For well-behaved load the tests use the crate's own built-in target ([`builtin_target`]),
+//! whose counters say how many connections and requests really arrived.
+
+pub mod cmd;
+pub mod report;
+pub mod request;
+pub mod script;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use vastar::serve::{Background, ServeConfig};
+
+pub use cmd::{run, run_cmd, run_json, vastar};
+pub use script::{answer_ok, ok_response, unused_local_addr, Peer, ScriptServer};
+
+/// The built-in target (`Hello, World!`, 13 bytes, `Content-Length`) on a free port of
+/// `127.0.0.1`, with one server thread; dropping it stops it.
+pub fn builtin_target() -> Background {
+    Background::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        ServeConfig::default(),
+        1,
+    )
+    .expect("start the built-in target on 127.0.0.1:0")
+}
+
+/// `http://ADDR/` for a server address.
+pub fn url_of(addr: SocketAddr) -> String {
+    format!("http://{addr}/")
+}
+
+/// Writes `bytes` to a file named `name` in this test binary's scratch directory, unique per
+/// test process, and returns its path.
+pub fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let path =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    path
+}

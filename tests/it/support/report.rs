@@ -1,0 +1,129 @@
+//! The JSON report as a test reads it: test-side wire types plus schema validation.
+//!
+//! These structs are written from the schema, not imported from the crate, so a renamed or
+//! added field breaks the tests (`deny_unknown_fields`) instead of silently following along.
+//! Parts tests do not inspect field by field (percentiles, histogram, insight, phase details)
+//! stay `serde_json::Value` and are covered by `schema/report.schema.json`, against which every
+//! parsed report is validated.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Path of the checked-in JSON Schema of the report.
+const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.schema.json");
+
+/// One run's JSON report.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema_version: String,
+    pub tool: Tool,
+    pub params: Params,
+    pub summary: Summary,
+    pub latency_ms: Value,
+    pub histogram: Vec<Value>,
+    /// Responses by status code.
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Failed requests by error key (`timeout`, `aborted`, ...).
+    pub errors: BTreeMap<String, u64>,
+    pub insight: Value,
+    pub details_ms: Value,
+    pub connections: Connections,
+}
+
+/// `tool`: which program wrote the report.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+/// `params`: what the run was asked to do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub url: String,
+    pub method: String,
+    pub requests: Option<u64>,
+    pub concurrency: u64,
+    pub duration_s: Option<f64>,
+    pub qps: Option<f64>,
+    pub timeout_s: Option<f64>,
+    pub keepalive: bool,
+    pub compression: bool,
+}
+
+/// `summary`: headline counts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub total_secs: f64,
+    pub requests: u64,
+    pub successful: u64,
+    pub failed: u64,
+    pub rps: f64,
+    pub bytes_total: u64,
+    pub size_per_request: u64,
+    pub slowest_ms: Option<f64>,
+    pub fastest_ms: Option<f64>,
+    pub average_ms: Option<f64>,
+}
+
+/// `connections`: connection bookkeeping.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connections {
+    pub opened: u64,
+    pub reconnects: u64,
+    pub preconnect_retries: u64,
+}
+
+impl Report {
+    /// Parses `stdout` of a `-o json` run: it must hold exactly one JSON document (plus
+    /// whitespace) that validates against the schema. Panics with the reason otherwise.
+    pub fn parse(stdout: &[u8]) -> Report {
+        let text = String::from_utf8_lossy(stdout);
+        let mut documents = serde_json::Deserializer::from_slice(stdout).into_iter::<Value>();
+        let document = match documents.next() {
+            Some(Ok(value)) => value,
+            Some(Err(e)) => panic!("stdout is not JSON ({e}):\n{text}"),
+            None => panic!("stdout holds no JSON document"),
+        };
+        if let Some(extra) = documents.next() {
+            panic!("stdout holds more than one JSON document (next: {extra:?}):\n{text}");
+        }
+        let problems: Vec<String> = schema()
+            .iter_errors(&document)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "report does not match the schema:\n{}\n{text}",
+            problems.join("\n")
+        );
+        serde_json::from_value(document)
+            .unwrap_or_else(|e| panic!("report does not fit the test-side types: {e}\n{text}"))
+    }
+
+    /// Count of errors of one kind (0 when the kind did not occur).
+    pub fn errors_of(&self, key: &str) -> u64 {
+        self.errors.get(key).copied().unwrap_or(0)
+    }
+}
+
+/// The compiled schema, loaded once per test binary.
+fn schema() -> &'static jsonschema::Validator {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let text = std::fs::read_to_string(SCHEMA_PATH)
+            .unwrap_or_else(|e| panic!("cannot read {SCHEMA_PATH}: {e}"));
+        let schema: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{SCHEMA_PATH} is not JSON: {e}"));
+        jsonschema::validator_for(&schema)
+            .unwrap_or_else(|e| panic!("{SCHEMA_PATH} is not a valid schema: {e}"))
+    })
+}
