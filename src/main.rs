@@ -20,18 +20,29 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Clap's message up to its usage block, folded onto one line: some errors name the culprit
+/// on a second line (`the following required arguments were not provided:\n  <URL>`).
+fn one_line(rendered: &str) -> String {
+    let lines: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    match lines.join(" ").trim_start_matches("error: ") {
+        "" => "invalid usage".to_string(),
+        message => message.to_string(),
+    }
+}
+
 /// Help and version go to stdout with exit 0; usage errors become one line and exit 2.
 fn exit_on_clap_error(e: clap::Error) -> ! {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         e.exit();
     }
-    let rendered = e.render().to_string();
-    let first = rendered
-        .lines()
-        .next()
-        .unwrap_or("invalid usage")
-        .trim_start_matches("error: ");
-    eprintln!("vastar: error: {first} (see --help)");
+    eprintln!(
+        "vastar: error: {} (see --help)",
+        one_line(&e.render().to_string())
+    );
     std::process::exit(app::EXIT_USAGE);
 }
