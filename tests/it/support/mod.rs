@@ -9,6 +9,7 @@
 //! whose counters say how many connections and requests really arrived.
 
 pub mod cmd;
+pub mod faulty;
 pub mod report;
 pub mod request;
 pub mod script;
