@@ -11,6 +11,7 @@
 
 mod cli;
 mod failures;
+mod faults;
 mod output;
 mod requests;
 mod responses;

@@ -51,6 +51,8 @@ pub enum Fault {
     Raw(Vec<u8>),
     /// Read the request, answer with these bytes, then close.
     RawThenClose(Vec<u8>),
+    /// Like [`Fault::Raw`], but the bytes go out one per write, this long apart.
+    RawSlowly(Vec<u8>, Duration),
     /// Read the request, answer with a head whose one header line is this many bytes long.
     HugeHeader(u64),
     /// Read the request, answer `200 OK` with a body of this many bytes at full speed.
@@ -265,6 +267,7 @@ fn answer(conn: &mut Conn, fault: &Fault) -> bool {
             false
         }
         Fault::Raw(bytes) => conn.send(bytes),
+        Fault::RawSlowly(bytes, pause) => conn.send_bytewise(bytes, *pause),
         Fault::RawThenClose(bytes) => {
             conn.send(bytes);
             false
