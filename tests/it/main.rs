@@ -1,1 +1,3 @@
 //! Integration tests: the real binary against real local servers.
+
+mod slo;
