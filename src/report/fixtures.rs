@@ -41,6 +41,7 @@ fn config(stop: StopAt, concurrency: usize) -> RunConfig {
         keepalive: true,
         compression: false,
         drain_cap: DEFAULT_DRAIN_CAP,
+        slo: Vec::new(),
     }
 }
 
@@ -187,4 +188,31 @@ pub fn report_duration() -> Report {
     result.elapsed = Duration::from_secs(10);
     let config = config_z(Duration::from_secs(10), 50);
     Report::new(&config, &result, &ReportOptions::default())
+}
+
+/// A config for `-n requests -c concurrency --slo spec`.
+pub fn config_slo(requests: u64, concurrency: usize, spec: &str) -> RunConfig {
+    let mut c = config_n(requests, concurrency);
+    c.slo = crate::slo::parse(spec).expect("fixture spec is valid");
+    c
+}
+
+/// [`result_basic`] within every gate; the p99.9 gate anchors the histogram colors.
+pub fn report_slo_pass() -> Report {
+    let spec = "p50=10ms, p99=15ms, p99.9=20ms, errors=0.1%, rps>=1000";
+    let config = config_slo(3000, 50, spec);
+    Report::new(&config, &result_basic(), &ReportOptions::default())
+}
+
+/// [`result_errors`] breaking three gates of five (p99, p99.9, errors).
+pub fn report_slo_fail() -> Report {
+    let spec = "p50=5ms,p99=15ms,p99.9=150ms,errors=1%,rps>=1000";
+    let config = config_slo(3000, 50, spec);
+    Report::new(&config, &result_errors(), &ReportOptions::default())
+}
+
+/// [`result_no_responses`] with gates that cannot be measured.
+pub fn report_slo_no_responses() -> Report {
+    let config = config_slo(40, 10, "p99=250ms,errors=100%,rps>=1");
+    Report::new(&config, &result_no_responses(), &ReportOptions::default())
 }

@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use super::format::ms;
 use super::insight::Insight;
 use super::model::{Bin, Latency, PhaseSummary, Quantile, Report};
+use crate::slo::SloOutcome;
 
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
-/// could break a reader (renames, removals, type changes).
-pub const SCHEMA_VERSION: &str = "1.0";
+/// could break a reader (renames, removals, type changes). 1.1 added `slo`.
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
 /// be appended to a JSON Lines file as is.
@@ -52,6 +53,8 @@ pub struct JsonReport {
     pub details_ms: JsonDetails,
     /// Connection bookkeeping.
     pub connections: JsonConnections,
+    /// Verdict on the `--slo` gates; null when no gate was given (added in 1.1).
+    pub slo: Option<JsonSlo>,
 }
 
 /// The program that wrote the report.
@@ -146,7 +149,8 @@ pub struct JsonBin {
     pub le_ms: f64,
     /// Responses in the bin.
     pub count: u64,
-    /// Color level 0..=10: how many of the run's p10..p99.9 ladder lie below the bin.
+    /// Color level 0..=10: how many of the run's p10..p99.9 ladder lie below the bin or, when
+    /// latency gates were given, how many multiples of the top gate's limit (0.05 to 1.5).
     pub level: u8,
 }
 
@@ -206,6 +210,33 @@ pub struct JsonConnections {
     pub preconnect_retries: u64,
 }
 
+/// The verdict on the `--slo` gates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonSlo {
+    /// True when every gate passed (the exit code is then not 1).
+    pub passed: bool,
+    /// One entry per gate, in the order given.
+    pub gates: Vec<JsonGate>,
+}
+
+/// One gate and its verdict. `limit` and `measured` are in the gate's natural unit:
+/// milliseconds for a percentile (`p99`), a fraction of requests for `errors`, responses per
+/// second for `rps`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonGate {
+    /// `p50`, `p99.9` (any percentile from `p1` to `p99.99`), `errors` or `rps`.
+    pub name: String,
+    /// The bound: a maximum for percentiles and errors, a minimum for rps.
+    pub limit: f64,
+    /// What the run measured; null when it could not be measured (no response for a
+    /// percentile, no request for errors), in which case the gate failed.
+    pub measured: Option<f64>,
+    /// Whether the run met the gate.
+    pub passed: bool,
+}
+
 impl From<&Report> for JsonReport {
     fn from(r: &Report) -> JsonReport {
         let lat = r.latency.as_ref();
@@ -238,7 +269,24 @@ impl From<&Report> for JsonReport {
                 reconnects: c.reconnects,
                 preconnect_retries: c.preconnect_retries,
             },
+            slo: r.slo.as_ref().map(slo),
         }
+    }
+}
+
+fn slo(outcome: &SloOutcome) -> JsonSlo {
+    JsonSlo {
+        passed: outcome.passed,
+        gates: outcome
+            .gates
+            .iter()
+            .map(|g| JsonGate {
+                name: g.gate.name(),
+                limit: g.gate.limit(),
+                measured: g.measured,
+                passed: g.passed,
+            })
+            .collect(),
     }
 }
 

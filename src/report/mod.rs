@@ -14,6 +14,8 @@ mod color;
 mod format;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod json_tests;
+#[cfg(test)]
+mod slo_tests;

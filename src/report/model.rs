@@ -14,6 +14,7 @@ pub use super::bins::{Bin, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
 use crate::config::{RunConfig, StopAt};
 use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RunResult};
+use crate::slo::{self, LatencyGate, Measurements, SloOutcome};
 
 /// The darkest color level; levels run `0..=MAX_LEVEL`, one per step of the gradient.
 pub const MAX_LEVEL: u8 = 10;
@@ -192,13 +193,22 @@ pub struct Report {
     pub errors: Vec<(ErrorKind, u64)>,
     pub details: Details,
     pub connections: ConnStats,
+    /// The verdict on the run's `--slo` gates; `None` when no gate was given.
+    pub slo: Option<SloOutcome>,
+    /// The latency gate whose limit sets the color levels (histogram and percentiles);
+    /// `None` when levels are relative to the run's own percentiles.
+    pub colors_from: Option<LatencyGate>,
 }
 
 impl Report {
     /// Computes the report of one run. Pure: the same inputs always give the same report.
     pub fn new(config: &RunConfig, result: &RunResult, options: &ReportOptions) -> Report {
         let hist = &result.latency_ns;
-        let scale = LevelScale::relative(hist);
+        let colors_from = slo::color_anchor(&config.slo);
+        let scale = colors_from.map_or_else(
+            || LevelScale::relative(hist),
+            |gate| LevelScale::around_limit(gate.limit),
+        );
         let latency = latency(hist, &scale);
         let insight = latency.as_ref().map(|l| {
             Insight::new(
@@ -209,9 +219,12 @@ impl Report {
             )
         });
         let phases = &result.phases;
+        let summary = summary(result);
         Report {
             params: params(config),
-            summary: summary(result),
+            slo: slo_outcome(config, result, &summary),
+            colors_from,
+            summary,
             latency,
             insight,
             histogram: linear_bins(hist, options.hist_bins, &scale),
@@ -265,6 +278,19 @@ fn summary(result: &RunResult) -> Summary {
         bytes_total: result.body_bytes,
         size_per_request: result.body_bytes.checked_div(successful).unwrap_or(0),
     }
+}
+
+/// The verdict on the gates, checked against the summary's own counts and rate.
+fn slo_outcome(config: &RunConfig, result: &RunResult, s: &Summary) -> Option<SloOutcome> {
+    (!config.slo.is_empty()).then(|| {
+        let run = Measurements {
+            latency_ns: &result.latency_ns,
+            requests: s.requests,
+            failed: s.failed,
+            rps: s.rps,
+        };
+        slo::evaluate(&config.slo, &run)
+    })
 }
 
 /// Percentiles straight from `value_at_quantile`, which ranks by `ceil(q * n)`: for 100
