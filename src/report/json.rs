@@ -14,10 +14,12 @@ use serde::{Deserialize, Serialize};
 use super::format::ms;
 use super::insight::Insight;
 use super::model::{Bin, Latency, PhaseSummary, Quantile, Report};
+use super::schedule::Schedule;
 use crate::slo::SloOutcome;
 
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
-/// could break a reader (renames, removals, type changes). 1.1 added `slo`.
+/// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
+/// `service_time_ms`, `params.rate` and `params.latency_correction`.
 pub const SCHEMA_VERSION: &str = "1.1";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
@@ -55,6 +57,25 @@ pub struct JsonReport {
     pub connections: JsonConnections,
     /// Verdict on the `--slo` gates; null when no gate was given (added in 1.1).
     pub slo: Option<JsonSlo>,
+    /// Open-loop schedule keeping; null for closed-loop runs (added in 1.1).
+    pub rate: Option<JsonRate>,
+    /// Service time (from the actual send, queueing excluded) when `latency_ms` is measured
+    /// from the scheduled send time (`--rate`) or corrected (`--latency-correction`); null
+    /// otherwise, since both views are then the same (added in 1.1).
+    pub service_time_ms: Option<JsonLatency>,
+}
+
+/// How well an open-loop run kept its arrival schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonRate {
+    /// The asked rate (`--rate`), requests per second across the run.
+    pub target_rps: f64,
+    /// Requests actually sent per second.
+    pub achieved_rps: f64,
+    /// Requests already overdue when a connection became free for them: more than zero
+    /// means the connections (`-c`) could not keep up with the schedule.
+    pub late_sends: u64,
 }
 
 /// The program that wrote the report.
@@ -89,6 +110,12 @@ pub struct JsonParams {
     pub keepalive: bool,
     /// Whether `Accept-Encoding: gzip` was sent.
     pub compression: bool,
+    /// Open-loop rate (`--rate`) in requests per second; null for closed-loop runs.
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Whether `-q` latency was corrected for coordinated omission.
+    #[serde(default)]
+    pub latency_correction: bool,
 }
 
 /// Headline numbers, as in the text report's Summary.
@@ -270,6 +297,19 @@ impl From<&Report> for JsonReport {
                 preconnect_retries: c.preconnect_retries,
             },
             slo: r.slo.as_ref().map(slo),
+            rate: match r.schedule {
+                Schedule::OpenLoop {
+                    target_rps,
+                    achieved_rps,
+                    late_sends,
+                } => Some(JsonRate {
+                    target_rps,
+                    achieved_rps,
+                    late_sends,
+                }),
+                _ => None,
+            },
+            service_time_ms: r.service.as_ref().map(|s| latency(Some(s))),
         }
     }
 }
@@ -302,6 +342,8 @@ fn params(r: &Report) -> JsonParams {
         timeout_s: p.timeout.map(|d| d.as_secs_f64()),
         keepalive: p.keepalive,
         compression: p.compression,
+        rate: p.rate,
+        latency_correction: p.latency_correction,
     }
 }
 

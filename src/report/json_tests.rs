@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::fixtures;
 use super::json::{render, JsonReport, SCHEMA_VERSION};
-use super::model::Report;
+use super::model::{Report, ReportOptions};
 
 const SCHEMA: &str = include_str!("../../schema/report.schema.json");
 
@@ -106,10 +106,41 @@ fn header_and_params_of_a_count_run() {
         json!({
             "url": "http://***@127.0.0.1:8080/bench", "method": "GET", "requests": 3000,
             "concurrency": 50, "duration_s": null, "qps": null, "timeout_s": 20.0,
-            "keepalive": true, "compression": false
+            "keepalive": true, "compression": false, "rate": null, "latency_correction": false
         })
     );
     assert!(!String::from_utf8_lossy(&rendered(&fixtures::report_basic())).contains("secret"));
+}
+
+#[test]
+fn open_loop_run_reports_its_schedule_and_both_latency_views() {
+    let mut config = fixtures::config_z(std::time::Duration::from_secs(10), 4);
+    config.rate = Some(400.0);
+    let mut result = fixtures::result_with_latencies_ms(1..=100);
+    let mut service = crate::engine::result::new_latency_histogram();
+    for ms in 1..=100u64 {
+        service.record(ms * 100_000).expect("in range");
+    }
+    result.service_ns = Some(service);
+    result.late_sends = 3;
+    let report = Report::new(&config, &result, &ReportOptions::default());
+    let v = value(&report);
+    assert_eq!(schema_errors(&v), Vec::<String>::new());
+    assert_eq!(v["params"]["rate"], 400.0);
+    assert_eq!(v["rate"]["target_rps"], 400.0);
+    assert_eq!(v["rate"]["late_sends"], 3);
+    let near = |x: &Value, expected: f64| (x.as_f64().unwrap_or(f64::NAN) - expected).abs() < 0.05;
+    assert!(near(&v["latency_ms"]["p50"], 50.0), "{}", v["latency_ms"]);
+    assert!(
+        near(&v["service_time_ms"]["p50"], 5.0),
+        "{}",
+        v["service_time_ms"]
+    );
+    let closed = value(&fixtures::report_basic());
+    assert_eq!(
+        (closed["rate"].clone(), closed["service_time_ms"].clone()),
+        (Value::Null, Value::Null)
+    );
 }
 
 #[test]

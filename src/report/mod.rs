@@ -7,6 +7,7 @@
 pub mod insight;
 pub mod json;
 pub mod model;
+pub mod schedule;
 pub mod text;
 
 mod bins;

@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use super::bins::linear_bins;
 pub use super::bins::{Bin, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
+use super::schedule::{service_time, Schedule};
 use crate::config::{RunConfig, StopAt};
 use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RunResult};
 use crate::slo::{self, LatencyGate, Measurements, SloOutcome};
@@ -127,6 +128,9 @@ pub struct Params {
     pub timeout: Option<Duration>,
     pub keepalive: bool,
     pub compression: bool,
+    /// `--rate`, or `None` for closed-loop runs.
+    pub rate: Option<f64>,
+    pub latency_correction: bool,
 }
 
 /// Headline counts and rates.
@@ -198,6 +202,10 @@ pub struct Report {
     /// The latency gate whose limit sets the color levels (histogram and percentiles);
     /// `None` when levels are relative to the run's own percentiles.
     pub colors_from: Option<LatencyGate>,
+    /// How sending was paced; decides whether `latency` is response or service time.
+    pub schedule: Schedule,
+    /// Service time (from the actual send), when it differs from `latency` by construction.
+    pub service: Option<Latency>,
 }
 
 impl Report {
@@ -233,6 +241,8 @@ impl Report {
                 .iter()
                 .filter_map(|&k| Some((k, *result.errors.get(&k)?)).filter(|&(_, n)| n > 0))
                 .collect(),
+            schedule: Schedule::of(config, result),
+            service: service_time(result, &scale),
             details: Details {
                 connect: PhaseSummary::of(&phases.connect),
                 write: PhaseSummary::of(&phases.write),
@@ -259,6 +269,8 @@ fn params(config: &RunConfig) -> Params {
         timeout: config.timeout,
         keepalive: config.keepalive,
         compression: config.compression,
+        rate: config.rate,
+        latency_correction: config.latency_correction,
     }
 }
 
@@ -295,7 +307,7 @@ fn slo_outcome(config: &RunConfig, result: &RunResult, s: &Summary) -> Option<Sl
 
 /// Percentiles straight from `value_at_quantile`, which ranks by `ceil(q * n)`: for 100
 /// samples, p50 is the 50th and p99 the 99th, with no off-by-one toward the slow side.
-fn latency(hist: &Histogram<u64>, scale: &LevelScale) -> Option<Latency> {
+pub(super) fn latency(hist: &Histogram<u64>, scale: &LevelScale) -> Option<Latency> {
     if hist.is_empty() {
         return None;
     }

@@ -5,6 +5,7 @@
 //! (see `format.rs`). Color is decided by the caller and passed in: with `color: false` the
 //! output contains no escape byte at all.
 
+mod schedule;
 mod slo;
 
 use std::io::{self, Write};
@@ -34,6 +35,7 @@ pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Re
     match &report.latency {
         Some(latency) => {
             distribution(latency, p, out)?;
+            schedule::section(report, p, out)?;
             if let Some(insight) = &report.insight {
                 section(out, p, "Insight:")?;
                 finding(out, p, "Latency spread p99/p50:", &insight.spread)?;
@@ -291,6 +293,18 @@ mod tests {
         golden(
             "report_basic.txt",
             &rendered(&fixtures::report_basic(), false),
+        );
+    }
+
+    #[test]
+    fn golden_open_loop_and_correction() {
+        golden(
+            "report_open_loop.txt",
+            &rendered(&fixtures::report_open_loop(), false),
+        );
+        golden(
+            "report_corrected.txt",
+            &rendered(&fixtures::report_corrected(), false),
         );
     }
 

@@ -2,52 +2,18 @@
 //! passes, 1 when one fails (after the full report), 2 with one line naming the bad token
 //! when the spec is malformed. Runs are short (`-n 200`, `-t 5`) and bounded by a timeout.
 
-use std::time::Duration;
-
 use serde_json::Value;
-use vastar::serve::{Background, ServeConfig};
+use vastar::serve::Background;
 
-/// Safety net against a hung run; every run here takes well under a second.
-const RUN_LIMIT: Duration = Duration::from_secs(40);
-
-/// What one finished run produced.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Stdout parsed as the JSON report.
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-}
-
-fn server() -> Background {
-    let loopback = "127.0.0.1:0".parse().expect("valid address");
-    Background::start(loopback, ServeConfig::default(), 1).expect("built-in target starts")
-}
+use crate::support::{builtin_target as server, run as run_vastar, Run};
 
 /// `vastar -n 200 -c 10 -t 5 -o OUTPUT --slo SPEC http://SERVER/`.
 fn run(server: &Background, output: &str, spec: &str) -> Run {
     let url = format!("http://{}/", server.addr());
-    let argv = [
-        "-n", "200", "-c", "10", "-t", "5", "-o", output, "--slo", spec, &url,
-    ];
-    let out = assert_cmd::Command::cargo_bin("vastar")
-        .expect("the vastar binary is built for integration tests")
-        .args(argv)
-        .env_remove("NO_COLOR")
-        .timeout(RUN_LIMIT)
-        .output()
-        .expect("vastar runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_vastar(
+        &format!("-n 200 -c 10 -t 5 -o {output}"),
+        &["--slo", spec, &url],
+    )
 }
 
 /// The `(name, passed)` pairs of the report's gates.
@@ -75,7 +41,7 @@ fn a_run_within_every_gate_exits_0() {
         "p50=5s, p99=10s, p99.9=10s, errors=0%, rps>=1",
     );
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let report = run.json();
+    let report = json(&run);
     assert_eq!(report["slo"]["passed"], true);
     let names: Vec<String> = verdicts(&report).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["p50", "p99", "p99.9", "errors", "rps"]);
@@ -87,7 +53,7 @@ fn a_failing_latency_gate_exits_1_after_the_full_json() {
     let server = server();
     let run = run(&server, "json", "p50=1us,errors=0%");
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    let report = run.json();
+    let report = json(&run);
     assert_eq!(report["slo"]["passed"], false);
     assert_eq!(
         verdicts(&report),
@@ -110,7 +76,7 @@ fn a_failing_gate_exits_1_after_the_full_text_report() {
     let server = server();
     let run = run(&server, "text", "p50=1us");
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    let text = &run.stdout;
+    let text = &run.stdout_text();
     assert!(text.contains("\nSLO: the gate failed\n  FAIL  p50 <= 0.001 ms  measured "));
     for section in [
         "Summary:",
@@ -127,7 +93,7 @@ fn an_unreachable_throughput_exits_1() {
     let server = server();
     let run = run(&server, "json", "rps>=1000000000");
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    let report = run.json();
+    let report = json(&run);
     assert_eq!(verdicts(&report), [("rps".to_string(), false)]);
     assert_eq!(
         report["slo"]["gates"][0]["measured"],
@@ -140,7 +106,7 @@ fn zero_errors_passes_against_a_healthy_server() {
     let server = server();
     let run = run(&server, "json", "errors=0%");
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let gate = &run.json()["slo"]["gates"][0];
+    let gate = &json(&run)["slo"]["gates"][0];
     assert_eq!(
         (gate["limit"].as_f64(), gate["measured"].as_f64()),
         (Some(0.0), Some(0.0))
@@ -159,7 +125,7 @@ fn a_malformed_spec_exits_2_naming_the_bad_token() {
     ] {
         let run = run(&server, "json", spec);
         assert_eq!(run.code, Some(2), "{spec}: {}", run.stderr);
-        assert!(run.stdout.is_empty(), "{spec}: {}", run.stdout);
+        assert!(run.stdout.is_empty(), "{spec}: {}", run.stdout_text());
         assert_eq!(run.stderr.lines().count(), 1, "{spec}: {}", run.stderr);
         assert!(
             run.stderr.starts_with("vastar: error: invalid --slo gate ")
@@ -172,4 +138,9 @@ fn a_malformed_spec_exits_2_naming_the_bad_token() {
         run(&server, "text", "p99=fast").stderr,
         "vastar: error: invalid --slo gate \"p99=fast\": expected a duration like 250ms\n"
     );
+}
+
+/// Stdout parsed as JSON, whatever the exit code (a failing gate still prints the report).
+fn json(run: &Run) -> Value {
+    serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e})"))
 }
