@@ -11,7 +11,9 @@
 //!   connection is free takes it (like wrk2 and vegeta). When none is free the request waits,
 //!   and that wait counts in its latency.
 
-use tokio::time::{sleep_until, Duration, Instant};
+use std::pin::Pin;
+
+use tokio::time::{sleep_until, Duration, Instant, Sleep};
 
 use super::progress::Progress;
 use crate::config::{RunConfig, StopAt};
@@ -66,6 +68,9 @@ impl Budget<'_> {
 pub struct Due {
     /// When the request was meant to be sent; latency is measured from here.
     pub intended: Instant,
+    /// When the pacer released it (the service time starts here). Equal to `intended` in
+    /// closed loops, so the hot path reads the clock once for both.
+    pub released: Instant,
     /// The request was already overdue when a connection became free to take it.
     pub late: bool,
 }
@@ -74,12 +79,26 @@ pub struct Due {
 pub struct Pacer {
     pacing: Pacing,
     next: Option<Instant>,
+    /// One timer, created on first use and re-armed for every wait: no timer entry per
+    /// request, and the (large) timer lives on the heap instead of in every idle slot's
+    /// future.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl Pacer {
     /// A pacer whose first request is due immediately.
     pub fn new(pacing: Pacing) -> Pacer {
-        Pacer { pacing, next: None }
+        Pacer {
+            pacing,
+            next: None,
+            timer: None,
+        }
+    }
+
+    async fn sleep_until(&mut self, at: Instant) {
+        let timer = self.timer.get_or_insert_with(|| Box::pin(sleep_until(at)));
+        timer.as_mut().reset(at);
+        timer.as_mut().await;
     }
 
     /// Waits until this connection's next request is due; `None` once the run is over.
@@ -94,15 +113,41 @@ impl Pacer {
                 self.wait_interval(interval).await;
                 closed(budget)
             }
-            Pacing::OpenLoop { interval } => open_loop(budget, interval).await,
+            Pacing::OpenLoop { interval } => self.open_loop(budget, interval).await,
         }
+    }
+
+    /// Open loop: take the next slot of the run's arrival schedule and wait for its time.
+    async fn open_loop(&mut self, budget: &Budget<'_>, interval: Duration) -> Option<Due> {
+        let index = budget.progress.take_ticket();
+        if let StopAt::Requests(n) = budget.stop {
+            if index >= n {
+                return None;
+            }
+        }
+        let offset_ns = u64::try_from(interval.as_nanos() * u128::from(index)).ok()?;
+        let intended = budget.start + Duration::from_nanos(offset_ns);
+        if budget.deadline().is_some_and(|end| intended >= end) {
+            return None;
+        }
+        let now = Instant::now();
+        let late = now > intended;
+        if !late {
+            self.sleep_until(intended).await;
+        }
+        let released = if late { now } else { Instant::now() };
+        Some(Due {
+            intended,
+            released,
+            late,
+        })
     }
 
     async fn wait_interval(&mut self, interval: Duration) {
         let now = Instant::now();
         let due = self.next.map_or(now, |n| n.max(now));
         if due > now {
-            sleep_until(due).await;
+            self.sleep_until(due).await;
         }
         // Like a ticker that drops missed ticks: a late request does not earn a burst.
         self.next = Some(due + interval);
@@ -118,28 +163,9 @@ fn closed(budget: &Budget<'_>) -> Option<Due> {
     };
     more.then_some(Due {
         intended: now,
+        released: now,
         late: false,
     })
-}
-
-/// Open loop: take the next slot of the run's arrival schedule and wait for its time.
-async fn open_loop(budget: &Budget<'_>, interval: Duration) -> Option<Due> {
-    let index = budget.progress.take_ticket();
-    if let StopAt::Requests(n) = budget.stop {
-        if index >= n {
-            return None;
-        }
-    }
-    let offset = Duration::from_nanos(u64::try_from(interval.as_nanos() * u128::from(index)).ok()?);
-    let intended = budget.start + offset;
-    if budget.deadline().is_some_and(|end| intended >= end) {
-        return None;
-    }
-    let late = Instant::now() > intended;
-    if !late {
-        sleep_until(intended).await;
-    }
-    Some(Due { intended, late })
 }
 
 #[cfg(test)]
@@ -203,7 +229,10 @@ mod tests {
             interval: Duration::from_millis(250),
         });
         let first = p.next(&b).await.unwrap();
-        assert_eq!((first.intended, first.late), (b.start, false));
+        assert_eq!(
+            (first.intended, first.released, first.late),
+            (b.start, b.start, false)
+        );
         tokio::time::sleep(Duration::from_millis(600)).await; // a slow response
         let second = p.next(&b).await.unwrap();
         assert_eq!(second.intended, b.start + Duration::from_millis(250));

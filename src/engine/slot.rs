@@ -11,7 +11,7 @@ use std::task::Poll;
 
 use tokio::time::{Duration, Instant};
 
-use super::pacing::{Budget, Pacer, Pacing};
+use super::pacing::{Budget, Due, Pacer, Pacing};
 use super::recorder::Recorder;
 use super::result::ErrorKind;
 use super::timer::Deadline;
@@ -54,7 +54,7 @@ pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotCon
             ctx.recorder.borrow_mut().late_send();
         }
         ctx.in_flight.set(ctx.in_flight.get() + 1);
-        let outcome = one_request(&mut conn, ctx, &mut deadline, due.intended).await;
+        let outcome = one_request(&mut conn, ctx, &mut deadline, due).await;
         ctx.in_flight.set(ctx.in_flight.get() - 1);
         ctx.budget.progress.finished_one();
         connect_failures = match outcome {
@@ -74,19 +74,19 @@ async fn one_request<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     deadline: &mut Deadline,
-    intended: Instant,
+    due: Due,
 ) -> Option<ErrorKind> {
-    let sent = Instant::now();
+    let sent = due.released;
     let limit = ctx.limit(sent);
-    let outcome = match with_limit(attempt(conn, ctx), limit.map(|l| l.0), deadline).await {
+    let outcome = match with_limit(attempt(conn, ctx, sent), limit.map(|l| l.0), deadline).await {
         Some(outcome) => outcome,
         None => Err(limit.map_or(ErrorKind::Timeout, |l| l.1)),
     };
     let mut recorder = ctx.recorder.borrow_mut();
     match outcome {
         Ok(exchange) => {
-            let done = Instant::now();
-            recorder.response(&exchange, done - intended, done - sent);
+            let done = exchange.finished;
+            recorder.response(&exchange, done - due.intended, done - sent);
             if !exchange.reusable || !ctx.config.keepalive {
                 *conn = None;
             }
@@ -106,14 +106,20 @@ async fn one_request<C: Connector>(
 async fn attempt<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
+    sent: Instant,
 ) -> Result<super::transport::Exchange, ErrorKind> {
     let mut retried = false;
     loop {
-        let live = match conn {
-            Some(live) => live,
-            None => conn.insert(open(ctx).await?),
+        let (live, start) = match conn {
+            Some(live) => (live, sent),
+            None => {
+                // Boxed: the connect future is large and rarely alive; inline, every idle
+                // slot would reserve room for it.
+                let opened = Box::pin(open(ctx)).await?;
+                (conn.insert(opened), Instant::now())
+            }
         };
-        match live.exchange().await {
+        match live.exchange(start).await {
             Ok(exchange) => return Ok(exchange),
             Err(failure) if failure.stale && !retried => {
                 retried = true;

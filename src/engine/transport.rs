@@ -7,6 +7,8 @@
 use std::io;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use super::result::ErrorKind;
 
 /// What one successful exchange produced.
@@ -22,6 +24,8 @@ pub struct Exchange {
     pub read: Duration,
     /// Whether the connection may carry another request.
     pub reusable: bool,
+    /// When the last byte arrived.
+    pub finished: Instant,
 }
 
 /// Why an exchange failed.
@@ -45,8 +49,9 @@ pub trait Connector {
 /// One open connection that carries one request at a time.
 #[allow(async_fn_in_trait)]
 pub trait Conn {
-    /// Sends the run's request and reads the whole response.
-    async fn exchange(&mut self) -> Result<Exchange, Failure>;
+    /// Sends the run's request and reads the whole response. `start` is "now" as the caller
+    /// last read the clock, so the hot path does not read it again.
+    async fn exchange(&mut self, start: Instant) -> Result<Exchange, Failure>;
 }
 
 /// Classifies an I/O error on an established connection.

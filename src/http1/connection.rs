@@ -87,9 +87,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
-    async fn exchange(&mut self) -> Result<Exchange, Failure> {
+    async fn exchange(&mut self, start: Instant) -> Result<Exchange, Failure> {
         self.parser.start(self.head_request);
-        let start = Instant::now();
         if let Err(e) = self.io.write_all(&self.request).await {
             return Err(self.fail(classify_write(&e)));
         }
@@ -109,6 +108,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
             wait: first_byte - written,
             read: done - first_byte,
             reusable: self.parser.keep_alive() && !unsolicited,
+            finished: done,
         })
     }
 }
