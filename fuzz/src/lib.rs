@@ -8,7 +8,8 @@
 //! Properties, for the response parser and the chunked decoder alike:
 //! - Arbitrary bytes never panic, and the verdict (result, status, body length, bytes
 //!   consumed, keep-alive) is the same whether the input is fed whole, cut at the chosen
-//!   points, or one byte at a time.
+//!   points, or one byte at a time. With EOF after the input this holds strictly; without
+//!   it, a head split across reads may report a malformed head later (still `Partial`).
 //! - Every feed honours the API contract: `Partial` consumed everything, `Complete` never
 //!   consumed more than it was given, errors are sticky, body bytes never exceed input.
 //! - A parser reused after `start`/`reset` behaves exactly like a fresh one.

@@ -61,14 +61,14 @@ fn a_low_soft_descriptor_limit_is_raised_to_fit_the_connections() {
     let url = format!("http://{}/", target.addr());
     let finished = under_ulimit(
         "ulimit -Sn 64",
-        &["-o", "json", "-n", "600", "-c", "300", &url],
+        &["-o", "json", "-n", "400", "-c", "200", &url],
     )
     .finish(HANG_LIMIT)
     .expect_code(0);
     let report = finished.report();
     assert_errors(&report, &[]);
-    assert_eq!(report.summary.successful, 600);
-    assert_eq!(report.connections.opened, 300);
+    assert_eq!(report.summary.successful, 400);
+    assert_eq!(report.connections.opened, 200);
 }
 
 /// Polls `ready` until it holds; panics after [`HANG_LIMIT`].
