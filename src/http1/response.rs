@@ -24,6 +24,9 @@ use head::{parse_head, Body, Head};
 /// the status line (each 1xx head counts on its own). Bounds what a peer can make us hold.
 pub const MAX_HEAD: usize = 64 * 1024;
 
+/// Buffered heads up to this size are re-validated on every read (see `feed_head_buffered`).
+const RECHECK_EVERY_READ_UP_TO: usize = 4 * 1024;
+
 /// Most header fields in one head; more is treated as an attack or a bug, not a response.
 pub const MAX_HEADERS: usize = 100;
 
@@ -283,8 +286,15 @@ impl ResponseParser {
         self.head_buf
             .extend_from_slice(input.get(..take).unwrap_or(input));
         self.head_len += take;
+        // Re-check the head as bytes arrive, not only when it ends: garbage must fail as
+        // soon as it is visible, however the bytes were split. Small heads are re-checked on
+        // every read, larger ones when a line completes; that bounds the work of a trickled
+        // head (httparse gives up after `MAX_HEADERS` lines; blank lines are dropped below).
+        let recheck = self.head_buf.len() <= RECHECK_EVERY_READ_UP_TO
+            || input.get(..take).is_some_and(|t| t.contains(&b'\n'));
         let parsed = match end {
             Some(e) if e <= room => parse_head(&self.head_buf, self.head_request)?,
+            _ if recheck => parse_head(&self.head_buf, self.head_request)?,
             _ => None,
         };
         match parsed {
