@@ -184,17 +184,18 @@ fn assert_same_or_deferred(
     big: bool,
     how: &str,
 ) {
-    let deferred = big && matches!(
-        (split, whole),
-        (
-            Ok(Outcome {
-                complete: false,
-                status: None,
-                ..
-            }),
-            Err(ParseError::InvalidHead(_) | ParseError::TooManyHeaders)
-        )
-    );
+    let deferred = big
+        && matches!(
+            (split, whole),
+            (
+                Ok(Outcome {
+                    complete: false,
+                    status: None,
+                    ..
+                }),
+                Err(ParseError::InvalidHead(_) | ParseError::TooManyHeaders)
+            )
+        );
     assert!(deferred || split == whole, "{how}: {split:?} != {whole:?}");
 }
 

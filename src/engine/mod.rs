@@ -91,7 +91,8 @@ pub fn run_with<C: Connector + Sync>(
             })
             .collect();
         setup.preconnected.wait();
-        if setup.opened.load(Relaxed) == 0 {
+        // A run the user cancelled during set-up is reported (empty), not an error.
+        if setup.opened.load(Relaxed) == 0 && !progress.is_cancelled() {
             setup.abort.store(true, Relaxed);
         }
         let started = *setup.start.get_or_init(Instant::now);

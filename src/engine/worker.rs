@@ -83,7 +83,11 @@ async fn drive<C: Connector>(
     setup: &Setup<'_>,
     recorder: &RefCell<Recorder>,
 ) {
-    let conns = preconnect(connector, slots, setup, recorder).await;
+    // Ctrl-C must not wait for connects that hang (up to 3 x the connect timeout).
+    let conns = tokio::select! {
+        conns = preconnect(connector, slots, setup, recorder) => conns,
+        () = setup.progress.cancelled() => Vec::new(),
+    };
     // Blocking the thread is fine here: nothing else runs on this runtime during set-up.
     setup.preconnected.wait();
     setup.go.wait();

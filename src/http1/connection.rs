@@ -54,6 +54,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
         }
     }
 
+    /// Whether bytes or an EOF already wait on this idle connection: the server answered
+    /// something nobody asked for, or closed it. Either way the next response read here would
+    /// not belong to the next request. Never waits; costs no syscall when tokio already knows
+    /// the socket is drained (the usual case after a complete response).
+    fn idle_input_pending(&mut self) -> bool {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        SCRATCH.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            let mut read_buf = ReadBuf::new(&mut buf[..]);
+            Pin::new(&mut self.io)
+                .poll_read(&mut cx, &mut read_buf)
+                .is_ready()
+        })
+    }
+
     /// Reads until the response is complete. `Ok(true)` when bytes beyond the response
     /// arrived: the server answered something we did not ask, so the connection is out of sync.
     fn poll_response(
@@ -89,6 +104,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
 impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
     async fn exchange(&mut self, start: Instant) -> Result<Exchange, Failure> {
         self.parser.start(self.head_request);
+        if self.served > 0 && self.idle_input_pending() {
+            // Replaced (and retried) by the caller before anything is written: `stale`.
+            return Err(self.fail(ErrorKind::Eof));
+        }
         if let Err(e) = self.io.write_all(&self.request).await {
             return Err(self.fail(classify_write(&e)));
         }

@@ -145,9 +145,6 @@ fn a_second_ctrl_c_exits_at_once() {
 }
 
 #[test]
-#[ignore = "bug: the first Ctrl-C is ignored during pre-connect until every connect attempt \
-            times out (3 x min(-t, 10 s)); src/engine/worker.rs preconnect never looks at \
-            Progress::cancelled"]
 fn ctrl_c_during_a_hanging_preconnect_stops_promptly() {
     let (_listener, _filler, addr) = saturated_listener();
     let running = child::spawn("-o json -n 10 -c 4 -t 30", &[&format!("http://{addr}/")]);

@@ -80,9 +80,6 @@ fn an_unsolicited_response_in_the_same_write_gets_the_connection_replaced() {
 }
 
 #[test]
-#[ignore = "bug: a response that arrives on an idle keep-alive connection is taken as the \
-            answer to the next request (src/http1/connection.rs writes without checking for \
-            pending bytes)"]
 fn an_unsolicited_response_on_an_idle_connection_is_never_taken_as_an_answer() {
     // The server answers, then 50 ms later sends a response nobody asked for; -q 5 keeps
     // the connection idle for 200 ms between requests, so the stray response is already
