@@ -164,9 +164,8 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
         .map_err(|e| AppError::Serve(format!("cannot start the built-in target: {e}")))?;
     let url = format!("http://{}/", server.addr());
     eprintln!(
-        "vastar demo: built-in target at {url}, {} connections for {}",
-        args.concurrency,
-        humantime::format_duration(args.duration)
+        "vastar demo: built-in target at {url}, {} connections for {:?}",
+        args.concurrency, args.duration
     );
     let config = demo_config(&url, args)?;
     measure_and_report(

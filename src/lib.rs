@@ -12,6 +12,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod duration;
 pub mod engine;
 pub mod http1;
 pub mod progress_bar;

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use thiserror::Error;
 
@@ -119,8 +118,8 @@ fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageErr
         headers.set("Accept", checked_value("-A", accept)?);
     }
     if let Some((user, pass)) = credentials(args, target)? {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-        headers.set("Authorization", &format!("Basic {token}"));
+        let value = crate::http1::request::basic_auth(&user, &pass);
+        headers.set("Authorization", &value);
     }
     if args.disable_keepalive {
         headers.set("Connection", "close");

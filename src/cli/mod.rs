@@ -186,15 +186,13 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Parses durations like `10s`, `1m`, `500ms`, `1m30s`.
+/// Parses positive durations like `10s`, `1m`, `500ms`, `1m30s` (see [`crate::duration`]).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim()).map_err(|_| {
-        format!("invalid duration {s:?}: expected a number with a unit, e.g. 10s, 1m, 500ms")
-    })?;
-    if d.is_zero() {
-        return Err(format!("invalid duration {s:?}: must be greater than zero"));
-    }
-    Ok(d)
+    crate::duration::parse(s).ok_or_else(|| {
+        format!(
+            "invalid duration {s:?}: expected a positive number with a unit, e.g. 10s, 1m, 500ms"
+        )
+    })
 }
 
 #[cfg(test)]

@@ -5,8 +5,6 @@
 //! `0.1%` is read as the decimal `0.001`, so a measurement exactly at a limit passes. Every
 //! error names the token at fault, because the message is all a CI log will show.
 
-use std::time::Duration;
-
 use thiserror::Error;
 
 use super::{Gate, LatencyGate, Rank};
@@ -91,7 +89,7 @@ fn gate(token: &str) -> Result<Gate, SloError> {
                 .strip_prefix('p')
                 .ok_or_else(|| bad(SloError::Unknown))?;
             let rank = rank(digits).ok_or_else(|| bad(SloError::Percentile))?;
-            match (op, duration(value)) {
+            match (op, crate::duration::parse(value)) {
                 (Op::AtMost, Some(limit)) => Ok(Gate::Latency(LatencyGate { rank, limit })),
                 _ => Err(bad(SloError::Duration)),
             }
@@ -135,26 +133,6 @@ fn rank(s: &str) -> Option<Rank> {
     let whole: u16 = whole.parse().ok()?;
     let fraction: u16 = format!("{fraction:0<2}").parse().ok()?;
     Rank::from_hundredths(whole * 100 + fraction)
-}
-
-/// A positive duration like `250ms`, `1.5ms`, `500us`, `500µs` or `1s`, to the nanosecond.
-fn duration(s: &str) -> Option<Duration> {
-    let unit_at = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let (number, unit) = s.split_at(unit_at);
-    let ns_per_unit: u128 = match unit.trim_start() {
-        "us" | "µs" | "μs" => 1_000,
-        "ms" => 1_000_000,
-        "s" => 1_000_000_000,
-        _ => return None,
-    };
-    let (whole, fraction) = decimal(number)?;
-    if fraction.len() > 9 {
-        return None;
-    }
-    let scale = 10u128.pow(fraction.len() as u32);
-    let digits: u128 = format!("{whole}{fraction}").parse().ok()?;
-    let ns = u64::try_from(digits.checked_mul(ns_per_unit)? / scale).ok()?;
-    (ns > 0).then(|| Duration::from_nanos(ns))
 }
 
 /// An error rate as a percent (`0.1%`) or a fraction (`0.001`), as a fraction in 0..=1.

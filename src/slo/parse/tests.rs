@@ -1,5 +1,7 @@
 //! Tests of the `--slo` parser: every gate kind and spelling, and every error naming its token.
 
+use std::time::Duration;
+
 use super::*;
 
 fn ms(n: u64) -> Duration {
@@ -154,12 +156,10 @@ fn malformed_durations_are_named() {
         "p99=ms",
         "p99=.5ms",
         "p99=1.ms",
-        "p99=1m",
         "p99=0ms",
         "p99=-1ms",
         "p99=1e3ms",
         "p99=",
-        "p99=1.0000000001s",
         "p99>=1ms",
         "p99=99999999999999999999s",
     ] {
