@@ -25,7 +25,7 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_SLO_FAILED: i32 = 1;
 /// Exit code for bad usage or bad input.
 pub const EXIT_USAGE: i32 = 2;
-/// Exit code when nothing could be measured.
+/// Exit code when nothing could be measured (or the report could not be written).
 pub const EXIT_UNMEASURABLE: i32 = 3;
 /// Exit code after Ctrl-C (128 + SIGINT), as shells expect.
 pub const EXIT_INTERRUPTED: i32 = 130;
@@ -48,8 +48,8 @@ impl AppError {
     pub fn exit_code(&self) -> i32 {
         match self {
             AppError::Usage(_) => EXIT_USAGE,
-            AppError::Engine(_) | AppError::Serve(_) => EXIT_UNMEASURABLE,
-            AppError::Output(_) => 1,
+            // A report that cannot be written is, for a script, a run that measured nothing.
+            AppError::Engine(_) | AppError::Serve(_) | AppError::Output(_) => EXIT_UNMEASURABLE,
         }
     }
 }

@@ -17,7 +17,8 @@ Exit codes:
   0    the run completed (whatever the server answered) and every --slo gate passed
   1    an --slo gate failed (the full report is still printed)
   2    bad usage or bad input (bad URL, bad flag value, unreadable -D file)
-  3    nothing could be measured (no connection could be opened)
+  3    nothing could be measured (no connection could be opened, too few file
+       descriptors) or the report could not be written
   130  interrupted by Ctrl-C (the report of what was measured is still printed)";
 
 #[derive(Debug, Parser)]
