@@ -21,6 +21,8 @@ use crate::url::Target;
 
 /// Exit code of a completed run.
 pub const EXIT_OK: i32 = 0;
+/// Exit code of a completed run that failed an `--slo` gate (the report is still printed).
+pub const EXIT_SLO_FAILED: i32 = 1;
 /// Exit code for bad usage or bad input.
 pub const EXIT_USAGE: i32 = 2;
 /// Exit code when nothing could be measured.
@@ -86,11 +88,16 @@ fn measure_and_report(
     }
     let report = Report::new(config, &result?, options);
     write_report(&report, output, color)?;
-    Ok(if progress.is_cancelled() {
-        EXIT_INTERRUPTED
-    } else {
-        EXIT_OK
-    })
+    Ok(exit_code(progress.is_cancelled(), &report))
+}
+
+/// An interrupted run is no verdict, so 130 wins over a failed gate.
+fn exit_code(interrupted: bool, report: &Report) -> i32 {
+    match (interrupted, &report.slo) {
+        (true, _) => EXIT_INTERRUPTED,
+        (false, Some(outcome)) if !outcome.passed => EXIT_SLO_FAILED,
+        (false, _) => EXIT_OK,
+    }
 }
 
 fn write_report(report: &Report, output: Output, color: ColorChoice) -> Result<(), AppError> {
@@ -190,6 +197,7 @@ fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
         keepalive: true,
         compression: false,
         drain_cap: DEFAULT_DRAIN_CAP,
+        slo: Vec::new(),
     })
 }
 
@@ -224,4 +232,21 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
     let _ = runtime.block_on(tokio::signal::ctrl_c());
     drop(server);
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    #[test]
+    fn a_failed_gate_exits_1_unless_interrupted() {
+        let failed = fixtures::report_slo_fail();
+        assert_eq!(exit_code(false, &failed), EXIT_SLO_FAILED);
+        assert_eq!(exit_code(true, &failed), EXIT_INTERRUPTED);
+        let passed = fixtures::report_slo_pass();
+        assert_eq!(exit_code(false, &passed), EXIT_OK);
+        assert_eq!(exit_code(true, &passed), EXIT_INTERRUPTED);
+        assert_eq!(exit_code(false, &fixtures::report_errors()), EXIT_OK);
+    }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::slo::Gate;
 use crate::url::Target;
 
 /// When a run stops issuing new requests.
@@ -58,6 +59,8 @@ pub struct RunConfig {
     pub compression: bool,
     /// Upper bound on the time `-z` runs wait for in-flight requests after the deadline.
     pub drain_cap: Duration,
+    /// `--slo` gates the run is checked against; empty when none were given.
+    pub slo: Vec<Gate>,
 }
 
 impl RunConfig {

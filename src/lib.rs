@@ -5,6 +5,7 @@
 //! - [`http1`]: request encoding and the incremental response parser.
 //! - [`engine`]: `run(config) -> RunResult`: connects, drives connections, records latency.
 //! - [`report`]: pure renderers of a result (text, JSON).
+//! - [`slo`]: `--slo` gates, parsed and checked against a run; the verdict behind exit code 1.
 //! - [`serve`]: the built-in target used by `vastar serve`, `vastar demo` and the tests.
 //! - [`cli`], [`app`]: the command line, and the one place errors become exit codes.
 
@@ -16,4 +17,5 @@ pub mod http1;
 pub mod progress_bar;
 pub mod report;
 pub mod serve;
+pub mod slo;
 pub mod url;

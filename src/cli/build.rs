@@ -12,6 +12,7 @@ use thiserror::Error;
 use super::RunArgs;
 use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
 use crate::http1::request::HeaderList;
+use crate::slo;
 use crate::url::Target;
 
 /// Bad usage or bad input: the message names the flag or value at fault.
@@ -75,6 +76,9 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     }
     let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
     let request = request_spec(args, &target)?;
+    let slo = (args.slo.as_deref())
+        .map_or(Ok(Vec::new()), slo::parse)
+        .map_err(|e| usage(e.to_string()))?;
     Ok(RunConfig {
         target,
         request,
@@ -89,6 +93,7 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
         keepalive: !args.disable_keepalive,
         compression: !args.disable_compression,
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
+        slo,
     })
 }
 
@@ -312,5 +317,18 @@ mod tests {
         assert!(err(&["ftp://h/"]).contains("ftp"));
         assert!(err(&["--rate", "0", "http://h/"]).contains("--rate"));
         assert!(err(&["--latency-correction", "http://h/"]).contains("-q"));
+    }
+
+    #[test]
+    fn slo_gates_are_parsed_or_named() {
+        assert!(config(&["http://h/"]).unwrap().slo.is_empty());
+        let c = config(&["--slo", "p99=250ms, errors=0.1%", "http://h/"]).unwrap();
+        let names: Vec<String> = c.slo.iter().map(|g| g.name()).collect();
+        assert_eq!(names, ["p99", "errors"]);
+        let err = config(&["--slo", "p99=250ms,p99=fast", "http://h/"]).unwrap_err();
+        assert_eq!(
+            err.0,
+            "invalid --slo gate \"p99=fast\": expected a duration like 250ms"
+        );
     }
 }

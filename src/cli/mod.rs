@@ -14,7 +14,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit codes, shown in `--help` and README.md. Scripts and CI depend on them.
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0    the run completed (whatever the server answered)
+  0    the run completed (whatever the server answered) and every --slo gate passed
+  1    an --slo gate failed (the full report is still printed)
   2    bad usage or bad input (bad URL, bad flag value, unreadable -D file)
   3    nothing could be measured (no connection could be opened)
   130  interrupted by Ctrl-C (the report of what was measured is still printed)";
@@ -113,6 +114,17 @@ pub struct RunArgs {
     /// When to color the text report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Service-level gates: exit 1 when one fails, e.g. "p99=250ms,errors=0.1%,rps>=5000".
+    ///
+    /// Comma-separated, any subset, each gate at most once:
+    ///   pN=DURATION  the Nth percentile latency is at most DURATION; N from 1 to 99.99
+    ///                (p50, p99, p99.9), DURATION in us, ms or s (500us, 1.5ms, 1s)
+    ///   errors=RATE  failed requests / requests is at most RATE (0.1% or 0.001)
+    ///   rps>=N       at least N responses per second
+    /// Example: --slo "p50=20ms,p99=250ms,p99.9=1s,errors=0.1%,rps>=5000"
+    /// The report shows each gate's verdict, and latency gates color the histogram.
+    #[arg(long, value_name = "GATES", verbatim_doc_comment)]
+    pub slo: Option<String>,
     /// Target URL, e.g. http://127.0.0.1:8080/path
     #[arg(required = true)]
     pub url: Option<String>,

@@ -66,6 +66,9 @@ impl Budget<'_> {
 pub struct Due {
     /// When the request was meant to be sent; latency is measured from here.
     pub intended: Instant,
+    /// When the pacer released it (the service time starts here). Equal to `intended` in
+    /// closed loops, so the hot path reads the clock once for both.
+    pub released: Instant,
     /// The request was already overdue when a connection became free to take it.
     pub late: bool,
 }
@@ -118,6 +121,7 @@ fn closed(budget: &Budget<'_>) -> Option<Due> {
     };
     more.then_some(Due {
         intended: now,
+        released: now,
         late: false,
     })
 }
@@ -130,16 +134,22 @@ async fn open_loop(budget: &Budget<'_>, interval: Duration) -> Option<Due> {
             return None;
         }
     }
-    let offset = Duration::from_nanos(u64::try_from(interval.as_nanos() * u128::from(index)).ok()?);
-    let intended = budget.start + offset;
+    let offset_ns = u64::try_from(interval.as_nanos() * u128::from(index)).ok()?;
+    let intended = budget.start + Duration::from_nanos(offset_ns);
     if budget.deadline().is_some_and(|end| intended >= end) {
         return None;
     }
-    let late = Instant::now() > intended;
+    let now = Instant::now();
+    let late = now > intended;
     if !late {
         sleep_until(intended).await;
     }
-    Some(Due { intended, late })
+    let released = if late { now } else { Instant::now() };
+    Some(Due {
+        intended,
+        released,
+        late,
+    })
 }
 
 #[cfg(test)]
@@ -203,7 +213,10 @@ mod tests {
             interval: Duration::from_millis(250),
         });
         let first = p.next(&b).await.unwrap();
-        assert_eq!((first.intended, first.late), (b.start, false));
+        assert_eq!(
+            (first.intended, first.released, first.late),
+            (b.start, b.start, false)
+        );
         tokio::time::sleep(Duration::from_millis(600)).await; // a slow response
         let second = p.next(&b).await.unwrap();
         assert_eq!(second.intended, b.start + Duration::from_millis(250));

@@ -16,11 +16,18 @@ pub const LEVEL_QUANTILES: [f64; MAX_LEVEL as usize] = [
     0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.975, 0.99, 0.995, 0.999,
 ];
 
+/// Percentages of an SLO latency limit that become the thresholds of
+/// [`LevelScale::around_limit`] (0.05 L to 1.5 L): dense below the limit, where a healthy run
+/// lives, so its shape still shows in greens and yellows, and two steps at and past the limit
+/// for runs that break it. Integers, so a latency exactly at the limit gets an exact level.
+pub const SLO_LEVEL_PERCENTS: [u32; MAX_LEVEL as usize] = [5, 10, 20, 30, 40, 50, 60, 80, 100, 150];
+
 /// Maps a latency to a color level `0..=MAX_LEVEL`: the number of thresholds strictly below it.
 ///
 /// It is a policy object rather than a formula so the source of thresholds can change without
-/// touching the renderers: today they are the run's own percentiles ([`LevelScale::relative`]),
-/// tomorrow they may be absolute SLO bounds ([`LevelScale::from_thresholds`]).
+/// touching the renderers: by default they are the run's own percentiles
+/// ([`LevelScale::relative`]); with `--slo` latency gates, absolute multiples of the top
+/// gate's limit ([`LevelScale::around_limit`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LevelScale {
     thresholds: [Duration; MAX_LEVEL as usize],
@@ -33,6 +40,13 @@ impl LevelScale {
         let thresholds =
             LEVEL_QUANTILES.map(|q| Duration::from_nanos(latency_ns.value_at_quantile(q)));
         LevelScale::from_thresholds(thresholds)
+    }
+
+    /// Absolute thresholds around an SLO latency limit, at [`SLO_LEVEL_PERCENTS`] of it:
+    /// from 0.8 times the limit up to the limit itself is red (level 8), past the limit darker
+    /// (9), past 1.5 times the limit the darkest red (10).
+    pub fn around_limit(limit: Duration) -> LevelScale {
+        LevelScale::from_thresholds(SLO_LEVEL_PERCENTS.map(|pct| limit * pct / 100))
     }
 
     /// Any ten thresholds (e.g. absolute SLO bounds); sorted here so callers cannot get the
@@ -178,5 +192,14 @@ mod tests {
         assert_eq!(scale.level(ms(1) + Duration::from_nanos(1)), 1);
         assert_eq!(scale.level(ms(5)), 4);
         assert_eq!(scale.level(ms(11)), MAX_LEVEL);
+    }
+
+    #[test]
+    fn slo_scale_is_absolute_around_the_limit() {
+        let ms = Duration::from_millis;
+        let scale = LevelScale::around_limit(ms(100));
+        let levels =
+            [1, 5, 6, 45, 55, 79, 80, 81, 100, 101, 150, 151, 9_000].map(|v| scale.level(ms(v)));
+        assert_eq!(levels, [0, 0, 1, 5, 6, 7, 7, 8, 8, 9, 9, 10, 10]);
     }
 }

@@ -8,7 +8,9 @@ use bytes::Bytes;
 
 use super::model::{Report, ReportOptions};
 use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
-use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, Phases, RunResult};
+use crate::engine::result::{
+    new_latency_histogram, ConnStats, ErrorKind, PhaseStats, Phases, RunResult,
+};
 use crate::url::Target;
 
 /// A `-n` run against a URL with a password, to check it never leaks into reports.
@@ -41,6 +43,7 @@ fn config(stop: StopAt, concurrency: usize) -> RunConfig {
         keepalive: true,
         compression: false,
         drain_cap: DEFAULT_DRAIN_CAP,
+        slo: Vec::new(),
     }
 }
 
@@ -187,4 +190,62 @@ pub fn report_duration() -> Report {
     result.elapsed = Duration::from_secs(10);
     let config = config_z(Duration::from_secs(10), 50);
     Report::new(&config, &result, &ReportOptions::default())
+}
+
+/// A config for `-n requests -c concurrency --slo spec`.
+pub fn config_slo(requests: u64, concurrency: usize, spec: &str) -> RunConfig {
+    let mut c = config_n(requests, concurrency);
+    c.slo = crate::slo::parse(spec).expect("fixture spec is valid");
+    c
+}
+
+/// [`result_basic`] within every gate; the p99.9 gate anchors the histogram colors.
+pub fn report_slo_pass() -> Report {
+    let spec = "p50=10ms, p99=15ms, p99.9=20ms, errors=0.1%, rps>=1000";
+    let config = config_slo(3000, 50, spec);
+    Report::new(&config, &result_basic(), &ReportOptions::default())
+}
+
+/// [`result_errors`] breaking three gates of five (p99, p99.9, errors).
+pub fn report_slo_fail() -> Report {
+    let spec = "p50=5ms,p99=15ms,p99.9=150ms,errors=1%,rps>=1000";
+    let config = config_slo(3000, 50, spec);
+    Report::new(&config, &result_errors(), &ReportOptions::default())
+}
+
+/// [`result_no_responses`] with gates that cannot be measured.
+pub fn report_slo_no_responses() -> Report {
+    let config = config_slo(40, 10, "p99=250ms,errors=100%,rps>=1");
+    Report::new(&config, &result_no_responses(), &ReportOptions::default())
+}
+
+/// An open-loop `--rate 2500` run that fell behind: the basic latencies as response times,
+/// a tenth of them as service times, and 40 late sends.
+pub fn report_open_loop() -> Report {
+    let mut config = config_z(Duration::from_secs(10), 50);
+    config.rate = Some(2500.0);
+    let mut result = result_basic();
+    result.elapsed = Duration::from_secs(10);
+    result.service_ns = Some(shrunk(&result.latency_ns, 10));
+    result.late_sends = 40;
+    Report::new(&config, &result, &ReportOptions::default())
+}
+
+/// A `-q 200 --latency-correction` run with the basic latencies.
+pub fn report_corrected() -> Report {
+    let mut config = config_n(3000, 50);
+    config.qps_per_connection = Some(200.0);
+    config.latency_correction = true;
+    let mut result = result_basic();
+    result.service_ns = Some(shrunk(&result.latency_ns, 2));
+    Report::new(&config, &result, &ReportOptions::default())
+}
+
+/// `hist` with every recorded value divided by `factor`.
+fn shrunk(hist: &hdrhistogram::Histogram<u64>, factor: u64) -> hdrhistogram::Histogram<u64> {
+    let mut out = new_latency_histogram();
+    for v in hist.iter_recorded() {
+        out.saturating_record_n((v.value_iterated_to() / factor).max(1), v.count_at_value());
+    }
+    out
 }

@@ -15,7 +15,11 @@ pub(crate) fn ms(d: Duration) -> f64 {
 /// A latency in milliseconds, without unit: 1 decimal from 100 ms, 2 from 10 ms, 3 from 1 ms,
 /// 4 below, so every value shows about four significant digits.
 pub(crate) fn latency(d: Duration) -> String {
-    let v = ms(d);
+    latency_ms(ms(d))
+}
+
+/// [`latency`] of a value already in milliseconds.
+pub(crate) fn latency_ms(v: f64) -> String {
     let decimals = match v {
         v if v >= 100.0 => 1,
         v if v >= 10.0 => 2,
@@ -23,6 +27,19 @@ pub(crate) fn latency(d: Duration) -> String {
         _ => 4,
     };
     format!("{v:.decimals$}")
+}
+
+/// A fraction as a percent: `0%` when exactly zero, four decimals below 0.01% so one failure
+/// in a million does not read as zero, two otherwise.
+pub(crate) fn percent(fraction: f64) -> String {
+    let pct = fraction * 100.0;
+    if pct == 0.0 {
+        "0%".to_string()
+    } else if pct < 0.01 {
+        format!("{pct:.4}%")
+    } else {
+        format!("{pct:.2}%")
+    }
 }
 
 /// A ratio such as p99/p50, e.g. `1.9x`.
@@ -54,5 +71,13 @@ mod tests {
         assert_eq!(ratio(1.94), "1.9x");
         assert_eq!(plural(1, "retry", "retries"), "1 retry");
         assert_eq!(plural(0, "retry", "retries"), "0 retries");
+    }
+
+    #[test]
+    fn percent_never_rounds_a_failure_to_zero() {
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.000001), "0.0001%");
+        assert_eq!(percent(50.0 / 3000.0), "1.67%");
+        assert_eq!(percent(1.0), "100.00%");
     }
 }

@@ -14,10 +14,13 @@ use serde::{Deserialize, Serialize};
 use super::format::ms;
 use super::insight::Insight;
 use super::model::{Bin, Latency, PhaseSummary, Quantile, Report};
+use super::schedule::Schedule;
+use crate::slo::SloOutcome;
 
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
-/// could break a reader (renames, removals, type changes).
-pub const SCHEMA_VERSION: &str = "1.0";
+/// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
+/// `service_time_ms`, `params.rate` and `params.latency_correction`.
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
 /// be appended to a JSON Lines file as is.
@@ -52,6 +55,27 @@ pub struct JsonReport {
     pub details_ms: JsonDetails,
     /// Connection bookkeeping.
     pub connections: JsonConnections,
+    /// Verdict on the `--slo` gates; null when no gate was given (added in 1.1).
+    pub slo: Option<JsonSlo>,
+    /// Open-loop schedule keeping; null for closed-loop runs (added in 1.1).
+    pub rate: Option<JsonRate>,
+    /// Service time (from the actual send, queueing excluded) when `latency_ms` is measured
+    /// from the scheduled send time (`--rate`) or corrected (`--latency-correction`); null
+    /// otherwise, since both views are then the same (added in 1.1).
+    pub service_time_ms: Option<JsonLatency>,
+}
+
+/// How well an open-loop run kept its arrival schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonRate {
+    /// The asked rate (`--rate`), requests per second across the run.
+    pub target_rps: f64,
+    /// Requests actually sent per second.
+    pub achieved_rps: f64,
+    /// Requests already overdue when a connection became free for them: more than zero
+    /// means the connections (`-c`) could not keep up with the schedule.
+    pub late_sends: u64,
 }
 
 /// The program that wrote the report.
@@ -86,6 +110,12 @@ pub struct JsonParams {
     pub keepalive: bool,
     /// Whether `Accept-Encoding: gzip` was sent.
     pub compression: bool,
+    /// Open-loop rate (`--rate`) in requests per second; null for closed-loop runs.
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Whether `-q` latency was corrected for coordinated omission.
+    #[serde(default)]
+    pub latency_correction: bool,
 }
 
 /// Headline numbers, as in the text report's Summary.
@@ -146,7 +176,8 @@ pub struct JsonBin {
     pub le_ms: f64,
     /// Responses in the bin.
     pub count: u64,
-    /// Color level 0..=10: how many of the run's p10..p99.9 ladder lie below the bin.
+    /// Color level 0..=10: how many of the run's p10..p99.9 ladder lie below the bin or, when
+    /// latency gates were given, how many multiples of the top gate's limit (0.05 to 1.5).
     pub level: u8,
 }
 
@@ -206,6 +237,33 @@ pub struct JsonConnections {
     pub preconnect_retries: u64,
 }
 
+/// The verdict on the `--slo` gates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonSlo {
+    /// True when every gate passed (the exit code is then not 1).
+    pub passed: bool,
+    /// One entry per gate, in the order given.
+    pub gates: Vec<JsonGate>,
+}
+
+/// One gate and its verdict. `limit` and `measured` are in the gate's natural unit:
+/// milliseconds for a percentile (`p99`), a fraction of requests for `errors`, responses per
+/// second for `rps`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonGate {
+    /// `p50`, `p99.9` (any percentile from `p1` to `p99.99`), `errors` or `rps`.
+    pub name: String,
+    /// The bound: a maximum for percentiles and errors, a minimum for rps.
+    pub limit: f64,
+    /// What the run measured; null when it could not be measured (no response for a
+    /// percentile, no request for errors), in which case the gate failed.
+    pub measured: Option<f64>,
+    /// Whether the run met the gate.
+    pub passed: bool,
+}
+
 impl From<&Report> for JsonReport {
     fn from(r: &Report) -> JsonReport {
         let lat = r.latency.as_ref();
@@ -238,7 +296,37 @@ impl From<&Report> for JsonReport {
                 reconnects: c.reconnects,
                 preconnect_retries: c.preconnect_retries,
             },
+            slo: r.slo.as_ref().map(slo),
+            rate: match r.schedule {
+                Schedule::OpenLoop {
+                    target_rps,
+                    achieved_rps,
+                    late_sends,
+                } => Some(JsonRate {
+                    target_rps,
+                    achieved_rps,
+                    late_sends,
+                }),
+                _ => None,
+            },
+            service_time_ms: r.service.as_ref().map(|s| latency(Some(s))),
         }
+    }
+}
+
+fn slo(outcome: &SloOutcome) -> JsonSlo {
+    JsonSlo {
+        passed: outcome.passed,
+        gates: outcome
+            .gates
+            .iter()
+            .map(|g| JsonGate {
+                name: g.gate.name(),
+                limit: g.gate.limit(),
+                measured: g.measured,
+                passed: g.passed,
+            })
+            .collect(),
     }
 }
 
@@ -254,6 +342,8 @@ fn params(r: &Report) -> JsonParams {
         timeout_s: p.timeout.map(|d| d.as_secs_f64()),
         keepalive: p.keepalive,
         compression: p.compression,
+        rate: p.rate,
+        latency_correction: p.latency_correction,
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::fixtures;
 use super::json::{render, JsonReport, SCHEMA_VERSION};
-use super::model::Report;
+use super::model::{Report, ReportOptions};
 
 const SCHEMA: &str = include_str!("../../schema/report.schema.json");
 
@@ -23,12 +23,15 @@ fn value(report: &Report) -> Value {
     serde_json::from_slice(&rendered(report)).expect("output is JSON")
 }
 
-fn all_fixtures() -> [(&'static str, Report); 4] {
+fn all_fixtures() -> [(&'static str, Report); 7] {
     [
         ("basic", fixtures::report_basic()),
         ("errors", fixtures::report_errors()),
         ("no_responses", fixtures::report_no_responses()),
         ("duration", fixtures::report_duration()),
+        ("slo_pass", fixtures::report_slo_pass()),
+        ("slo_fail", fixtures::report_slo_fail()),
+        ("slo_no_responses", fixtures::report_slo_no_responses()),
     ]
 }
 
@@ -103,10 +106,41 @@ fn header_and_params_of_a_count_run() {
         json!({
             "url": "http://***@127.0.0.1:8080/bench", "method": "GET", "requests": 3000,
             "concurrency": 50, "duration_s": null, "qps": null, "timeout_s": 20.0,
-            "keepalive": true, "compression": false
+            "keepalive": true, "compression": false, "rate": null, "latency_correction": false
         })
     );
     assert!(!String::from_utf8_lossy(&rendered(&fixtures::report_basic())).contains("secret"));
+}
+
+#[test]
+fn open_loop_run_reports_its_schedule_and_both_latency_views() {
+    let mut config = fixtures::config_z(std::time::Duration::from_secs(10), 4);
+    config.rate = Some(400.0);
+    let mut result = fixtures::result_with_latencies_ms(1..=100);
+    let mut service = crate::engine::result::new_latency_histogram();
+    for ms in 1..=100u64 {
+        service.record(ms * 100_000).expect("in range");
+    }
+    result.service_ns = Some(service);
+    result.late_sends = 3;
+    let report = Report::new(&config, &result, &ReportOptions::default());
+    let v = value(&report);
+    assert_eq!(schema_errors(&v), Vec::<String>::new());
+    assert_eq!(v["params"]["rate"], 400.0);
+    assert_eq!(v["rate"]["target_rps"], 400.0);
+    assert_eq!(v["rate"]["late_sends"], 3);
+    let near = |x: &Value, expected: f64| (x.as_f64().unwrap_or(f64::NAN) - expected).abs() < 0.05;
+    assert!(near(&v["latency_ms"]["p50"], 50.0), "{}", v["latency_ms"]);
+    assert!(
+        near(&v["service_time_ms"]["p50"], 5.0),
+        "{}",
+        v["service_time_ms"]
+    );
+    let closed = value(&fixtures::report_basic());
+    assert_eq!(
+        (closed["rate"].clone(), closed["service_time_ms"].clone()),
+        (Value::Null, Value::Null)
+    );
 }
 
 #[test]
@@ -165,4 +199,74 @@ fn basic_run_has_no_errors_and_an_insight() {
     assert!(v["latency_ms"]["p50"]
         .as_f64()
         .is_some_and(|p50| p50 > 0.8 && p50 < 8.8));
+}
+
+#[test]
+fn slo_is_null_without_gates() {
+    for report in [fixtures::report_basic(), fixtures::report_no_responses()] {
+        assert_eq!(value(&report)["slo"], Value::Null);
+    }
+}
+
+#[test]
+fn slo_gates_in_natural_units() {
+    let v = value(&fixtures::report_slo_fail());
+    let p = |q: &str| v["latency_ms"][q].clone();
+    assert_eq!(
+        v["slo"],
+        json!({
+            "passed": false,
+            "gates": [
+                {"name": "p50", "limit": 5.0, "measured": p("p50"), "passed": true},
+                {"name": "p99", "limit": 15.0, "measured": p("p99"), "passed": false},
+                {"name": "p99.9", "limit": 150.0, "measured": p("p99_9"), "passed": false},
+                {"name": "errors", "limit": 0.01, "measured": 50.0 / 3000.0, "passed": false},
+                {"name": "rps", "limit": 1000.0, "measured": 1180.0, "passed": true},
+            ]
+        })
+    );
+    assert_eq!(value(&fixtures::report_slo_pass())["slo"]["passed"], true);
+}
+
+#[test]
+fn unmeasurable_gates_are_null_and_failed() {
+    let v = value(&fixtures::report_slo_no_responses());
+    assert_eq!(
+        v["slo"]["gates"][0],
+        json!({"name": "p99", "limit": 250.0, "measured": null, "passed": false})
+    );
+    assert_eq!(v["slo"]["gates"][1]["measured"], 1.0);
+    assert_eq!(v["slo"]["passed"], false);
+}
+
+#[test]
+fn schema_checks_slo_gates() {
+    let base = value(&fixtures::report_slo_fail());
+    for (field, bad) in [
+        ("name", json!("p100")),
+        ("name", json!("p99.90")),
+        ("name", json!("latency")),
+        ("limit", json!(-1.0)),
+        ("measured", json!("12 ms")),
+        ("passed", json!(null)),
+    ] {
+        let mut v = base.clone();
+        v["slo"]["gates"][0][field] = bad.clone();
+        assert!(!schema_errors(&v).is_empty(), "{field} = {bad}");
+    }
+    let mut v = base.clone();
+    v["slo"]["gates"][0]["unit"] = json!("ms");
+    assert!(!schema_errors(&v).is_empty());
+    let mut v = base;
+    v["slo"]["gates"] = json!([]);
+    assert!(!schema_errors(&v).is_empty());
+}
+
+#[test]
+fn a_1_0_document_still_validates() {
+    let mut v = value(&fixtures::report_basic());
+    v.as_object_mut().map(|o| o.remove("slo"));
+    v["schema_version"] = json!("1.0");
+    let errors = schema_errors(&v);
+    assert!(errors.is_empty(), "{errors:#?}");
 }

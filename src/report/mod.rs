@@ -7,6 +7,7 @@
 pub mod insight;
 pub mod json;
 pub mod model;
+pub mod schedule;
 pub mod text;
 
 mod bins;
@@ -14,6 +15,8 @@ mod color;
 mod format;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod json_tests;
+#[cfg(test)]
+mod slo_tests;

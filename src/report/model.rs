@@ -12,8 +12,10 @@ use hdrhistogram::Histogram;
 use super::bins::linear_bins;
 pub use super::bins::{Bin, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
+use super::schedule::{service_time, Schedule};
 use crate::config::{RunConfig, StopAt};
 use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RunResult};
+use crate::slo::{self, LatencyGate, Measurements, SloOutcome};
 
 /// The darkest color level; levels run `0..=MAX_LEVEL`, one per step of the gradient.
 pub const MAX_LEVEL: u8 = 10;
@@ -126,6 +128,9 @@ pub struct Params {
     pub timeout: Option<Duration>,
     pub keepalive: bool,
     pub compression: bool,
+    /// `--rate`, or `None` for closed-loop runs.
+    pub rate: Option<f64>,
+    pub latency_correction: bool,
 }
 
 /// Headline counts and rates.
@@ -192,13 +197,26 @@ pub struct Report {
     pub errors: Vec<(ErrorKind, u64)>,
     pub details: Details,
     pub connections: ConnStats,
+    /// The verdict on the run's `--slo` gates; `None` when no gate was given.
+    pub slo: Option<SloOutcome>,
+    /// The latency gate whose limit sets the color levels (histogram and percentiles);
+    /// `None` when levels are relative to the run's own percentiles.
+    pub colors_from: Option<LatencyGate>,
+    /// How sending was paced; decides whether `latency` is response or service time.
+    pub schedule: Schedule,
+    /// Service time (from the actual send), when it differs from `latency` by construction.
+    pub service: Option<Latency>,
 }
 
 impl Report {
     /// Computes the report of one run. Pure: the same inputs always give the same report.
     pub fn new(config: &RunConfig, result: &RunResult, options: &ReportOptions) -> Report {
         let hist = &result.latency_ns;
-        let scale = LevelScale::relative(hist);
+        let colors_from = slo::color_anchor(&config.slo);
+        let scale = colors_from.map_or_else(
+            || LevelScale::relative(hist),
+            |gate| LevelScale::around_limit(gate.limit),
+        );
         let latency = latency(hist, &scale);
         let insight = latency.as_ref().map(|l| {
             Insight::new(
@@ -209,9 +227,12 @@ impl Report {
             )
         });
         let phases = &result.phases;
+        let summary = summary(result);
         Report {
             params: params(config),
-            summary: summary(result),
+            slo: slo_outcome(config, result, &summary),
+            colors_from,
+            summary,
             latency,
             insight,
             histogram: linear_bins(hist, options.hist_bins, &scale),
@@ -220,6 +241,8 @@ impl Report {
                 .iter()
                 .filter_map(|&k| Some((k, *result.errors.get(&k)?)).filter(|&(_, n)| n > 0))
                 .collect(),
+            schedule: Schedule::of(config, result),
+            service: service_time(result, &scale),
             details: Details {
                 connect: PhaseSummary::of(&phases.connect),
                 write: PhaseSummary::of(&phases.write),
@@ -246,6 +269,8 @@ fn params(config: &RunConfig) -> Params {
         timeout: config.timeout,
         keepalive: config.keepalive,
         compression: config.compression,
+        rate: config.rate,
+        latency_correction: config.latency_correction,
     }
 }
 
@@ -267,9 +292,22 @@ fn summary(result: &RunResult) -> Summary {
     }
 }
 
+/// The verdict on the gates, checked against the summary's own counts and rate.
+fn slo_outcome(config: &RunConfig, result: &RunResult, s: &Summary) -> Option<SloOutcome> {
+    (!config.slo.is_empty()).then(|| {
+        let run = Measurements {
+            latency_ns: &result.latency_ns,
+            requests: s.requests,
+            failed: s.failed,
+            rps: s.rps,
+        };
+        slo::evaluate(&config.slo, &run)
+    })
+}
+
 /// Percentiles straight from `value_at_quantile`, which ranks by `ceil(q * n)`: for 100
 /// samples, p50 is the 50th and p99 the 99th, with no off-by-one toward the slow side.
-fn latency(hist: &Histogram<u64>, scale: &LevelScale) -> Option<Latency> {
+pub(super) fn latency(hist: &Histogram<u64>, scale: &LevelScale) -> Option<Latency> {
     if hist.is_empty() {
         return None;
     }

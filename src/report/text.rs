@@ -5,6 +5,9 @@
 //! (see `format.rs`). Color is decided by the caller and passed in: with `color: false` the
 //! output contains no escape byte at all.
 
+mod schedule;
+mod slo;
+
 use std::io::{self, Write};
 
 use super::color::Painter;
@@ -28,9 +31,11 @@ const BAR_WIDTH: u128 = 40;
 pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Result<()> {
     let p = Painter { color: style.color };
     summary(report, p, out)?;
+    slo::section(report, p, out)?;
     match &report.latency {
         Some(latency) => {
             distribution(latency, p, out)?;
+            schedule::section(report, p, out)?;
             if let Some(insight) = &report.insight {
                 section(out, p, "Insight:")?;
                 finding(out, p, "Latency spread p99/p50:", &insight.spread)?;
@@ -105,7 +110,14 @@ fn finding(out: &mut impl Write, p: Painter, label: &str, f: &Finding) -> io::Re
 /// wide. A non-empty bin always gets at least one block: a handful of stalls in the tail is
 /// exactly what the reader must not miss.
 fn histogram(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
-    section(out, p, "Response time histogram:")?;
+    let title = match report.colors_from {
+        Some(gate) => format!(
+            "Response time histogram (colors: SLO {}):",
+            crate::slo::Gate::Latency(gate)
+        ),
+        None => "Response time histogram:".to_string(),
+    };
+    section(out, p, &title)?;
     let labels: Vec<String> = report.histogram.iter().map(|b| latency(b.high)).collect();
     let counts: Vec<String> = report
         .histogram
@@ -235,14 +247,14 @@ mod tests {
     use crate::report::fixtures;
     use std::path::PathBuf;
 
-    fn rendered(report: &Report, color: bool) -> Vec<u8> {
+    pub(super) fn rendered(report: &Report, color: bool) -> Vec<u8> {
         let mut out = Vec::new();
         render(report, TextStyle { color }, &mut out).expect("writing to a Vec cannot fail");
         out
     }
 
     /// Compares with `tests/golden/<name>` byte for byte; `UPDATE_GOLDEN=1` rewrites it.
-    fn golden(name: &str, actual: &[u8]) {
+    pub(super) fn golden(name: &str, actual: &[u8]) {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("tests/golden")
             .join(name);
@@ -260,7 +272,7 @@ mod tests {
     }
 
     /// Removes `ESC [ ... m` sequences.
-    fn strip_ansi(bytes: &[u8]) -> Vec<u8> {
+    pub(super) fn strip_ansi(bytes: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(bytes.len());
         let mut i = 0;
         while i < bytes.len() {
@@ -281,6 +293,18 @@ mod tests {
         golden(
             "report_basic.txt",
             &rendered(&fixtures::report_basic(), false),
+        );
+    }
+
+    #[test]
+    fn golden_open_loop_and_correction() {
+        golden(
+            "report_open_loop.txt",
+            &rendered(&fixtures::report_open_loop(), false),
+        );
+        golden(
+            "report_corrected.txt",
+            &rendered(&fixtures::report_corrected(), false),
         );
     }
 

@@ -6,12 +6,16 @@
 //! - [`failures`]: stalled, closing, refusing and late servers.
 //! - [`cli`]: exit codes, bad input, the `demo` and `serve` subcommands.
 //! - [`output`]: the JSON document and its schema; plain text when piped.
+//! - [`slo`]: `--slo` gates and their exit codes.
+//! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
 mod cli;
 mod failures;
 mod output;
+mod rate;
 mod requests;
 mod responses;
+mod slo;
 mod support;

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use vastar::serve::{Background, ServeConfig};
 
-pub use cmd::{run, run_cmd, run_json, vastar};
+pub use cmd::{run, run_cmd, run_json, vastar, Run};
 pub use script::{answer_ok, ok_response, unused_local_addr, Peer, ScriptServer};
 
 /// The built-in target (`Hello, World!`, 13 bytes, `Content-Length`) on a free port of

@@ -32,6 +32,21 @@ pub struct Report {
     pub insight: Value,
     pub details_ms: Value,
     pub connections: Connections,
+    /// `--slo` verdict; null without gates.
+    pub slo: Value,
+    /// Open-loop schedule keeping; `None` for closed-loop runs.
+    pub rate: Option<Rate>,
+    /// Service-time percentiles; null when there is one latency view.
+    pub service_time_ms: Value,
+}
+
+/// `rate`: how an open-loop run kept its schedule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    pub target_rps: f64,
+    pub achieved_rps: f64,
+    pub late_sends: u64,
 }
 
 /// `tool`: which program wrote the report.
@@ -55,6 +70,8 @@ pub struct Params {
     pub timeout_s: Option<f64>,
     pub keepalive: bool,
     pub compression: bool,
+    pub rate: Option<f64>,
+    pub latency_correction: bool,
 }
 
 /// `summary`: headline counts.

@@ -1,0 +1,158 @@
+//! Tests of [`evaluate`]: pass/fail exactly at the boundaries, and unmeasurable gates failing.
+
+use super::*;
+use crate::engine::result::new_latency_histogram;
+
+fn hist(latencies_ns: impl IntoIterator<Item = u64>) -> Histogram<u64> {
+    let mut h = new_latency_histogram();
+    for ns in latencies_ns {
+        h.record(ns).expect("latency within bounds");
+    }
+    h
+}
+
+fn run(latency_ns: &Histogram<u64>, requests: u64, failed: u64, rps: f64) -> Measurements<'_> {
+    Measurements {
+        latency_ns,
+        requests,
+        failed,
+        rps,
+    }
+}
+
+fn gates(spec: &str) -> Vec<Gate> {
+    parse(spec).expect("valid spec")
+}
+
+fn verdicts(outcome: &SloOutcome) -> Vec<bool> {
+    outcome.gates.iter().map(|g| g.passed).collect()
+}
+
+#[test]
+fn latency_exactly_at_the_limit_passes_and_one_nanosecond_less_fails() {
+    let h = hist((1..=1000).map(|i| i * 37_000));
+    for rank in [Rank(5000), Rank(9900), Rank(9990), Rank(100)] {
+        let measured = h.value_at_quantile(rank.quantile());
+        for (limit, passed) in [(measured, true), (measured - 1, false)] {
+            let limit = Duration::from_nanos(limit);
+            let gate = Gate::Latency(LatencyGate { rank, limit });
+            let outcome = evaluate(&[gate], &run(&h, 1000, 0, 1.0));
+            assert_eq!(outcome.passed, passed, "{rank} at {limit:?}");
+            assert_eq!(outcome.gates[0].measured, Some(measured as f64 / 1e6));
+        }
+    }
+}
+
+#[test]
+fn percentile_gates_read_the_same_values_as_the_report() {
+    let h = hist((1..=100).map(|ms| ms * 1_000_000));
+    let outcome = evaluate(&gates("p50=50.1ms,p99=98ms"), &run(&h, 100, 0, 1.0));
+    assert_eq!(verdicts(&outcome), [true, false]);
+    let p99 = outcome.gates[1].measured.expect("measured");
+    assert_eq!(p99, h.value_at_quantile(0.99) as f64 / 1e6);
+    assert!((p99 - 99.0).abs() < 0.1, "{p99}");
+}
+
+#[test]
+fn no_response_fails_every_percentile_gate_without_a_measurement() {
+    let h = new_latency_histogram();
+    let outcome = evaluate(
+        &gates("p50=1s,p99.99=1s,errors=100%"),
+        &run(&h, 40, 40, 0.0),
+    );
+    assert!(!outcome.passed);
+    let measured: Vec<Option<f64>> = outcome.gates.iter().map(|g| g.measured).collect();
+    assert_eq!(measured, [None, None, Some(1.0)]);
+    assert_eq!(verdicts(&outcome), [false, false, true]);
+}
+
+#[test]
+fn error_rate_boundaries_as_percent_and_fraction() {
+    let h = hist([1_000]);
+    for (spec, failed, requests, passed) in [
+        ("errors=0.1%", 1, 1000, true),
+        ("errors=0.1%", 2, 1000, false),
+        ("errors=0.001", 1, 1000, true),
+        ("errors=0.3%", 3, 1000, true),
+        ("errors=0.3%", 301, 100_000, false),
+        ("errors=1%", 1, 100, true),
+        ("errors=33%", 33, 100, true),
+        ("errors=0%", 0, 5, true),
+        ("errors=0%", 1, 1_000_000, false),
+        ("errors=100%", 7, 7, true),
+    ] {
+        let outcome = evaluate(&gates(spec), &run(&h, requests, failed, 1.0));
+        assert_eq!(outcome.passed, passed, "{spec} with {failed}/{requests}");
+        let rate = failed as f64 / requests as f64;
+        assert_eq!(outcome.gates[0].measured, Some(rate));
+    }
+}
+
+#[test]
+fn error_rate_without_requests_fails_unmeasured() {
+    let h = new_latency_histogram();
+    let outcome = evaluate(&gates("errors=100%"), &run(&h, 0, 0, 0.0));
+    assert_eq!(outcome.gates[0].measured, None);
+    assert!(!outcome.passed);
+}
+
+#[test]
+fn throughput_boundary() {
+    let h = hist([1_000]);
+    for (rps, passed) in [
+        (5000.0, true),
+        (5000.5, true),
+        (4999.99, false),
+        (0.0, false),
+    ] {
+        let outcome = evaluate(&gates("rps>=5000"), &run(&h, 10, 0, rps));
+        assert_eq!(outcome.passed, passed, "{rps}");
+        assert_eq!(outcome.gates[0].measured, Some(rps));
+    }
+}
+
+#[test]
+fn outcome_passes_only_when_every_gate_passes_and_keeps_order() {
+    let h = hist([2_000_000; 10]);
+    let spec = "rps>=10,p50=1ms,errors=0%";
+    let outcome = evaluate(&gates(spec), &run(&h, 10, 0, 20.0));
+    assert_eq!(verdicts(&outcome), [true, false, true]);
+    assert!(!outcome.passed);
+    let names: Vec<String> = outcome.gates.iter().map(|g| g.gate.name()).collect();
+    assert_eq!(names, ["rps", "p50", "errors"]);
+    assert!(evaluate(&[], &run(&h, 10, 0, 20.0)).passed);
+}
+
+#[test]
+fn limits_in_natural_units() {
+    let limits: Vec<f64> = gates("p99=250ms,p50=500us,errors=0.1%,rps>=5000")
+        .iter()
+        .map(Gate::limit)
+        .collect();
+    assert_eq!(limits, [250.0, 0.5, 0.001, 5000.0]);
+}
+
+#[test]
+fn colors_anchor_on_the_highest_percentile() {
+    let anchor = color_anchor(&gates("p99.9=1s,errors=1%,p50=20ms,p99=250ms"));
+    assert_eq!(
+        anchor,
+        Some(LatencyGate {
+            rank: Rank(9990),
+            limit: Duration::from_secs(1)
+        })
+    );
+    assert_eq!(color_anchor(&gates("errors=1%,rps>=3")), None);
+    assert_eq!(color_anchor(&[]), None);
+}
+
+#[test]
+fn rank_bounds_and_names() {
+    assert_eq!(Rank::from_hundredths(99), None);
+    assert_eq!(Rank::from_hundredths(10_000), None);
+    assert_eq!(Rank::MIN.to_string(), "p1");
+    assert_eq!(Rank::MAX.to_string(), "p99.99");
+    assert_eq!(Rank(9950).to_string(), "p99.5");
+    assert_eq!(Rank(9905).to_string(), "p99.05");
+    assert_eq!(Rank(9990).quantile(), 0.999);
+}
