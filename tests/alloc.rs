@@ -122,6 +122,7 @@ fn config(addr: SocketAddr, requests: u64, concurrency: usize) -> RunConfig {
         keepalive: true,
         compression: false,
         drain_cap: DEFAULT_DRAIN_CAP,
+        slo: Vec::new(),
     }
 }
 
