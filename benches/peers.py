@@ -3,10 +3,11 @@
 
 Usage (from the repository root; python3 only, no extra packages):
 
-    python3 benches/peers.py                       # the full run BENCHMARK.md reports
-    python3 benches/peers.py --quick               # a one-minute smoke test
+    # the run BENCHMARK.md reports (about 25 minutes on 2 CPUs), tables rewritten in place
     python3 benches/peers.py --dur 2 --repeats 3 --out benches/results.json \\
         --update-benchmark BENCHMARK.md --update-readme README.md
+    python3 benches/peers.py --quick --markdown    # a one-minute smoke test
+    python3 benches/peers.py --tools ours,wrk --sizes 13 --conc 50 --out /tmp/r.json  # a subset
 
 What it does:
   * Target: the loopback nginx of ../shared/bench (start-nginx.sh; nginx pinned to CPU 0,
@@ -400,14 +401,16 @@ def parse_args():
     ap.add_argument("--gen-cpu", type=int, default=1, help="CPU the generators run on [1]")
     ap.add_argument("--pause", type=float, default=1.0,
                     help="seconds of quiet between runs [%(default)s]")
-    ap.add_argument("--out", default=os.path.join(REPO, "benches", "results.json"),
-                    help="raw results JSON [%(default)s]")
+    ap.add_argument("--out", help="raw results JSON [benches/results.json; with --quick, "
+                    "vastar-peers-quick.json in the temp directory]")
     ap.add_argument("--markdown", action="store_true", help="print the tables when done")
     ap.add_argument("--update-benchmark", metavar="FILE", help="rewrite FILE's table regions")
     ap.add_argument("--update-readme", metavar="FILE", help="rewrite FILE's peer table")
     a = ap.parse_args()
-    quick = dict(conc="1,50,500", sizes="13,100k", dur=1, repeats=1)
-    full = dict(conc="1,50,500,2000,10000", sizes=",".join(SIZES), dur=4, repeats=3)
+    quick = dict(conc="1,50,500", sizes="13,100k", dur=1, repeats=1,
+                 out=os.path.join(tempfile.gettempdir(), "vastar-peers-quick.json"))
+    full = dict(conc="1,50,500,2000,10000", sizes=",".join(SIZES), dur=4, repeats=3,
+                out=os.path.join(REPO, "benches", "results.json"))
     for k, v in (quick if a.quick else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)
@@ -442,7 +445,8 @@ def main():
     if not tools:
         sys.exit("peers.py: no tool to run")
     pids = nginx_pids()
-    doc = dict(schema="vastar-peers/1", command=" ".join(["python3"] + [shlex.quote(x) for x in sys.argv]),
+    command = " ".join(["python3"] + [shlex.quote(x) for x in sys.argv])
+    doc = dict(schema="vastar-peers/1", command=command,
                started=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                host=socket.gethostname(), machine=machine(), nofile=nofile, target=target_state,
                params=dict(conc=a.conc, sizes=a.sizes, dur=a.dur, repeats=a.repeats,

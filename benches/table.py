@@ -9,7 +9,7 @@ Usage:
 Regions rewritten (everything outside the markers is left byte for byte as it was):
     BENCHMARK.md  <!-- peers:machine:begin --> ... <!-- peers:machine:end -->   machine, tools, load
                   <!-- peers:ratios:begin -->  ... <!-- peers:ratios:end -->    ours vs best peer
-                  <!-- peers:full:begin -->    ... <!-- peers:full:end -->      every tool, every point
+                  <!-- peers:full:begin -->    ... <!-- peers:full:end -->      every tool
     README.md     <!-- peers:begin -->         ... <!-- peers:end -->           ours vs best peer
 
 Every number is the median over the repeats of a (tool, size, c) point that succeeded;
@@ -25,7 +25,7 @@ import sys
 LABELS = {"ours": "vastar (this tree)", "wrk": "wrk", "h2load": "h2load", "oha": "oha",
           "hey": "hey", "vastar031": "vastar 0.3.1"}
 SIZE_LABELS = {"13": "13 B", "1k": "1 KB", "10k": "10 KB", "100k": "100 KB"}
-METRICS = ("completed", "rps", "cpu_us_per_req", "rss_mb", "errors", "target_pct")
+METRICS = ("completed", "rps", "cpu_us_per_req", "rss_mb", "errors", "gen_pct", "target_pct")
 
 
 def points(doc):
@@ -48,6 +48,8 @@ def points(doc):
 def value(run, metric):
     if metric == "rss_mb":
         return run["maxrss_kb"] / 1024
+    if metric == "gen_pct":
+        return 100 * (run["user_s"] + run["sys_s"]) / max(run.get("wall_s", 1), 1e-9)
     if metric == "target_pct":
         return 100 * run.get("target_cpu_s", 0) / max(run.get("wall_s", 1), 1e-9)
     return run[metric]
@@ -103,7 +105,8 @@ def ratios_table(doc, readme=False):
                      for m, low in (("rps", False), ("cpu_us_per_req", True), ("rss_mb", True))]
             ours = [o["rps"], o["cpu_us_per_req"], o["rss_mb"]]
             if o["rps"] is None:
-                ours_cells = [f"failed ({o['reasons'][0]})" if o["reasons"] else "failed", "–", "–"]
+                why = f"failed ({o['reasons'][0]})" if o["reasons"] else "failed"
+                ours_cells = [why, "–", "–"]
             else:
                 ours_cells = [fmt_int(ours[0]), fmt(ours[1]), fmt(ours[2], 1)]
             row = [SIZE_LABELS.get(size, size), str(c)]
@@ -113,7 +116,8 @@ def ratios_table(doc, readme=False):
                         for v, (bt, bv) in zip(ours, bests)]
             else:
                 for cell, v, (bt, bv), d in zip(ours_cells, ours, bests, (0, 2, 1)):
-                    peer = f"{fmt_int(bv) if d == 0 else fmt(bv, d)} ({LABELS[bt]})" if bt else "–"
+                    shown = fmt_int(bv) if d == 0 else fmt(bv, d)
+                    peer = f"{shown} ({LABELS[bt]})" if bt else "–"
                     row += [cell, peer, ratio(v, bv)]
             rows.append(row)
     return markdown(head, rows)
@@ -125,7 +129,7 @@ def full_tables(doc):
     sizes, concs, tools = grid(doc)
     parts = []
     head = ["c", "tool", "completed", "req/s", "CPU µs/req", "peak RSS MB", "errors",
-            "nginx CPU %", "runs ok"]
+            "tool CPU %", "nginx CPU %", "runs ok"]
     for size in sizes:
         rows = []
         for c in concs:
@@ -136,12 +140,12 @@ def full_tables(doc):
                 name = f"**{LABELS[t]}**" if t == "ours" else LABELS[t]
                 if p["ok"] == 0:
                     why = "; ".join(p["reasons"])[:120]
-                    rows.append([str(c), name, f"failed: {why}", "", "", "", "", "",
+                    rows.append([str(c), name, f"failed: {why}", "", "", "", "", "", "",
                                  f"0/{p['n']}"])
                     continue
                 rows.append([str(c), name, fmt_int(p["completed"]), fmt_int(p["rps"]),
                              fmt(p["cpu_us_per_req"]), fmt(p["rss_mb"], 1),
-                             fmt_int(p["errors"]), fmt(p["target_pct"], 0),
+                             fmt_int(p["errors"]), fmt(p["gen_pct"], 0), fmt(p["target_pct"], 0),
                              f"{p['ok']}/{p['n']}"])
         parts.append(f"#### {SIZE_LABELS.get(size, size)} responses\n\n" + markdown(head, rows))
     return "\n\n".join(parts)
@@ -172,6 +176,17 @@ def machine_section(doc):
     for t, why in doc.get("skipped", {}).items():
         lines.append(f"  - {LABELS[t]}: skipped, {why}")
     return "\n".join(lines)
+
+
+def readme_caption(doc):
+    p = doc["params"]
+    loads = [r["loadavg1"] for r in doc["runs"]] or [0]
+    peers = ", ".join(LABELS[t] for t in doc["tools"] if t != "ours")
+    return (f"vastar against the best of {peers} at each point: medians of {p['repeats']} "
+            f"interleaved {p['dur']:g} s runs per tool on {doc['machine']['nproc']} CPUs "
+            f"(generator on CPU {p['gen_cpu']}, nginx on the other; median load average "
+            f"{statistics.median(loads):.1f}), run {doc['started'][:10]}. Ratios are "
+            f"vastar / best peer: above 1× is better for req/s, below 1× for CPU and RSS.")
 
 
 def markdown(head, rows):
@@ -209,7 +224,7 @@ def publish(doc, print_all, benchmark, readme):
         update(benchmark, [("machine", machine_section(doc)), ("ratios", ratios_table(doc)),
                            ("full", full_tables(doc))])
     if readme:
-        update(readme, [(None, ratios_table(doc, readme=True))])
+        update(readme, [(None, readme_caption(doc) + "\n\n" + ratios_table(doc, readme=True))])
 
 
 def main():
