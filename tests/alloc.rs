@@ -1,0 +1,185 @@
+//! Proof that the HTTP/1.1 hot path allocates nothing per request.
+//!
+//! This binary installs a counting global allocator, so it is its own test target (the count
+//! would otherwise include every other test running beside it) and holds a single `#[test]`.
+//!
+//! Method: the engine runs in-process against the built-in server ([`Background`]) at a
+//! fixed concurrency, once with `SMALL` requests and once with `LARGE`. Set-up (connects,
+//! runtime, histograms, the result) costs the same in both runs, so the difference in
+//! allocations divided by `LARGE - SMALL` is what each extra request costs. The server
+//! allocates too, so allocations on its threads (named `vastar-serve…` by
+//! `serve::Background`) are not counted: the allocator reads the OS thread name once per
+//! thread with `prctl(PR_GET_NAME)`, which itself never allocates. The engine's worker
+//! threads are unnamed, so they inherit the test thread's name and are counted.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use vastar::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
+use vastar::engine::{self, Progress};
+use vastar::serve::{Background, ServeConfig};
+use vastar::url::Target;
+
+/// Requests in the short and the long run; the difference is what is measured.
+const SMALL: u64 = 1_000;
+const LARGE: u64 = 11_000;
+
+/// Allocations per extra request above which the hot path is said to allocate.
+const LIMIT_PER_REQUEST: f64 = 0.01;
+
+/// The system allocator, counting allocations made on counted threads while enabled.
+struct Counting;
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Is this thread one of the server's? 0: not yet known, 1: counted, 2: server (ignored).
+/// A const-initialised `Cell` has no destructor, so it is usable at any point of a thread's
+/// life, including from inside the allocator.
+const UNKNOWN: u8 = 0;
+const COUNTED: u8 = 1;
+const IGNORED: u8 = 2;
+
+thread_local! {
+    static ROLE: Cell<u8> = const { Cell::new(UNKNOWN) };
+}
+
+fn role() -> u8 {
+    ROLE.try_with(|r| {
+        if r.get() == UNKNOWN {
+            r.set(if is_server_thread() { IGNORED } else { COUNTED });
+        }
+        r.get()
+    })
+    .unwrap_or(COUNTED)
+}
+
+/// Reads the OS thread name without allocating (std's `thread::current()` may allocate).
+fn is_server_thread() -> bool {
+    let mut name = [0u8; 16];
+    // SAFETY: PR_GET_NAME writes at most 16 bytes (NUL-terminated) into the buffer.
+    let ok = unsafe { libc::prctl(libc::PR_GET_NAME, name.as_mut_ptr()) } == 0;
+    ok && name.starts_with(b"vastar-serve")
+}
+
+fn count(size: usize) {
+    if ENABLED.load(Relaxed) && role() == COUNTED {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        BYTES.fetch_add(size as u64, Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; counting touches only atomics and a
+// destructor-free thread local, so it cannot allocate or recurse.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size);
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// A plain keep-alive GET run of `requests` over `concurrency` connections, as the CLI
+/// builds it for `vastar -n N -c C URL`.
+fn config(addr: SocketAddr, requests: u64, concurrency: usize) -> RunConfig {
+    let target = Target::parse(&format!("http://{addr}/")).expect("loopback URL parses");
+    let headers = vec![
+        ("Host".to_string(), target.authority.clone()),
+        ("User-Agent".to_string(), "vastar-alloc-test".to_string()),
+        ("Accept".to_string(), "*/*".to_string()),
+    ];
+    RunConfig {
+        target,
+        request: RequestSpec {
+            method: "GET".into(),
+            headers,
+            body: bytes::Bytes::new(),
+        },
+        stop: StopAt::Requests(requests),
+        concurrency,
+        qps_per_connection: None,
+        rate: None,
+        latency_correction: false,
+        timeout: Some(Duration::from_secs(20)),
+        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        keepalive: true,
+        compression: false,
+        drain_cap: DEFAULT_DRAIN_CAP,
+        slo: Vec::new(),
+    }
+}
+
+/// Fewest allocations (count, bytes) over a few identical runs: set-up allocations vary a
+/// little with timing (how many connects wait at once, how far queues grow), and the fewest
+/// is the run with the least of that noise.
+fn allocations(addr: SocketAddr, requests: u64, concurrency: usize) -> (u64, u64) {
+    (0..3)
+        .map(|_| allocations_of_run(addr, requests, concurrency))
+        .min()
+        .unwrap_or_default()
+}
+
+/// Allocations (count, bytes) made on counted threads by one engine run.
+fn allocations_of_run(addr: SocketAddr, requests: u64, concurrency: usize) -> (u64, u64) {
+    let config = config(addr, requests, concurrency);
+    let progress = Progress::default();
+    ALLOCATIONS.store(0, Relaxed);
+    BYTES.store(0, Relaxed);
+    ENABLED.store(true, Relaxed);
+    let result = engine::run(&config, &progress);
+    ENABLED.store(false, Relaxed);
+    let counts = (ALLOCATIONS.load(Relaxed), BYTES.load(Relaxed));
+    let result = result.expect("the built-in server is reachable");
+    let responses: u64 = result.status_codes.values().sum();
+    assert_eq!(responses, requests, "every request got a response");
+    counts
+}
+
+#[test]
+fn http1_hot_path_allocates_nothing_per_request() {
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let server = Background::start(loopback, ServeConfig::default(), 1).expect("server starts");
+    let addr = server.addr();
+    // Warm-up: first-use allocations (thread-locals, lazy statics) land outside the counts.
+    allocations_of_run(addr, SMALL, 8);
+    let mut report = Vec::new();
+    let mut worst: f64 = 0.0;
+    for concurrency in [1, 50, 300] {
+        let (small, small_bytes) = allocations(addr, SMALL, concurrency);
+        let (large, large_bytes) = allocations(addr, LARGE, concurrency);
+        // Each connection registers with the runtime's I/O driver (one allocation at least):
+        // this proves the engine's worker threads are among those counted.
+        assert!(small >= concurrency as u64, "worker threads are counted");
+        let extra = large as f64 - small as f64;
+        let per_request = extra / (LARGE - SMALL) as f64;
+        worst = worst.max(per_request);
+        report.push(format!(
+            "c={concurrency}: {small} allocations ({small_bytes} B) for {SMALL} requests, \
+             {large} ({large_bytes} B) for {LARGE}: {per_request:.4} per extra request"
+        ));
+    }
+    let report = report.join("\n");
+    // Shown with `cargo test --test alloc -- --nocapture`; BENCHMARK.md quotes it.
+    println!("{report}");
+    assert!(
+        worst < LIMIT_PER_REQUEST,
+        "the HTTP/1.1 hot path allocates per request:\n{report}"
+    );
+}
