@@ -174,6 +174,22 @@ def locate(tool, ours_path):
     return shutil.which(tool)
 
 
+def find_tools(names, ours_path=None):
+    """({tool: {path, version}} of the installed ones, {tool: why skipped}); builds ours
+    with cargo unless `ours_path` names a binary."""
+    if "ours" in names and not ours_path:
+        ours_path = build_ours()
+    tools, skipped = {}, {}
+    for t in names:
+        p = locate(t, ours_path)
+        if p and os.access(p, os.X_OK):
+            tools[t] = dict(path=p, version=version_of(t, p))
+        else:
+            skipped[t] = "not installed"
+            log(f"skipping {t}: not installed")
+    return tools, skipped
+
+
 def version_of(tool, path):
     args = VERSION_ARGS[tool]
     if args is None:  # hey has no --version; ask the package manager
@@ -433,15 +449,7 @@ def main():
         os.sched_setaffinity(0, others)
     nofile = raise_nofile(max(a.conc) + 100)
     target_state = ensure_target(a.base_url, a.shared)
-    ours = a.vastar or (build_ours() if "ours" in a.tools else None)
-    tools, skipped = {}, {}
-    for t in a.tools:
-        p = locate(t, ours)
-        if p and os.access(p, os.X_OK):
-            tools[t] = dict(path=p, version=version_of(t, p))
-        else:
-            skipped[t] = "not installed"
-            log(f"skipping {t}: not installed")
+    tools, skipped = find_tools(a.tools, a.vastar)
     if not tools:
         sys.exit("peers.py: no tool to run")
     pids = nginx_pids()
