@@ -69,13 +69,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
         })
     }
 
-    /// Reads until the response is complete. `Ok(true)` when bytes beyond the response
-    /// arrived: the server answered something we did not ask, so the connection is out of sync.
+    /// Reads until the response is complete; returns when it completed and whether bytes
+    /// beyond the response arrived (`true`: the server answered something we did not ask, so
+    /// the connection is out of sync).
     fn poll_response(
         &mut self,
         cx: &mut Context<'_>,
         first_byte: &mut Option<Instant>,
-    ) -> Poll<Result<bool, Failure>> {
+    ) -> Poll<Result<(Instant, bool), Failure>> {
         SCRATCH.with(|cell| {
             let mut buf = cell.borrow_mut();
             loop {
@@ -86,14 +87,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
                 let n = read_buf.filled().len();
                 if n == 0 {
                     return Poll::Ready(match self.parser.finish_on_eof() {
-                        Ok(()) => Ok(false),
+                        Ok(()) => Ok((Instant::now(), false)),
                         Err(_) => Err(self.fail(ErrorKind::Eof)),
                     });
                 }
-                first_byte.get_or_insert_with(Instant::now);
+                // The clock is read once per response in the usual case: a response that
+                // arrives in one read completes at the instant its first byte arrived.
+                let first_read = first_byte.is_none().then(Instant::now);
+                if first_read.is_some() {
+                    *first_byte = first_read;
+                }
                 match self.parser.feed(&buf[..n]) {
                     Ok(Progress::Partial) => continue,
-                    Ok(Progress::Complete { consumed }) => return Poll::Ready(Ok(consumed < n)),
+                    Ok(Progress::Complete { consumed }) => {
+                        let done = first_read.unwrap_or_else(Instant::now);
+                        return Poll::Ready(Ok((done, consumed < n)));
+                    }
                     Err(_) => return Poll::Ready(Err(self.fail(ErrorKind::Malformed))),
                 }
             }
@@ -113,8 +122,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
         }
         let written = Instant::now();
         let mut first_byte = None;
-        let unsolicited = poll_fn(|cx| self.poll_response(cx, &mut first_byte)).await?;
-        let done = Instant::now();
+        let (done, unsolicited) = poll_fn(|cx| self.poll_response(cx, &mut first_byte)).await?;
         let first_byte = first_byte.unwrap_or(done);
         let Some(status) = self.parser.status() else {
             return Err(self.fail(ErrorKind::Malformed));
