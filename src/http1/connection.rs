@@ -22,6 +22,11 @@ use crate::engine::transport::{classify_io, Conn, Exchange, Failure};
 
 const SCRATCH_SIZE: usize = 64 * 1024;
 
+/// Reads one connection makes in one poll before it lets the others run (1 MiB of body).
+/// The worker runs without tokio's cooperative budget, so a server streaming faster than
+/// we read must not be able to hold the thread, nor delay a deadline check.
+const READS_PER_POLL: usize = 16;
+
 thread_local! {
     static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; SCRATCH_SIZE].into_boxed_slice());
 }
@@ -79,7 +84,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
     ) -> Poll<Result<(Instant, bool), Failure>> {
         SCRATCH.with(|cell| {
             let mut buf = cell.borrow_mut();
-            loop {
+            for _ in 0..READS_PER_POLL {
                 let mut read_buf = ReadBuf::new(&mut buf[..]);
                 if let Err(e) = ready!(Pin::new(&mut self.io).poll_read(cx, &mut read_buf)) {
                     return Poll::Ready(Err(self.fail(classify_io(&e))));
@@ -106,6 +111,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
                     Err(_) => return Poll::Ready(Err(self.fail(ErrorKind::Malformed))),
                 }
             }
+            cx.waker().wake_by_ref();
+            Poll::Pending
         })
     }
 }
@@ -145,5 +152,86 @@ fn classify_write(error: &io::Error) -> ErrorKind {
     match classify_io(error) {
         ErrorKind::Io if error.kind() == io::ErrorKind::WriteZero => ErrorKind::Reset,
         kind => kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    /// A server that streams a chunked body forever and never makes a read wait.
+    struct Endless {
+        head_sent: bool,
+        reads: usize,
+    }
+
+    impl AsyncRead for Endless {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            self.reads += 1;
+            if !std::mem::replace(&mut self.head_sent, true) {
+                buf.put_slice(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            }
+            while buf.remaining() >= 6 {
+                buf.put_slice(b"1\r\na\r\n");
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Endless {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            b: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(b.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    struct CountWakes(AtomicUsize);
+
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_server_that_never_stops_sending_cannot_hold_the_thread() {
+        let endless = Endless {
+            head_sent: false,
+            reads: 0,
+        };
+        let mut conn = Http1Conn::new(
+            endless,
+            Bytes::from_static(b"GET / HTTP/1.1\r\n\r\n"),
+            false,
+        );
+        let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let waker = Arc::clone(&wakes).into();
+        let mut cx = Context::from_waker(&waker);
+        let start = Instant::now();
+        {
+            let mut exchange = std::pin::pin!(conn.exchange(start));
+            assert!(exchange.as_mut().poll(&mut cx).is_pending());
+            assert!(exchange.as_mut().poll(&mut cx).is_pending());
+        }
+        // Each poll stopped after its share of reads and asked to be polled again.
+        assert_eq!(conn.io.reads, 2 * READS_PER_POLL);
+        assert_eq!(wakes.0.load(Ordering::Relaxed), 2);
     }
 }
