@@ -5,9 +5,9 @@
 //! happened. Every claimed request ends as exactly one response or one error.
 
 use std::cell::{Cell, RefCell};
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use tokio::time::{Duration, Instant};
 
@@ -148,21 +148,69 @@ async fn open<C: Connector>(ctx: &SlotContext<'_, C>) -> Result<C::Conn, ErrorKi
     }
 }
 
+pin_project_lite::pin_project! {
+    /// `fut` until it finishes or `limit` passes (`None` when the limit passed first).
+    ///
+    /// A hand-written future rather than an `async fn`: an async fn would keep `fut` twice
+    /// in its state (the argument and the pinned local), and that state is part of every
+    /// idle connection's memory (it was 232 of a connection's 1 048 bytes).
+    struct WithLimit<'d, F> {
+        #[pin]
+        fut: F,
+        limit: Option<Instant>,
+        deadline: &'d mut Deadline,
+    }
+}
+
 /// Runs `fut` until it finishes or `limit` passes (`None` when it passed first).
-async fn with_limit<F: Future>(
+fn with_limit<F: Future>(
     fut: F,
     limit: Option<Instant>,
     deadline: &mut Deadline,
-) -> Option<F::Output> {
-    let mut fut = pin!(fut);
-    poll_fn(|cx| {
-        if let Poll::Ready(output) = fut.as_mut().poll(cx) {
+) -> WithLimit<'_, F> {
+    WithLimit {
+        fut,
+        limit,
+        deadline,
+    }
+}
+
+impl<F: Future> Future for WithLimit<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(output) = this.fut.poll(cx) {
             return Poll::Ready(Some(output));
         }
-        match limit {
-            Some(at) => deadline.poll_expired(at, cx).map(|()| None),
+        match *this.limit {
+            Some(at) => this.deadline.poll_expired(at, cx).map(|()| None),
             None => Poll::Pending,
         }
-    })
-    .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn with_limit_holds_its_future_once() {
+        let mut deadline = Deadline::default();
+        let big = [7u8; 512];
+        let inner = async move { big.len() };
+        let inner_size = std::mem::size_of_val(&inner);
+        let limited = with_limit(inner, None, &mut deadline);
+        assert!(std::mem::size_of_val(&limited) <= inner_size + 32);
+        assert_eq!(limited.await, Some(512));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_limit_gives_up_at_the_limit() {
+        let mut deadline = Deadline::default();
+        let at = Instant::now() + Duration::from_secs(2);
+        let never = std::future::pending::<()>();
+        assert_eq!(with_limit(never, Some(at), &mut deadline).await, None);
+        assert_eq!(Instant::now(), at);
+    }
 }
