@@ -198,7 +198,15 @@ def version_of(tool, path):
         return f"hey {r.stdout.strip()} (Debian package)" if r.returncode == 0 else "hey"
     r = subprocess.run([path] + args, capture_output=True, text=True, timeout=10)
     lines = (r.stdout + r.stderr).strip().splitlines()
-    return lines[0].strip() if lines else "?"
+    version = lines[0].strip() if lines else "?"
+    return f"{version} at {source_revision()}" if tool == "ours" else version
+
+
+def source_revision():
+    """The commit our binary was built from (plus `-dirty` for uncommitted changes)."""
+    r = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO,
+                       capture_output=True, text=True)
+    return r.stdout.strip() or "unknown commit"
 
 
 # --- running one generator ----------------------------------------------------------------
