@@ -4,6 +4,10 @@
 //! parser the built-in server relies on); header values stay raw bytes so a test can see
 //! exactly what went over the wire, including repeated or oddly cased headers.
 
+use std::io::{self, Read};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+
 /// One request as the server saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -87,6 +91,58 @@ impl Request {
             .iter()
             .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
     }
+}
+
+/// Reads the next request (head and `Content-Length` body) of connection `conn` from
+/// `stream`, keeping bytes of later requests in `buf`. `None` when the client closed, on an
+/// I/O error or a malformed head, or once `stop` is set. `stream` must block with a read
+/// timeout, so that `stop` is noticed.
+pub fn read_request(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    conn: u64,
+    stop: &AtomicBool,
+) -> Option<Request> {
+    let head_len = loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        fill(stream, buf, stop)?;
+    };
+    let mut request = Request::parse_head(&buf[..head_len], conn).ok()?;
+    let total = head_len + request.content_length();
+    while buf.len() < total {
+        fill(stream, buf, stop)?;
+    }
+    request.body = buf[head_len..total].to_vec();
+    buf.drain(..total);
+    Some(request)
+}
+
+/// Appends the next bytes `stream` delivers to `buf`; `None` on end of stream, an error, or
+/// once `stop` is set.
+fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, stop: &AtomicBool) -> Option<()> {
+    let mut chunk = [0u8; 16 * 1024];
+    while !stop.load(SeqCst) {
+        match stream.read(&mut chunk) {
+            Ok(0) => return None,
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                return Some(());
+            }
+            Err(e) if is_transient(&e) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Read errors that only mean "nothing yet".
+pub fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
 }
 
 #[cfg(test)]

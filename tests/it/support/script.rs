@@ -12,14 +12,14 @@
 //!   least every [`POLL`] to do the same. Handlers must only block through [`Peer`] methods
 //!   (or briefly), so no test leaks a thread that blocks forever.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::request::Request;
+use super::request::{self, Request};
 
 /// How often blocked reads and the accept loop re-check the stop flag.
 const POLL: Duration = Duration::from_millis(20);
@@ -165,19 +165,8 @@ impl Peer {
     /// Reads the next complete request (head and `Content-Length` body) and records it.
     /// `None` when the client closed, on an I/O error, a malformed head, or server shutdown.
     pub fn read_request(&mut self) -> Option<Request> {
-        let head_len = loop {
-            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
-                break end + 4;
-            }
-            self.fill()?;
-        };
-        let mut request = Request::parse_head(&self.buf[..head_len], self.id).ok()?;
-        let total = head_len + request.content_length();
-        while self.buf.len() < total {
-            self.fill()?;
-        }
-        request.body = self.buf[head_len..total].to_vec();
-        self.buf.drain(..total);
+        let request =
+            request::read_request(&mut self.stream, &mut self.buf, self.id, &self.shared.stop)?;
         self.shared
             .requests
             .lock()
@@ -217,35 +206,6 @@ impl Peer {
     fn stopping(&self) -> bool {
         self.shared.stop.load(SeqCst)
     }
-
-    /// Reads more bytes into `buf`; `None` on end of stream, error or shutdown.
-    fn fill(&mut self) -> Option<usize> {
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            if self.stopping() {
-                return None;
-            }
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return None,
-                Ok(n) => {
-                    self.buf.extend_from_slice(&chunk[..n]);
-                    return Some(n);
-                }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return None,
-            }
-        }
-    }
-}
-
-/// Position of the first occurrence of `needle` in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// `200 OK` with `body` framed by `Content-Length`.

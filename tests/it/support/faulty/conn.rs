@@ -1,7 +1,7 @@
 //! The server's side of one accepted connection: blocking reads and writes on short
 //! timeouts, so every wait notices within [`POLL`] that the server is stopping.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::SeqCst;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{lock, Shared, POLL, WRITE_LIMIT};
-use crate::support::request::Request;
+use crate::support::request::{is_transient, read_request, Request};
 
 /// What arrived on an idle connection within a wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,38 +52,9 @@ impl Conn {
     /// Reads and records the next request (head and `Content-Length` body); `None` when the
     /// client closed, on an error or a malformed head, or when the server stops.
     pub(super) fn read_request(&mut self) -> Option<Request> {
-        let head_len = loop {
-            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break end + 4;
-            }
-            self.fill()?;
-        };
-        let mut request = Request::parse_head(&self.buf[..head_len], self.id).ok()?;
-        let total = head_len + request.content_length();
-        while self.buf.len() < total {
-            self.fill()?;
-        }
-        request.body = self.buf[head_len..total].to_vec();
-        self.buf.drain(..total);
+        let request = read_request(&mut self.stream, &mut self.buf, self.id, &self.shared.stop)?;
         lock(&self.shared.requests).push(request.clone());
         Some(request)
-    }
-
-    /// Reads more bytes into `buf`; `None` on end of stream, error or shutdown.
-    fn fill(&mut self) -> Option<()> {
-        let mut chunk = [0u8; 16 * 1024];
-        while !self.stopping() {
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return None,
-                Ok(n) => {
-                    self.buf.extend_from_slice(&chunk[..n]);
-                    return Some(());
-                }
-                Err(e) if is_transient(&e) => {}
-                Err(_) => return None,
-            }
-        }
-        None
     }
 
     /// Waits up to `within` for the client to send more; never consumes anything.
@@ -148,12 +119,4 @@ impl Conn {
             );
         }
     }
-}
-
-/// Read errors that only mean "nothing yet".
-fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-    )
 }
