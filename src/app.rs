@@ -5,13 +5,12 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
-use std::time::Duration;
 
 use thiserror::Error;
 
 use crate::cli::build::{self, UsageError};
 use crate::cli::{ColorChoice, Command, DemoArgs, Output, RunArgs, ServeArgs};
-use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
+use crate::config::{RunConfig, StopAt};
 use crate::engine::{self, EngineError, Progress};
 use crate::progress_bar::Bar;
 use crate::report::model::{Report, ReportOptions};
@@ -178,26 +177,11 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
 
 fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
     let target = Target::parse(url).map_err(|e| UsageError(e.to_string()))?;
-    let headers = vec![("Host".to_string(), target.authority.clone())];
-    Ok(RunConfig {
+    Ok(RunConfig::get(
         target,
-        request: RequestSpec {
-            method: "GET".into(),
-            headers,
-            body: bytes::Bytes::new(),
-        },
-        stop: StopAt::Duration(args.duration),
-        concurrency: args.concurrency,
-        qps_per_connection: None,
-        rate: None,
-        latency_correction: false,
-        timeout: Some(Duration::from_secs(20)),
-        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-        keepalive: true,
-        compression: false,
-        drain_cap: DEFAULT_DRAIN_CAP,
-        slo: Vec::new(),
-    })
+        StopAt::Duration(args.duration),
+        args.concurrency,
+    ))
 }
 
 fn serve(args: &ServeArgs) -> Result<i32, AppError> {

@@ -64,6 +64,32 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
+    /// A keep-alive `GET` of `target` (only a `Host` header) with every other option at the
+    /// CLI's default (20 s request timeout). What `demo` runs, and the starting point of
+    /// tests that drive the engine or the reports directly.
+    pub fn get(target: Target, stop: StopAt, concurrency: usize) -> RunConfig {
+        let headers = vec![("Host".to_string(), target.authority.clone())];
+        RunConfig {
+            target,
+            request: RequestSpec {
+                method: "GET".into(),
+                headers,
+                body: Bytes::new(),
+            },
+            stop,
+            concurrency,
+            qps_per_connection: None,
+            rate: None,
+            latency_correction: false,
+            timeout: Some(Duration::from_secs(20)),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            keepalive: true,
+            compression: false,
+            drain_cap: DEFAULT_DRAIN_CAP,
+            slo: Vec::new(),
+        }
+    }
+
     /// Worker count for this run: one per 128 connections, at least one, at most two per CPU.
     /// Few workers with many connections each keeps scheduler overhead flat as `c` grows.
     pub fn workers(&self, cpus: usize) -> usize {

@@ -16,9 +16,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
 
-use vastar::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
+use vastar::config::{RunConfig, StopAt};
 use vastar::engine::{self, Progress};
 use vastar::serve::{Background, ServeConfig};
 use vastar::url::Target;
@@ -100,30 +99,12 @@ static GLOBAL: Counting = Counting;
 /// builds it for `vastar -n N -c C URL`.
 fn config(addr: SocketAddr, requests: u64, concurrency: usize) -> RunConfig {
     let target = Target::parse(&format!("http://{addr}/")).expect("loopback URL parses");
-    let headers = vec![
-        ("Host".to_string(), target.authority.clone()),
+    let mut config = RunConfig::get(target, StopAt::Requests(requests), concurrency);
+    config.request.headers.extend([
         ("User-Agent".to_string(), "vastar-alloc-test".to_string()),
         ("Accept".to_string(), "*/*".to_string()),
-    ];
-    RunConfig {
-        target,
-        request: RequestSpec {
-            method: "GET".into(),
-            headers,
-            body: bytes::Bytes::new(),
-        },
-        stop: StopAt::Requests(requests),
-        concurrency,
-        qps_per_connection: None,
-        rate: None,
-        latency_correction: false,
-        timeout: Some(Duration::from_secs(20)),
-        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-        keepalive: true,
-        compression: false,
-        drain_cap: DEFAULT_DRAIN_CAP,
-        slo: Vec::new(),
-    }
+    ]);
+    config
 }
 
 /// Fewest allocations (count, bytes) over a few identical runs: set-up allocations vary a

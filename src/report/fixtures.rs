@@ -4,10 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::model::{Report, ReportOptions};
-use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
+use crate::config::{RunConfig, StopAt};
 use crate::engine::result::{
     new_latency_histogram, ConnStats, ErrorKind, PhaseStats, Phases, RunResult,
 };
@@ -26,25 +24,8 @@ pub fn config_z(duration: Duration, concurrency: usize) -> RunConfig {
 }
 
 fn config(stop: StopAt, concurrency: usize) -> RunConfig {
-    RunConfig {
-        target: Target::parse("http://user:secret@127.0.0.1:8080/bench").expect("valid URL"),
-        request: RequestSpec {
-            method: "GET".into(),
-            headers: Vec::new(),
-            body: Bytes::new(),
-        },
-        stop,
-        concurrency,
-        qps_per_connection: None,
-        rate: None,
-        latency_correction: false,
-        timeout: Some(Duration::from_secs(20)),
-        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-        keepalive: true,
-        compression: false,
-        drain_cap: DEFAULT_DRAIN_CAP,
-        slo: Vec::new(),
-    }
+    let target = Target::parse("http://user:secret@127.0.0.1:8080/bench").expect("valid URL");
+    RunConfig::get(target, stop, concurrency)
 }
 
 /// A run of status-200 responses with the given latencies, 1 s elapsed, no errors.
