@@ -3,7 +3,7 @@
 
 Usage (from the repository root; python3 only, no extra packages):
 
-    # the run BENCHMARK.md reports (about 25 minutes on 2 CPUs), tables rewritten in place
+    # the run BENCHMARK.md reports (about 20 minutes on 2 CPUs), tables rewritten in place
     python3 benches/peers.py --dur 2 --repeats 3 --out benches/results.json \\
         --update-benchmark BENCHMARK.md --update-readme README.md
     python3 benches/peers.py --quick --markdown    # a one-minute smoke test
