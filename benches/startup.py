@@ -88,6 +88,7 @@ def measure(tool, path, c, limit_s=5.0):
     except ProcessLookupError:
         pass
     proc.wait()
+    server.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept thread, which then exits
     server.sock.close()
     return server.first - started if arrived and server.first else None
 

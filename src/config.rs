@@ -64,9 +64,9 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// A keep-alive `GET` of `target` (only a `Host` header) with every other option at the
-    /// CLI's default (20 s request timeout). What `demo` runs, and the starting point of
-    /// tests that drive the engine or the reports directly.
+    /// A keep-alive `GET` of `target` with only a `Host` header, no compression and the
+    /// CLI's default timeouts (20 s per request). What `demo` runs, and the starting point
+    /// of tests that drive the engine or the reports directly.
     pub fn get(target: Target, stop: StopAt, concurrency: usize) -> RunConfig {
         let headers = vec![("Host".to_string(), target.authority.clone())];
         RunConfig {

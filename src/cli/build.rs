@@ -19,6 +19,9 @@ use crate::url::Target;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Shortest `-t` accepted, in seconds (0 still means no timeout).
+const MIN_TIMEOUT_S: f64 = 0.001;
+
 fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
 }
@@ -67,6 +70,14 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     if !(args.timeout >= 0.0 && args.timeout.is_finite() && args.timeout < 1e9) {
         return Err(usage(format!(
             "-t must be a non-negative number of seconds, got {}",
+            args.timeout
+        )));
+    }
+    // A timeout shorter than a loopback round trip fails every request at once, in a loop
+    // that measures nothing: certainly a typo (say, milliseconds given as seconds).
+    if args.timeout > 0.0 && args.timeout < MIN_TIMEOUT_S {
+        return Err(usage(format!(
+            "-t {} is below 1 ms; give seconds (e.g. -t 0.5), or 0 for no timeout",
             args.timeout
         )));
     }

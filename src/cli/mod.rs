@@ -88,7 +88,7 @@ pub struct RunArgs {
     /// Extra header "Name: value" (repeatable; overrides -T, -A, -a and defaults; last wins).
     #[arg(short = 'H', value_name = "HEADER")]
     pub headers: Vec<String>,
-    /// Per-request timeout in seconds (0 = no timeout).
+    /// Per-request timeout in seconds, at least 0.001 (0 = no timeout).
     #[arg(short = 't', value_name = "SECONDS", default_value_t = 20.0)]
     pub timeout: f64,
     /// Accept header [default: */*].

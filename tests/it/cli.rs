@@ -67,6 +67,25 @@ fn bad_input_exits_2_with_one_line_naming_the_problem() {
 }
 
 #[test]
+fn a_timeout_below_one_millisecond_exits_2() {
+    // Every request would time out at once, in a loop that measures nothing.
+    let url = url_of(unused_local_addr());
+    let refused = run("", &["-t", "0.0000001", &url]);
+    assert_eq!(refused.code, Some(2), "stderr: {}", refused.stderr);
+    assert_eq!(
+        refused.stderr.lines().count(),
+        1,
+        "stderr: {}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("below 1 ms"),
+        "stderr: {}",
+        refused.stderr
+    );
+}
+
+#[test]
 fn a_missing_url_exits_2_with_one_line_naming_it() {
     assert_bad_input(&[], &["URL"]);
 }
