@@ -119,27 +119,30 @@ def _status_lines(out):
     return {int(code): int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)}
 
 
-def parse_hey(out, _err):
+def _hey_like(out, transport_errors):
+    """hey and vastar 0.3.1 print the same summary: `Total: N secs` and `[code] n responses`
+    lines; only how they list transport errors differs."""
     total = _num(r"Total:\s+([\d.]+) secs", out, float)
     if total is None:
         return None
     codes = _status_lines(out)
     ok = sum(v for k, v in codes.items() if k < 400)
-    errs = 0
-    if "Error distribution:" in out:
-        tail = out.split("Error distribution:", 1)[1]
-        errs = sum(int(n) for n in re.findall(r"^\s*\[(\d+)\]\s", tail, re.M))
+    errs = transport_errors(out)
     return dict(completed=ok, errors=errs + sum(codes.values()) - ok, elapsed_s=total)
+
+
+def parse_hey(out, _err):
+    def errors(text):
+        if "Error distribution:" not in text:
+            return 0
+        tail = text.split("Error distribution:", 1)[1]
+        return sum(int(n) for n in re.findall(r"^\s*\[(\d+)\]\s", tail, re.M))
+    return _hey_like(out, errors)
 
 
 def parse_vastar031(out, _err):
-    total = _num(r"Total:\s+([\d.]+) secs", out, float)
-    if total is None:
-        return None
-    codes = _status_lines(out)
-    ok = sum(v for k, v in codes.items() if k < 400)
-    errs = sum(int(n) for n in re.findall(r"\[(?:transport|drain-aborted)\]\s+(\d+)", out))
-    return dict(completed=ok, errors=errs + sum(codes.values()) - ok, elapsed_s=total)
+    return _hey_like(out, lambda text: sum(
+        int(n) for n in re.findall(r"\[(?:transport|drain-aborted)\]\s+(\d+)", text)))
 
 
 def argv_of(tool, path, c, dur, url):
