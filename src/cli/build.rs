@@ -67,24 +67,28 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
             "--latency-correction needs -q (the expected interval between requests)",
         ));
     }
-    if !(args.timeout >= 0.0 && args.timeout.is_finite() && args.timeout < 1e9) {
+    if !(args.request.timeout >= 0.0
+        && args.request.timeout.is_finite()
+        && args.request.timeout < 1e9)
+    {
         return Err(usage(format!(
             "-t must be a non-negative number of seconds, got {}",
-            args.timeout
+            args.request.timeout
         )));
     }
     // A timeout shorter than a loopback round trip fails every request at once, in a loop
     // that measures nothing: certainly a typo (say, milliseconds given as seconds).
-    if args.timeout > 0.0 && args.timeout < MIN_TIMEOUT_S {
+    if args.request.timeout > 0.0 && args.request.timeout < MIN_TIMEOUT_S {
         return Err(usage(format!(
             "-t {} is below 1 ms; give seconds (e.g. -t 0.5), or 0 for no timeout",
-            args.timeout
+            args.request.timeout
         )));
     }
     if args.hist_bins == 0 || args.hist_bins > 1000 {
         return Err(usage("--hist-bins must be between 1 and 1000"));
     }
-    let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
+    let timeout =
+        (args.request.timeout > 0.0).then(|| Duration::from_secs_f64(args.request.timeout));
     let request = request_spec(args, &target)?;
     let slo = (args.slo.as_deref())
         .map_or(Ok(Vec::new()), slo::parse)
@@ -100,42 +104,42 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
         timeout,
         connect_timeout: timeout
             .map_or(DEFAULT_CONNECT_TIMEOUT, |t| t.min(DEFAULT_CONNECT_TIMEOUT)),
-        keepalive: !args.disable_keepalive,
-        compression: !args.disable_compression,
+        keepalive: !args.request.disable_keepalive,
+        compression: !args.request.disable_compression,
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
         slo,
     })
 }
 
 fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageError> {
-    let method = args.method.to_ascii_uppercase();
+    let method = args.request.method.to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(is_token_byte) {
-        return Err(usage(format!("invalid method {:?}", args.method)));
+        return Err(usage(format!("invalid method {:?}", args.request.method)));
     }
     let body = body(args)?;
     let mut headers = HeaderList::default();
     headers.set("Host", &target.authority);
     headers.set("User-Agent", concat!("vastar/", env!("CARGO_PKG_VERSION")));
     headers.set("Accept", "*/*");
-    if !args.disable_compression {
+    if !args.request.disable_compression {
         headers.set("Accept-Encoding", "gzip");
     }
-    if let Some(ct) = &args.content_type {
+    if let Some(ct) = &args.request.content_type {
         headers.set("Content-Type", checked_value("-T", ct)?);
     } else if !body.is_empty() {
         headers.set("Content-Type", "text/html");
     }
-    if let Some(accept) = &args.accept {
+    if let Some(accept) = &args.request.accept {
         headers.set("Accept", checked_value("-A", accept)?);
     }
     if let Some((user, pass)) = credentials(args, target)? {
         let value = crate::http1::request::basic_auth(&user, &pass);
         headers.set("Authorization", &value);
     }
-    if args.disable_keepalive {
+    if args.request.disable_keepalive {
         headers.set("Connection", "close");
     }
-    for raw in &args.headers {
+    for raw in &args.request.headers {
         let (name, value) = parse_header(raw)?;
         headers.set(name, value);
     }
@@ -147,7 +151,7 @@ fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageErr
 }
 
 fn body(args: &RunArgs) -> Result<Bytes, UsageError> {
-    match (&args.body, &args.body_file) {
+    match (&args.request.body, &args.request.body_file) {
         (Some(d), _) => Ok(Bytes::from(d.clone().into_bytes())),
         (None, Some(path)) => std::fs::read(path)
             .map(Bytes::from)
@@ -157,7 +161,7 @@ fn body(args: &RunArgs) -> Result<Bytes, UsageError> {
 }
 
 fn credentials(args: &RunArgs, target: &Target) -> Result<Option<(String, String)>, UsageError> {
-    match &args.auth {
+    match &args.request.auth {
         Some(auth) => {
             let (user, pass) = auth
                 .split_once(':')
