@@ -196,11 +196,15 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
         (Some(every), Some(duration)) => Some(Stall { every, duration }),
         _ => None,
     };
+    if args.max_inflight == Some(0) {
+        return Err(UsageError("--max-inflight must be at least 1".into()).into());
+    }
     let config = ServeConfig {
         body_size: args.body_size,
         delay: args.delay,
         chunked: args.chunked,
         stall,
+        max_inflight: args.max_inflight,
     };
     let server = Background::start(args.addr, config, threads)
         .map_err(|e| AppError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;

@@ -160,6 +160,11 @@ pub struct ServeArgs {
     /// How long each freeze lasts (e.g. 500ms).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "stall_every")]
     pub stall: Option<Duration>,
+    /// Capacity model: serve at most K requests at once (each taking --delay), queueing the
+    /// rest, so throughput saturates near K/delay and latency grows past c = K. A known
+    /// target for `vastar sweep` and `--find-max`.
+    #[arg(long, value_name = "K")]
+    pub max_inflight: Option<usize>,
     /// Server threads [default: number of CPUs].
     #[arg(long)]
     pub threads: Option<usize>,

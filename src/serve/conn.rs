@@ -122,8 +122,16 @@ impl Conn {
     /// Answers one request per the policy. `Ok(false)` when the connection must now close.
     async fn answer(&mut self, head: &RequestHead) -> io::Result<bool> {
         let reply = self.shared.responder.reply(head);
-        if let Some(delay) = reply.delay {
+        if reply.delay.is_some() || self.shared.inflight.is_some() {
             self.out.flush(&mut self.stream).await?;
+        }
+        // Held until the response is queued: the request's time "in service".
+        let _slot = match &self.shared.inflight {
+            // The semaphore is never closed, so acquiring only fails if it were.
+            Some(slots) => Some(slots.acquire().await.map_err(io::Error::other)?),
+            None => None,
+        };
+        if let Some(delay) = reply.delay {
             tokio::time::sleep(delay).await;
         }
         self.out.push(reply.response);

@@ -16,6 +16,8 @@
 //!   at least two chunks of at most 8 KiB; HTTP/1.0 clients still get `Content-Length`.
 //! - [`ServeStats::requests`] is incremented before the response is written, so a client
 //!   that has read a response also observes it counted.
+//! - With `max_inflight` (the capacity model), at most that many requests are in service at
+//!   once, server-wide; the others wait in FIFO order for a slot before their delay starts.
 //! - Accept errors (e.g. out of file descriptors) never stop the server: it backs off
 //!   briefly and accepts again. No client input can make it panic.
 //!
@@ -54,6 +56,10 @@ pub struct ServeConfig {
     /// Freeze the whole server periodically, like a stop-the-world GC pause, so tests can
     /// show what closed-loop measurement hides (coordinated omission).
     pub stall: Option<Stall>,
+    /// The capacity model: at most this many requests are in service (in their `delay`) at
+    /// once and the rest queue, so throughput saturates near `max_inflight / delay` and a
+    /// concurrency sweep finds its knee near `c = max_inflight`. `None`: no limit.
+    pub max_inflight: Option<usize>,
 }
 
 /// A periodic server-wide freeze: every `every`-th request starts a pause of `duration`
@@ -72,6 +78,7 @@ impl Default for ServeConfig {
             delay: None,
             chunked: false,
             stall: None,
+            max_inflight: None,
         }
     }
 }
@@ -92,6 +99,9 @@ pub struct ServeStats {
 struct Shared {
     responder: response::Responder,
     stats: Arc<ServeStats>,
+    /// Service slots of the capacity model ([`ServeConfig::max_inflight`]); a request holds
+    /// a permit while it is being served, waiting for one when all are taken.
+    inflight: Option<tokio::sync::Semaphore>,
 }
 
 /// Serves on `listener` until `shutdown` resolves. Runs on the caller's tokio runtime.
@@ -108,6 +118,7 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         responder: response::Responder::new(&config),
         stats,
+        inflight: config.max_inflight.map(tokio::sync::Semaphore::new),
     });
     let mut conns = JoinSet::new();
     let mut backoff = Backoff::default();

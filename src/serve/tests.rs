@@ -399,3 +399,30 @@ fn accept_errors_back_off_and_recover() {
     backoff.reset();
     assert_eq!(backoff.pause(&emfile), Some(Backoff::MIN));
 }
+
+#[test]
+fn max_inflight_queues_requests_beyond_capacity() {
+    let delay = Duration::from_millis(100);
+    let server = start(ServeConfig {
+        delay: Some(delay),
+        max_inflight: Some(2),
+        ..ServeConfig::default()
+    });
+    let started = Instant::now();
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = server.addr();
+            std::thread::spawn(move || {
+                let mut conn = connect(addr);
+                send(&mut conn, GET);
+                read_response(&mut conn, false);
+                started.elapsed()
+            })
+        })
+        .collect();
+    let mut done: Vec<Duration> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    done.sort();
+    // Two are served at once, the other two wait one delay for a slot.
+    assert!(done[1] < delay * 2 - Duration::from_millis(20), "{done:?}");
+    assert!(done[2] >= delay * 2 && done[3] >= delay * 2, "{done:?}");
+}
