@@ -9,7 +9,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::cli::build::{self, UsageError};
-use crate::cli::{ColorChoice, Command, DemoArgs, Output, RunArgs, ServeArgs};
+use crate::cli::{ColorChoice, Command, DemoArgs, Output, RunArgs, ServeArgs, SweepArgs};
 use crate::config::{RunConfig, StopAt};
 use crate::engine::{self, EngineError, Progress};
 use crate::progress_bar::Bar;
@@ -40,6 +40,8 @@ pub enum AppError {
     Serve(String),
     #[error("cannot write output: {0}")]
     Output(std::io::Error),
+    #[error(transparent)]
+    Sweep(#[from] crate::sweep::SweepError),
 }
 
 impl AppError {
@@ -48,7 +50,9 @@ impl AppError {
         match self {
             AppError::Usage(_) => EXIT_USAGE,
             // A report that cannot be written is, for a script, a run that measured nothing.
-            AppError::Engine(_) | AppError::Serve(_) | AppError::Output(_) => EXIT_UNMEASURABLE,
+            AppError::Engine(_) | AppError::Serve(_) | AppError::Output(_) | AppError::Sweep(_) => {
+                EXIT_UNMEASURABLE
+            }
         }
     }
 }
@@ -59,7 +63,19 @@ pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
         None => load(&args),
         Some(Command::Demo(demo_args)) => demo(&demo_args),
         Some(Command::Serve(serve_args)) => serve(&serve_args),
+        Some(Command::Sweep(sweep_args)) => sweep(&sweep_args),
     }
+}
+
+/// `vastar sweep`: validate, run every level, map how it ended to an exit code.
+fn sweep(args: &SweepArgs) -> Result<i32, AppError> {
+    use crate::sweep::Outcome;
+    let config = crate::cli::sweep_build::sweep_config(args)?;
+    Ok(match crate::sweep::execute(&config)? {
+        Outcome::Found => EXIT_OK,
+        Outcome::NoneQualified => EXIT_SLO_FAILED,
+        Outcome::Interrupted => EXIT_INTERRUPTED,
+    })
 }
 
 fn load(args: &RunArgs) -> Result<i32, AppError> {

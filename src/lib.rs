@@ -6,6 +6,8 @@
 //! - [`engine`]: `run(config) -> RunResult`: connects, drives connections, records latency.
 //! - [`report`]: pure renderers of a result (text, JSON).
 //! - [`slo`]: `--slo` gates, parsed and checked against a run; the verdict behind exit code 1.
+//! - [`sweep`]: `vastar sweep`: the engine many times in one process (sweet spot, paired
+//!   overhead, capacity search).
 //! - [`serve`]: the built-in target used by `vastar serve`, `vastar demo` and the tests.
 //! - [`cli`], [`app`]: the command line, and the one place errors become exit codes.
 
@@ -19,4 +21,5 @@ pub mod progress_bar;
 pub mod report;
 pub mod serve;
 pub mod slo;
+pub mod sweep;
 pub mod url;

@@ -5,11 +5,15 @@
 //! compatible with hey and vastar 0.x callers; subcommands sit beside it.
 
 pub mod build;
+pub mod sweep;
+pub mod sweep_build;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use sweep::SweepArgs;
 
 /// Exit codes, shown in `--help` and README.md. Scripts and CI depend on them.
 pub const EXIT_CODES: &str = "\
@@ -46,6 +50,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Start the built-in target on a free loopback port and benchmark it.
     Demo(DemoArgs),
+    /// Run many levels in one process: find the concurrency sweet spot, a gateway's
+    /// overhead (--vs), or the highest load that passes an SLO (--find-max).
+    Sweep(Box<SweepArgs>),
 }
 
 /// Flags of a load run (the flat form).
