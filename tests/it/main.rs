@@ -8,6 +8,7 @@
 //! - [`output`]: the JSON document and its schema; plain text when piped.
 //! - [`slo`]: `--slo` gates and their exit codes.
 //! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
+//! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
@@ -20,3 +21,4 @@ mod requests;
 mod responses;
 mod slo;
 mod support;
+mod sweep;

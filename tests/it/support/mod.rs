@@ -4,6 +4,7 @@
 //! - [`request`]: the requests such a server recorded.
 //! - [`cmd`]: the `vastar` binary run with a test-side timeout.
 //! - [`report`]: the JSON report parsed into test-side types and checked against the schema.
+//! - [`sweep`]: the same for `vastar sweep`'s JSON document.
 //!
 //! For well-behaved load the tests use the crate's own built-in target ([`builtin_target`]),
 //! whose counters say how many connections and requests really arrived.
@@ -13,6 +14,7 @@ pub mod faulty;
 pub mod report;
 pub mod request;
 pub mod script;
+pub mod sweep;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -29,6 +31,21 @@ pub fn builtin_target() -> Background {
         SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         ServeConfig::default(),
         1,
+    )
+    .expect("start the built-in target on 127.0.0.1:0")
+}
+
+/// The built-in target's capacity model (`--max-inflight K --delay D`) on a free port of
+/// `127.0.0.1`: throughput saturates near K/D and latency grows past c = K.
+pub fn capacity_target(max_inflight: usize, delay: std::time::Duration) -> Background {
+    Background::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        ServeConfig {
+            delay: Some(delay),
+            max_inflight: Some(max_inflight),
+            ..ServeConfig::default()
+        },
+        2,
     )
     .expect("start the built-in target on 127.0.0.1:0")
 }
