@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::RunArgs;
+use super::{RequestArgs, RunArgs};
 use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
 use crate::http1::request::HeaderList;
 use crate::slo;
@@ -32,16 +32,16 @@ const DERIVED_HEADERS: [&str; 2] = ["content-length", "transfer-encoding"];
 /// Validates the flags of a load run.
 pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     let url = args.url.as_deref().ok_or_else(|| usage("missing URL"))?;
-    let target = Target::parse(url).map_err(|e| usage(e.to_string()))?;
     let stop = match args.duration {
         Some(d) => StopAt::Duration(d),
         None if args.requests == 0 => return Err(usage("-n must be at least 1")),
         None => StopAt::Requests(args.requests),
     };
+    let mut config = request_config(&args.request, url, stop)?;
     if args.concurrency == 0 {
         return Err(usage("-c must be at least 1"));
     }
-    let concurrency = match stop {
+    config.concurrency = match stop {
         StopAt::Requests(n) => args
             .concurrency
             .min(usize::try_from(n).unwrap_or(usize::MAX)),
@@ -53,13 +53,8 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
             args.qps
         )));
     }
-    let rate = match args.rate {
-        Some(r) if r > 0.0 && r.is_finite() => Some(r),
-        Some(r) => {
-            return Err(usage(format!(
-                "--rate must be a positive number of requests per second, got {r}"
-            )))
-        }
+    config.rate = match args.rate {
+        Some(r) => Some(positive_rate(r)?),
         None => None,
     };
     if args.latency_correction && args.qps == 0.0 {
@@ -67,6 +62,40 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
             "--latency-correction needs -q (the expected interval between requests)",
         ));
     }
+    if args.hist_bins == 0 || args.hist_bins > 1000 {
+        return Err(usage("--hist-bins must be between 1 and 1000"));
+    }
+    config.qps_per_connection = (args.qps > 0.0).then_some(args.qps);
+    config.latency_correction = args.latency_correction;
+    config.slo = slo_gates(args.slo.as_deref())?;
+    Ok(config)
+}
+
+/// A `--rate` value: a positive, finite number of requests per second.
+pub fn positive_rate(r: f64) -> Result<f64, UsageError> {
+    if r > 0.0 && r.is_finite() {
+        return Ok(r);
+    }
+    Err(usage(format!(
+        "--rate must be a positive number of requests per second, got {r}"
+    )))
+}
+
+/// Parses `--slo` (none given: no gates).
+pub fn slo_gates(spec: Option<&str>) -> Result<Vec<slo::Gate>, UsageError> {
+    spec.map_or(Ok(Vec::new()), slo::parse)
+        .map_err(|e| usage(e.to_string()))
+}
+
+/// The shared builder behind every command that sends load (the flat form and `sweep`):
+/// validates the URL and the [`RequestArgs`] and returns a closed-loop, one-connection run
+/// that stops at `stop`; callers then set concurrency, pacing and gates.
+pub fn request_config(
+    args: &RequestArgs,
+    url: &str,
+    stop: StopAt,
+) -> Result<RunConfig, UsageError> {
+    let target = Target::parse(url).map_err(|e| usage(e.to_string()))?;
     if !(args.timeout >= 0.0 && args.timeout.is_finite() && args.timeout < 1e9) {
         return Err(usage(format!(
             "-t must be a non-negative number of seconds, got {}",
@@ -81,33 +110,27 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
             args.timeout
         )));
     }
-    if args.hist_bins == 0 || args.hist_bins > 1000 {
-        return Err(usage("--hist-bins must be between 1 and 1000"));
-    }
     let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
     let request = request_spec(args, &target)?;
-    let slo = (args.slo.as_deref())
-        .map_or(Ok(Vec::new()), slo::parse)
-        .map_err(|e| usage(e.to_string()))?;
     Ok(RunConfig {
         target,
         request,
         stop,
-        concurrency,
-        qps_per_connection: (args.qps > 0.0).then_some(args.qps),
-        rate,
-        latency_correction: args.latency_correction,
+        concurrency: 1,
+        qps_per_connection: None,
+        rate: None,
+        latency_correction: false,
         timeout,
         connect_timeout: timeout
             .map_or(DEFAULT_CONNECT_TIMEOUT, |t| t.min(DEFAULT_CONNECT_TIMEOUT)),
         keepalive: !args.disable_keepalive,
         compression: !args.disable_compression,
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
-        slo,
+        slo: Vec::new(),
     })
 }
 
-fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageError> {
+fn request_spec(args: &RequestArgs, target: &Target) -> Result<RequestSpec, UsageError> {
     let method = args.method.to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(is_token_byte) {
         return Err(usage(format!("invalid method {:?}", args.method)));
@@ -146,7 +169,7 @@ fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageErr
     })
 }
 
-fn body(args: &RunArgs) -> Result<Bytes, UsageError> {
+fn body(args: &RequestArgs) -> Result<Bytes, UsageError> {
     match (&args.body, &args.body_file) {
         (Some(d), _) => Ok(Bytes::from(d.clone().into_bytes())),
         (None, Some(path)) => std::fs::read(path)
@@ -156,7 +179,10 @@ fn body(args: &RunArgs) -> Result<Bytes, UsageError> {
     }
 }
 
-fn credentials(args: &RunArgs, target: &Target) -> Result<Option<(String, String)>, UsageError> {
+fn credentials(
+    args: &RequestArgs,
+    target: &Target,
+) -> Result<Option<(String, String)>, UsageError> {
     match &args.auth {
         Some(auth) => {
             let (user, pass) = auth

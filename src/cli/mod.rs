@@ -75,6 +75,40 @@ pub struct RunArgs {
     /// correction); the uncorrected service time is reported beside it.
     #[arg(long)]
     pub latency_correction: bool,
+    #[command(flatten)]
+    pub request: RequestArgs,
+    /// Accepted for hey compatibility; redirects are never followed.
+    #[arg(long, hide = true)]
+    pub disable_redirects: bool,
+    /// Output format.
+    #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Number of bars in the latency histogram.
+    #[arg(long, value_name = "N", default_value_t = 11)]
+    pub hist_bins: usize,
+    /// When to color the text report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Service-level gates: exit 1 when one fails, e.g. "p99=250ms,errors=0.1%,rps>=5000".
+    ///
+    /// Comma-separated, any subset, each gate at most once:
+    ///   pN=DURATION  the Nth percentile latency is at most DURATION; N from 1 to 99.99
+    ///                (p50, p99, p99.9), DURATION in us, ms or s (500us, 1.5ms, 1s)
+    ///   errors=RATE  failed requests / requests is at most RATE (0.1% or 0.001)
+    ///   rps>=N       at least N responses per second
+    /// Example: --slo "p50=20ms,p99=250ms,p99.9=1s,errors=0.1%,rps>=5000"
+    /// The report shows each gate's verdict, and latency gates color the histogram.
+    #[arg(long, value_name = "GATES", verbatim_doc_comment)]
+    pub slo: Option<String>,
+    /// Target URL, e.g. http://127.0.0.1:8080/path
+    #[arg(required = true)]
+    pub url: Option<String>,
+}
+
+/// The request flags every load-running command shares (the flat form and `sweep`): what
+/// to send and how long to wait for it. One struct, so one validation (`build::request_spec`).
+#[derive(Debug, Args)]
+pub struct RequestArgs {
     /// HTTP method.
     #[arg(short = 'm', value_name = "METHOD", default_value = "GET")]
     pub method: String,
@@ -105,32 +139,6 @@ pub struct RunArgs {
     /// Do not send "Accept-Encoding: gzip".
     #[arg(long)]
     pub disable_compression: bool,
-    /// Accepted for hey compatibility; redirects are never followed.
-    #[arg(long, hide = true)]
-    pub disable_redirects: bool,
-    /// Output format.
-    #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
-    pub output: Output,
-    /// Number of bars in the latency histogram.
-    #[arg(long, value_name = "N", default_value_t = 11)]
-    pub hist_bins: usize,
-    /// When to color the text report.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// Service-level gates: exit 1 when one fails, e.g. "p99=250ms,errors=0.1%,rps>=5000".
-    ///
-    /// Comma-separated, any subset, each gate at most once:
-    ///   pN=DURATION  the Nth percentile latency is at most DURATION; N from 1 to 99.99
-    ///                (p50, p99, p99.9), DURATION in us, ms or s (500us, 1.5ms, 1s)
-    ///   errors=RATE  failed requests / requests is at most RATE (0.1% or 0.001)
-    ///   rps>=N       at least N responses per second
-    /// Example: --slo "p50=20ms,p99=250ms,p99.9=1s,errors=0.1%,rps>=5000"
-    /// The report shows each gate's verdict, and latency gates color the histogram.
-    #[arg(long, value_name = "GATES", verbatim_doc_comment)]
-    pub slo: Option<String>,
-    /// Target URL, e.g. http://127.0.0.1:8080/path
-    #[arg(required = true)]
-    pub url: Option<String>,
 }
 
 /// Flags of `vastar serve`.
