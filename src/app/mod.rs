@@ -80,7 +80,7 @@ fn sweep(args: &SweepArgs) -> Result<i32, AppError> {
     Ok(match crate::sweep::execute(&config)? {
         Outcome::Found => EXIT_OK,
         Outcome::NoneQualified => EXIT_SLO_FAILED,
-        Outcome::Interrupted => EXIT_INTERRUPTED,
+        Outcome::Interrupted(code) => code,
     })
 }
 

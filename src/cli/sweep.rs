@@ -17,7 +17,8 @@ Exit codes:
        result or does not cover the levels)
   3    nothing could be measured (unreachable target, no response at calibration) or the
        report could not be written
-  130  interrupted by Ctrl-C (the levels measured so far are still reported)";
+  130  interrupted by Ctrl-C (the levels measured so far are still reported);
+       143 after SIGTERM, likewise";
 
 /// Flags of `vastar sweep`.
 #[derive(Debug, Args)]

@@ -33,7 +33,7 @@ pub fn sweep(config: &SweepConfig, runner: &mut Runner) -> Result<SweepReport, S
     let mut notes = Vec::new();
     let calibration = measure_level(config, runner, config.baseline_c, Phase::Coarse)?;
     let Some(calibration) = calibration else {
-        return Ok(interrupted_report(notes));
+        return Ok(interrupted_report(notes, runner.interrupt_exit_code()));
     };
     let Some(baseline) = calibration.measured else {
         return Err(SweepError::Unmeasurable(format!(
@@ -72,11 +72,11 @@ pub fn sweep(config: &SweepConfig, runner: &mut Runner) -> Result<SweepReport, S
         sweet_spot,
         notes,
         find_max: None,
-        interrupted: runner.interrupted(),
+        interrupted: runner.interrupt_exit_code(),
     })
 }
 
-fn interrupted_report(notes: Vec<String>) -> SweepReport {
+fn interrupted_report(notes: Vec<String>, interrupted: Option<i32>) -> SweepReport {
     SweepReport {
         machine: Machine::detect(),
         baseline: None,
@@ -85,7 +85,7 @@ fn interrupted_report(notes: Vec<String>) -> SweepReport {
         sweet_spot: None,
         notes,
         find_max: None,
-        interrupted: true,
+        interrupted,
     }
 }
 

@@ -123,7 +123,7 @@ pub fn search(
         sweet_spot: None,
         notes,
         find_max: Some(result),
-        interrupted: runner.interrupted(),
+        interrupted: runner.interrupt_exit_code(),
     })
 }
 

@@ -51,13 +51,28 @@ pub enum SweepError {
 
 /// Runs the sweep (or the capacity search), writes its report, and says how it ended.
 pub fn execute(config: &SweepConfig) -> Result<Outcome, SweepError> {
-    let mut runner = run::Runner::new(config.cooldown);
+    let mut runner = run::Runner::new(config.cooldown, max_connections(config));
     let report = match &config.find_max {
         Some(fm) => find_max::search(config, fm, &mut runner)?,
         None => curve::sweep(config, &mut runner)?,
     };
     emit(config, &report)?;
     Ok(report.outcome())
+}
+
+/// The most connections any level may open: the open-file limit is raised once for it.
+fn max_connections(config: &SweepConfig) -> usize {
+    let mut max = config.baseline_c.max(config.base.concurrency);
+    max = max.max(config.plan.levels().into_iter().max().unwrap_or(0));
+    if config.refine {
+        max += max / 2;
+    }
+    if let Some(fm) = &config.find_max {
+        if fm.by == config::SearchBy::Concurrency {
+            max = max.max(fm.ceiling.round() as usize);
+        }
+    }
+    max
 }
 
 /// JSON to `--json-path` if asked, then the text table (or the JSON with `-o json`) on

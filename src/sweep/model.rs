@@ -21,8 +21,9 @@ pub struct SweepReport {
     pub notes: Vec<String>,
     /// The capacity search's answer, when `--find-max` was given.
     pub find_max: Option<FindMax>,
-    /// Ctrl-C cut the sweep short: the report holds the levels measured before it.
-    pub interrupted: bool,
+    /// Ctrl-C (or SIGTERM) cut the sweep short: the report holds the levels measured
+    /// before it; the value is the exit code the signal calls for (130 or 143).
+    pub interrupted: Option<i32>,
 }
 
 /// How a sweep ends, for the exit code.
@@ -32,8 +33,8 @@ pub enum Outcome {
     Found,
     /// Every level was disqualified, or even the first probe failed the SLO.
     NoneQualified,
-    /// Ctrl-C.
-    Interrupted,
+    /// A signal: exit with this code (130 for SIGINT, 143 for SIGTERM).
+    Interrupted(i32),
 }
 
 impl SweepReport {
@@ -44,9 +45,9 @@ impl SweepReport {
             None => self.sweet_spot.is_some(),
         };
         match (self.interrupted, found) {
-            (true, _) => Outcome::Interrupted,
-            (false, true) => Outcome::Found,
-            (false, false) => Outcome::NoneQualified,
+            (Some(code), _) => Outcome::Interrupted(code),
+            (None, true) => Outcome::Found,
+            (None, false) => Outcome::NoneQualified,
         }
     }
 }

@@ -252,7 +252,7 @@ pub fn wire(config: &SweepConfig, report: &SweepReport) -> SweepJson {
             peak_concurrency: s.peak_concurrency,
         }),
         notes: report.notes.clone(),
-        interrupted: report.interrupted,
+        interrupted: report.interrupted.is_some(),
         paired: paired(config, report),
         find_max: report.find_max.as_ref().map(|f| find_max(config, f)),
     }

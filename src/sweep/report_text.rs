@@ -46,10 +46,10 @@ pub fn render(config: &SweepConfig, report: &SweepReport, out: &mut impl Write) 
     if !report.notes.is_empty() {
         writeln!(out, "Notes: {}", report.notes.join("; "))?;
     }
-    if report.interrupted {
+    if report.interrupted.is_some() {
         writeln!(
             out,
-            "Interrupted: the levels above are those measured before Ctrl-C."
+            "Interrupted: the levels above are those measured before the signal (Ctrl-C or SIGTERM)."
         )?;
     }
     Ok(())

@@ -1,65 +1,55 @@
 //! The engine seam: one process, many runs.
 //!
 //! Every level of a sweep or a capacity search goes through [`Runner::measure`], the one
-//! place that calls [`engine::run`]. It owns what lives for the whole sweep: one Ctrl-C
-//! watcher and the sweep-wide cancel flag (a level's [`Progress`] is fresh per run, so its
-//! counters never leak into the next level), the cooldown between levels, and the progress
-//! line on stderr. A run holds its threads and sockets only inside `engine::run`, which
-//! joins every worker before it returns, so nothing carries over from one level to the next.
+//! place that runs the engine. It sits on the process's [`Session`] (one SIGINT/SIGTERM
+//! watcher and its cancel token shared by every level, each level with fresh counters), and
+//! adds what a sweep needs: the open-file limit raised once for the largest level, each
+//! target resolved once, the cooldown between levels, and a progress line per level. A run
+//! holds threads and sockets only inside the engine, which joins every worker before it
+//! returns, so nothing carries over from one level to the next.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::app::Session;
 use crate::config::RunConfig;
-use crate::engine::{self, result::RunResult, EngineError, Progress};
-
-/// Exit code of a second Ctrl-C: the user wants out now.
-const EXIT_INTERRUPTED: i32 = 130;
-
-/// What Ctrl-C must reach: the sweep-wide flag and the level running now.
-#[derive(Debug, Default)]
-struct Cancel {
-    flag: AtomicBool,
-    current: Mutex<Option<Arc<Progress>>>,
-}
-
-impl Cancel {
-    fn cancel(&self) {
-        self.flag.store(true, Relaxed);
-        let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(progress) = current.as_ref() {
-            progress.cancel();
-        }
-    }
-}
+use crate::engine::{self, fdlimit, result::RunResult, EngineError};
 
 /// Runs levels one after the other; see the module doc.
-#[derive(Debug)]
 pub struct Runner {
-    cancel: Arc<Cancel>,
+    session: Session,
+    /// Resolved addresses by `host:port`: the target, and the reference in paired mode.
+    resolved: Vec<(String, Vec<SocketAddr>)>,
     cooldown: Duration,
     runs: usize,
     progress_lines: bool,
 }
 
 impl Runner {
-    /// A runner that pauses `cooldown` between runs and installs the Ctrl-C watcher.
-    pub fn new(cooldown: Duration) -> Runner {
-        let cancel = Arc::new(Cancel::default());
-        watch_ctrl_c(Arc::clone(&cancel));
+    /// Starts the session (signal watcher) and raises the open-file limit for
+    /// `max_connections`. If the limit cannot go that high, only the levels above it fail
+    /// (each says why), so the rest of the sweep still runs.
+    pub fn new(cooldown: Duration, max_connections: usize) -> Runner {
+        let session = Session::start();
+        let _ = session.reserve(max_connections);
         Runner {
-            cancel,
+            session,
+            resolved: Vec::new(),
             cooldown,
             runs: 0,
             progress_lines: std::io::stderr().is_terminal(),
         }
     }
 
-    /// Whether Ctrl-C was pressed; a sweep then stops and reports what it has.
+    /// Whether a signal asked the sweep to stop; it then reports what it has.
     pub fn interrupted(&self) -> bool {
-        self.cancel.flag.load(Relaxed)
+        self.session.is_interrupted()
+    }
+
+    /// 130 after SIGINT, 143 after SIGTERM; `None` while no signal arrived.
+    pub fn interrupt_exit_code(&self) -> Option<i32> {
+        self.session.interrupt_exit_code()
     }
 
     /// Runs `config` once. `Ok(None)` when interrupted (the partial run is dropped: a level
@@ -72,14 +62,22 @@ impl Runner {
             return Ok(None);
         }
         self.runs += 1;
-        let progress = Arc::new(Progress::default());
-        *self.lock_current() = Some(Arc::clone(&progress));
-        let result = engine::run(config, &progress);
-        *self.lock_current() = None;
-        match result {
-            _ if progress.is_cancelled() || self.interrupted() => Ok(None),
-            other => other.map(Some),
+        // A no-op below the limit raised up front; names the fix for a level above it.
+        fdlimit::ensure(config.concurrency)?;
+        let addrs = self.addrs(config)?;
+        let result = self.session.measure(config, &addrs)?;
+        Ok((!self.interrupted()).then_some(result))
+    }
+
+    /// The target's addresses, resolved on first use.
+    fn addrs(&mut self, config: &RunConfig) -> Result<Vec<SocketAddr>, EngineError> {
+        let key = format!("{}:{}", config.target.host, config.target.port);
+        if let Some((_, addrs)) = self.resolved.iter().find(|(k, _)| *k == key) {
+            return Ok(addrs.clone());
         }
+        let addrs = engine::resolve(&config.target)?;
+        self.resolved.push((key, addrs.clone()));
+        Ok(addrs)
     }
 
     /// Prints `line` on stderr when it is a terminal: one line per level, so a long sweep
@@ -90,32 +88,4 @@ impl Runner {
             let _ = writeln!(err, "vastar sweep: {line}");
         }
     }
-
-    fn lock_current(&self) -> std::sync::MutexGuard<'_, Option<Arc<Progress>>> {
-        self.cancel
-            .current
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// First Ctrl-C stops the sweep after cancelling the level in progress (what was measured is
-/// still reported); a second one exits at once.
-fn watch_ctrl_c(cancel: Arc<Cancel>) {
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(EXIT_INTERRUPTED);
-            }
-        });
-    });
 }

@@ -45,27 +45,44 @@ fn threads_and_rss(pid: u32) -> Option<(u64, u64)> {
     Some((field("Threads:")?, field("VmRSS:")?))
 }
 
-#[test]
-fn ctrl_c_reports_the_levels_measured_so_far_and_exits_130() {
+/// Starts a 40-level sweep, sends `signal` after a few levels, and returns the exit code and
+/// the result it printed.
+fn interrupt_sweep(signal: i32) -> (Option<i32>, Sweep) {
     let server = capacity_target(64, Duration::from_millis(5));
     let child = spawn_sweep(
         "-o json --conc 1..40:step=1 -z 200ms",
         &url_of(server.addr()),
     );
-    // Calibration plus a few levels, then SIGINT.
+    // Calibration plus a few levels, then the signal.
     std::thread::sleep(Duration::from_millis(1500));
     let pid = i32::try_from(child.id()).expect("pid fits");
     // SAFETY: kill only sends a signal to the child this test spawned.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
     let (code, stdout) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(130), "{}", String::from_utf8_lossy(&stdout));
-    let result = Sweep::parse(&stdout);
+    (code, Sweep::parse(&stdout))
+}
+
+#[test]
+fn ctrl_c_reports_the_levels_measured_so_far_and_exits_130() {
+    let (code, result) = interrupt_sweep(libc::SIGINT);
+    assert_eq!(code, Some(130), "{result:#?}");
     assert!(result.interrupted);
     let measured = result.sweep_points.len();
     assert!(
         (1..40).contains(&measured),
         "{measured} levels before Ctrl-C"
     );
+    assert!(
+        result.sweep_points.iter().all(|p| p.rps.is_some()),
+        "no cut-off level"
+    );
+}
+
+#[test]
+fn sigterm_reports_the_levels_measured_so_far_and_exits_143() {
+    let (code, result) = interrupt_sweep(libc::SIGTERM);
+    assert_eq!(code, Some(143), "{result:#?}");
+    assert!(result.interrupted && !result.sweep_points.is_empty());
 }
 
 #[test]
