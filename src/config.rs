@@ -61,6 +61,10 @@ pub struct RunConfig {
     pub drain_cap: Duration,
     /// `--slo` gates the run is checked against; empty when none were given.
     pub slo: Vec<Gate>,
+    /// Close connections with a reset (`SO_LINGER` 0) so they leave no TIME_WAIT behind.
+    /// Set by `sweep`, whose levels open and close thousands of sockets in a row; a single
+    /// run closes politely.
+    pub reset_on_close: bool,
 }
 
 impl RunConfig {
@@ -87,6 +91,7 @@ impl RunConfig {
             compression: false,
             drain_cap: DEFAULT_DRAIN_CAP,
             slo: Vec::new(),
+            reset_on_close: false,
         }
     }
 

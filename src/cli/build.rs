@@ -127,6 +127,7 @@ pub fn request_config(
         compression: !args.disable_compression,
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
         slo: Vec::new(),
+        reset_on_close: false,
     })
 }
 

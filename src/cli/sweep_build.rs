@@ -31,7 +31,8 @@ pub fn sweep_config(args: &SweepArgs) -> Result<SweepConfig, UsageError> {
         (None, Some(d)) => StopAt::Duration(d),
         (None, None) => StopAt::Duration(DEFAULT_LEVEL_DURATION),
     };
-    let base = build::request_config(&args.request, &args.url, stop)?;
+    let mut base = build::request_config(&args.request, &args.url, stop)?;
+    base.reset_on_close = true;
     check_numbers(args)?;
     let find_max = find_max(args, &base)?;
     let mut config = SweepConfig {

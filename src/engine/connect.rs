@@ -37,6 +37,8 @@ pub struct TcpConnector {
     timeout: Duration,
     request: Bytes,
     head_request: bool,
+    /// Close with a reset instead of a FIN (`SO_LINGER` 0), see [`TcpConnector::reset_on_close`].
+    reset_on_close: bool,
 }
 
 impl TcpConnector {
@@ -50,10 +52,20 @@ impl TcpConnector {
         TcpConnector {
             addrs,
             preferred: AtomicUsize::new(0),
+            reset_on_close: false,
             timeout,
             request,
             head_request,
         }
+    }
+
+    /// Closes every connection with a reset (`SO_LINGER` 0) instead of a FIN, so a closed
+    /// socket leaves no TIME_WAIT entry holding its ephemeral port for a minute: a sweep
+    /// closes up to c sockets per level, and thousands per minute against one address would
+    /// otherwise run out of ports.
+    pub fn reset_on_close(mut self, on: bool) -> Self {
+        self.reset_on_close = on;
+        self
     }
 
     async fn connect_one(&self, addr: SocketAddr) -> io::Result<TcpStream> {
@@ -64,6 +76,9 @@ impl TcpConnector {
         .map_err(|e| io::Error::new(e.kind(), format!("connect to {addr}: {e}")))?;
         // Requests are single writes; Nagle would only add latency.
         stream.set_nodelay(true)?;
+        if self.reset_on_close {
+            stream.set_zero_linger()?;
+        }
         Ok(stream)
     }
 }

@@ -84,7 +84,8 @@ pub fn run_at(
         config.connect_timeout,
         request,
         head_request,
-    );
+    )
+    .reset_on_close(config.reset_on_close);
     run_with(&connector, config, progress)
 }
 
@@ -135,12 +136,14 @@ pub fn run_with<C: Connector + Sync>(
         ));
     }
     let finished = outputs.iter().map(|o| o.finished).max().unwrap_or(started);
-    let mut elapsed = finished.saturating_duration_since(started);
+    let wall = finished.saturating_duration_since(started);
+    let mut elapsed = wall;
     if let StopAt::Duration(d) = config.stop {
         // In-flight requests drained after the deadline never stretch the measured window.
         elapsed = elapsed.min(d);
     }
     let mut result = RunResult::empty(elapsed.max(Duration::from_nanos(1)));
+    result.drained = wall.saturating_sub(elapsed);
     result.interrupted = progress.is_cancelled();
     for output in outputs {
         output.recorder.merge_into(&mut result);

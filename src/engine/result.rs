@@ -168,6 +168,11 @@ pub struct ConnStats {
 pub struct RunResult {
     /// Wall time of the measured phase (pre-connect excluded; never longer than `-z`).
     pub elapsed: Duration,
+    /// Time after a `-z` deadline spent waiting for the requests then in flight (zero when
+    /// the run ended on time). Their responses are counted, so a rate over all responses
+    /// must divide by `elapsed + drained`: over `elapsed` alone a level of c connections
+    /// lasting d seconds over-reports by about c/d responses per second (what `sweep` does).
+    pub drained: Duration,
     /// Latency of every completed response, in nanoseconds. For open-loop runs it is
     /// measured from the scheduled send time (response time, queueing included); with
     /// `--latency-correction` it includes HdrHistogram's synthetic samples for the requests
@@ -201,6 +206,7 @@ impl RunResult {
     pub fn empty(elapsed: Duration) -> RunResult {
         RunResult {
             elapsed,
+            drained: Duration::ZERO,
             latency_ns: new_latency_histogram(),
             service_ns: None,
             late_sends: 0,

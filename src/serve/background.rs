@@ -30,6 +30,7 @@ impl Background {
     /// Returns once the server is accepting, so a client may connect immediately.
     pub fn start(addr: SocketAddr, config: ServeConfig, threads: usize) -> io::Result<Background> {
         let std_listener = std::net::TcpListener::bind(addr)?;
+        deepen_backlog(&std_listener)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let stats = Arc::new(ServeStats::default());
@@ -65,6 +66,23 @@ impl Background {
     pub fn stats(&self) -> &Arc<ServeStats> {
         &self.stats
     }
+}
+
+/// Pending connections the kernel may queue before the server accepts them. The standard
+/// library listens with 128, so a client opening a few hundred connections at once (a sweep
+/// level, vastar's own pre-connect) overflowed the queue, and each dropped SYN cost a
+/// one-second retransmission. The kernel caps this at `net.core.somaxconn`.
+const BACKLOG: i32 = 4096;
+
+/// Listens again with [`BACKLOG`]: on Linux (and the BSDs) `listen` on a listening socket
+/// only changes its backlog.
+fn deepen_backlog(listener: &std::net::TcpListener) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: listen only reads the descriptor and the integer; the listener owns the fd.
+    if unsafe { libc::listen(listener.as_raw_fd(), BACKLOG) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Tells [`Background::start`] whether the server thread got going.

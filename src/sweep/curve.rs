@@ -52,9 +52,11 @@ pub fn sweep(config: &SweepConfig, runner: &mut Runner) -> Result<SweepReport, S
             break;
         }
         if matches!(config.plan, Plan::Auto { .. }) && plan::auto_done(&sweep.points) {
-            notes.push(format!(
-                "auto stopped after c={c}: throughput peaked and the tail degraded"
-            ));
+            let why = match sweep.points.iter().any(|p| p.disqualified.is_none()) {
+                true => "throughput peaked and the tail degraded",
+                false => "throughput peaked and the tail degraded, with no level qualified",
+            };
+            notes.push(format!("auto stopped after c={c}: {why}"));
             break;
         }
     }

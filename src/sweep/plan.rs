@@ -138,27 +138,24 @@ pub fn refine_levels(winner: usize, measured: &[usize], max: usize) -> Vec<usize
 }
 
 /// Whether an `auto` sweep may stop after `points` (measured so far, ascending): the last
-/// [`LEVELS_PAST_PEAK`] levels brought no new peak (a qualified level beating the best
-/// qualified one by [`PEAK_GAIN`]; a disqualified level is never a peak worth chasing), and
-/// the last one's tail is degraded (disqualified, or p99 above [`TAIL_DEGRADED`] × the peak
-/// level's).
+/// [`LEVELS_PAST_PEAK`] levels brought no new peak (a level beating the best by
+/// [`PEAK_GAIN`]), and the last one's tail is degraded (disqualified, or p99 above
+/// [`TAIL_DEGRADED`] × the peak level's). Peaks are looked for among qualified levels (a
+/// disqualified level is never a peak worth chasing) unless none qualified yet.
 pub fn auto_done(points: &[Point]) -> bool {
+    let any_qualified = points.iter().any(|p| p.disqualified.is_none());
     let mut peak: Option<(usize, f64)> = None;
     for (i, p) in points.iter().enumerate() {
-        let Some(m) = p.measured.filter(|_| p.disqualified.is_none()) else {
+        let candidate = p.disqualified.is_none() || !any_qualified;
+        let Some(m) = p.measured.filter(|_| candidate) else {
             continue;
         };
         if peak.is_none_or(|(_, best)| m.rps > best * (1.0 + PEAK_GAIN)) {
             peak = Some((i, m.rps));
         }
     }
-    let Some(last) = points.last() else {
+    let (Some((peak_at, _)), Some(last)) = (peak, points.last()) else {
         return false;
-    };
-    let peak_at = match peak {
-        Some((i, _)) => i,
-        // Nothing qualified yet: keep going while levels are few, stop once they pile up.
-        None => return points.len() > LEVELS_PAST_PEAK,
     };
     if points.len() - 1 < peak_at + LEVELS_PAST_PEAK {
         return false;
@@ -167,7 +164,9 @@ pub fn auto_done(points: &[Point]) -> bool {
         return false;
     };
     match last.measured {
-        Some(m) => last.disqualified.is_some() || m.p99_ms > best.p99_ms * TAIL_DEGRADED,
+        Some(m) => {
+            (any_qualified && last.disqualified.is_some()) || m.p99_ms > best.p99_ms * TAIL_DEGRADED
+        }
         None => true,
     }
 }
@@ -252,6 +251,24 @@ mod tests {
         points[2].disqualified = Some("tail=3.6x".into());
         assert!(!auto_done(&points[..3]));
         points[3].disqualified = Some("tail=5.9x".into());
+        assert!(auto_done(&points));
+    }
+
+    #[test]
+    fn with_nothing_qualified_the_shape_of_the_curve_decides() {
+        let mut points: Vec<Point> = [(2, 900.0, 1.0), (4, 1300.0, 1.0), (8, 1200.0, 1.5)]
+            .iter()
+            .map(|&(c, r, p99)| point(c, r, 0.1, p99))
+            .collect();
+        for p in &mut points {
+            p.disqualified = Some("tail=9x".into());
+        }
+        assert!(!auto_done(&points), "one level past the peak");
+        points.push(point(16, 1250.0, 0.1, 1.8));
+        points[3].disqualified = Some("tail=9x".into());
+        assert!(!auto_done(&points), "p99 1.8x the peak's: not degraded yet");
+        points[3] = point(16, 1250.0, 0.1, 2.5);
+        points[3].disqualified = Some("tail=9x".into());
         assert!(auto_done(&points));
     }
 }

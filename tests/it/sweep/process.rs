@@ -132,3 +132,38 @@ fn two_thousand_connections_twice_in_a_row_do_not_run_out_of_ports() {
         assert_eq!(p.repeats, 2);
     }
 }
+
+/// Sockets in TIME_WAIT whose remote end is `port` on this host (client-side leftovers of
+/// connections to a local server), from /proc/net/tcp and tcp6.
+fn time_wait_towards(port: u16) -> usize {
+    let port_hex = format!(":{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter(|line| {
+                    let cols: Vec<&str> = line.split_whitespace().collect();
+                    cols.len() > 3 && cols[2].ends_with(&port_hex) && cols[3] == "06"
+                })
+                .count()
+        })
+        .sum()
+}
+
+#[test]
+fn levels_close_their_connections_without_leaving_time_wait() {
+    let server = builtin_target();
+    let port = server.addr().port();
+    sweep_json(
+        "--conc 200,400 -z 200ms --max-tail-mult 1000 --max-spread 1000 --max-p999-ratio 1000",
+        &url_of(server.addr()),
+        0,
+    );
+    // 601 connections were opened and closed by the client; a FIN close would leave each
+    // in TIME_WAIT for a minute, holding an ephemeral port.
+    let left = time_wait_towards(port);
+    assert!(left < 20, "{left} sockets in TIME_WAIT towards the target");
+}
