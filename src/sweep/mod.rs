@@ -23,6 +23,8 @@ pub mod pick;
 pub mod plan;
 pub mod point;
 pub mod report_json;
+#[cfg(test)]
+mod report_tests;
 pub mod report_text;
 pub mod run;
 

@@ -135,40 +135,45 @@ fn table(
         "c", "rps", "p50", "p95", "p99", "p99.9", "score"
     )?;
     for p in points {
-        let row = match &p.measured {
-            Some(m) => format!(
-                "{:>7} {:>10.0} {:>8} {:>8} {:>8} {:>8} {:>8}",
-                p.concurrency,
-                m.rps,
-                ms(m.p50_ms),
-                ms(m.p95_ms),
-                ms(m.p99_ms),
-                ms(m.p999_ms),
-                p.score().map_or("—".to_string(), |s| format!("{s:.0}"))
-            ),
-            None => format!(
-                "{:>7} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
-                p.concurrency, "—", "—", "—", "—", "—", "—"
-            ),
-        };
-        let reference = match (paired, &p.reference) {
-            (false, _) => String::new(),
-            (true, Some(r)) => format!(
-                " {:>8.0} {:>8} {:>9}",
-                r.rps,
-                ms(r.p99_ms),
-                p.overhead_pct().map_or("—".into(), |o| format!("{o:+.1}%"))
-            ),
-            (true, None) => format!(" {:>8} {:>8} {:>9}", "—", "—", "—"),
-        };
-        let verdict = match (&p.disqualified, best == Some(p.concurrency)) {
-            (Some(why), _) => format!("DISQ ({why})"),
-            (None, true) => "ok ← best".to_string(),
-            (None, false) => "ok".to_string(),
-        };
-        writeln!(out, "{row}{reference}  {verdict}")?;
+        writeln!(out, "{}", row(p, paired, best))?;
     }
     Ok(())
+}
+
+/// One level: its numbers, the reference's in paired mode, and the verdict.
+fn row(p: &Point, paired: bool, best: Option<usize>) -> String {
+    let numbers = match &p.measured {
+        Some(m) => format!(
+            "{:>7} {:>10.0} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            p.concurrency,
+            m.rps,
+            ms(m.p50_ms),
+            ms(m.p95_ms),
+            ms(m.p99_ms),
+            ms(m.p999_ms),
+            p.score().map_or("—".to_string(), |s| format!("{s:.0}"))
+        ),
+        None => format!(
+            "{:>7} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            p.concurrency, "—", "—", "—", "—", "—", "—"
+        ),
+    };
+    let reference = match (paired, &p.reference) {
+        (false, _) => String::new(),
+        (true, Some(r)) => format!(
+            " {:>8.0} {:>8} {:>9}",
+            r.rps,
+            ms(r.p99_ms),
+            p.overhead_pct().map_or("—".into(), |o| format!("{o:+.1}%"))
+        ),
+        (true, None) => format!(" {:>8} {:>8} {:>9}", "—", "—", "—"),
+    };
+    let verdict = match (&p.disqualified, best == Some(p.concurrency)) {
+        (Some(why), _) => format!("DISQ ({why})"),
+        (None, true) => "ok ← best".to_string(),
+        (None, false) => "ok".to_string(),
+    };
+    format!("{numbers}{reference}  {verdict}")
 }
 
 fn sweet_spot(config: &SweepConfig, report: &SweepReport, out: &mut impl Write) -> io::Result<()> {
