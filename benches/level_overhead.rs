@@ -4,7 +4,8 @@
 //! Run with `cargo bench --bench level_overhead`. Each level sends one request per
 //! connection, so the measured phase is tiny and the wall time of `engine::run_at` minus the
 //! measured `elapsed` is the set-up and teardown a sweep pays per level. The name is resolved
-//! once and the open-file limit raised once, as `vastar sweep` does. Prints a table (median
+//! once, the open-file limit raised once and connections closed with a reset, as
+//! `vastar sweep` does. Prints a table (median
 //! and worst of `ROUNDS` levels per c) for BENCHMARK.md; this is a measurement, not a test.
 
 use std::net::SocketAddr;
@@ -34,7 +35,9 @@ fn main() {
     println!("| c | set-up + teardown, median | worst of {ROUNDS} | measured phase, median |");
     println!("|---:|---:|---:|---:|");
     for c in LEVELS {
-        let config = RunConfig::get(target.clone(), StopAt::Requests(c as u64), c);
+        let mut config = RunConfig::get(target.clone(), StopAt::Requests(c as u64), c);
+        // As in a sweep: connections close with a reset and leave no TIME_WAIT behind.
+        config.reset_on_close = true;
         let mut overhead = Vec::new();
         let mut measured = Vec::new();
         for _ in 0..ROUNDS {
