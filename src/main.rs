@@ -3,7 +3,7 @@
 use clap::Parser;
 
 use vastar::app;
-use vastar::cli::Cli;
+use vastar::cli::{Cli, FlagValueError};
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -34,15 +34,19 @@ fn one_line(rendered: &str) -> String {
     }
 }
 
-/// Help and version go to stdout with exit 0; usage errors become one line and exit 2.
+/// Help and version go to stdout with exit 0; usage errors become one line and exit 2. A
+/// value parser's [`FlagValueError`] already names the flag, so it is shown without clap's
+/// prefix.
 fn exit_on_clap_error(e: clap::Error) -> ! {
     use clap::error::ErrorKind;
+    use std::error::Error;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         e.exit();
     }
-    eprintln!(
-        "vastar: error: {} (see --help)",
-        one_line(&e.render().to_string())
-    );
+    let message = match e.source().and_then(|s| s.downcast_ref::<FlagValueError>()) {
+        Some(own) => own.to_string(),
+        None => one_line(&e.render().to_string()),
+    };
+    eprintln!("vastar: error: {message} (see --help)");
     std::process::exit(app::EXIT_USAGE);
 }

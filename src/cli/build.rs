@@ -32,6 +32,9 @@ const DERIVED_HEADERS: [&str; 2] = ["content-length", "transfer-encoding"];
 /// Validates the flags of a load run.
 pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     let url = args.url.as_deref().ok_or_else(|| usage("missing URL"))?;
+    if let Some(extra) = args.extra.first() {
+        return Err(one_url_only(url, extra));
+    }
     let target = Target::parse(url).map_err(|e| usage(e.to_string()))?;
     let stop = match args.duration {
         Some(d) => StopAt::Duration(d),
@@ -105,6 +108,17 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
         slo,
     })
+}
+
+/// A second positional argument: usually a value with a space that was not quoted
+/// (`-H Accept: text/html`). URLs are shown without their password.
+fn one_url_only(url: &str, extra: &str) -> UsageError {
+    let shown = |arg: &str| Target::parse(arg).map_or_else(|_| arg.to_string(), |t| t.display);
+    usage(format!(
+        "vastar takes one URL, but found a second argument {:?} after {:?}; quote values that contain spaces",
+        shown(extra),
+        shown(url)
+    ))
 }
 
 fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageError> {
@@ -327,6 +341,21 @@ mod tests {
         assert!(err(&["ftp://h/"]).contains("ftp"));
         assert!(err(&["--rate", "0", "http://h/"]).contains("--rate"));
         assert!(err(&["--latency-correction", "http://h/"]).contains("-q"));
+    }
+
+    #[test]
+    fn a_second_positional_is_named_without_its_password() {
+        let message = config(&["http://a/", "http://u:s3cret@b/"]).unwrap_err().0;
+        assert!(message.contains("one URL"), "{message}");
+        assert!(message.contains("http://***@b/"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+        let message = config(&["-H", "Accept:", "text/html", "http://h/"])
+            .unwrap_err()
+            .0;
+        assert!(
+            message.contains("\"http://h/\" after \"text/html\""),
+            "{message}"
+        );
     }
 
     #[test]

@@ -52,10 +52,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Total number of requests to send, across all connections.
-    #[arg(short = 'n', value_name = "REQUESTS", default_value_t = 200)]
+    #[arg(short = 'n', value_name = "REQUESTS", default_value_t = 200,
+          allow_negative_numbers = true, value_parser = parse_requests)]
     pub requests: u64,
     /// Number of connections kept busy at once (clamped to -n).
-    #[arg(short = 'c', value_name = "CONNECTIONS", default_value_t = 50)]
+    #[arg(short = 'c', value_name = "CONNECTIONS", default_value_t = 50,
+          allow_negative_numbers = true, value_parser = parse_connections)]
     pub concurrency: usize,
     /// Run for this long instead of -n requests (e.g. 10s, 1m, 500ms).
     #[arg(short = 'z', value_name = "DURATION", value_parser = parse_duration)]
@@ -89,7 +91,8 @@ pub struct RunArgs {
     #[arg(short = 'H', value_name = "HEADER")]
     pub headers: Vec<String>,
     /// Per-request timeout in seconds, at least 0.001 (0 = no timeout).
-    #[arg(short = 't', value_name = "SECONDS", default_value_t = 20.0)]
+    #[arg(short = 't', value_name = "SECONDS", default_value_t = 20.0,
+          allow_negative_numbers = true, value_parser = parse_timeout_s)]
     pub timeout: f64,
     /// Accept header [default: */*].
     #[arg(short = 'A', value_name = "ACCEPT")]
@@ -129,6 +132,11 @@ pub struct RunArgs {
     /// Target URL, e.g. http://127.0.0.1:8080/path
     #[arg(required = true)]
     pub url: Option<String>,
+    /// Positional arguments after the URL, kept only so that `build` can refuse them by name
+    /// (usually a value with a space that was not quoted) instead of clap's bare
+    /// "unexpected argument".
+    #[arg(hide = true)]
+    pub extra: Vec<String>,
 }
 
 /// Flags of `vastar serve`.
@@ -161,7 +169,8 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Connections.
-    #[arg(short = 'c', default_value_t = 50)]
+    #[arg(short = 'c', default_value_t = 50,
+          allow_negative_numbers = true, value_parser = parse_connections)]
     pub concurrency: usize,
     /// How long to run.
     #[arg(short = 'z', value_parser = parse_duration, default_value = "3s")]
@@ -196,6 +205,48 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     })
 }
 
+/// A flag value refused with a message that already names the flag and the fix; `main`
+/// prints it as is, instead of behind clap's generic "invalid value '..' for '..'" prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagValueError(pub String);
+
+impl std::fmt::Display for FlagValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FlagValueError {}
+
+/// `-n`: a whole number of requests. Negative numbers reach this parser (instead of being
+/// taken for an unknown flag `-5`) so the message can say what a count is.
+pub fn parse_requests(s: &str) -> Result<u64, FlagValueError> {
+    parse_count("-n", "requests", s)
+}
+
+/// `-c`: a whole number of connections (see [`parse_requests`]).
+pub fn parse_connections(s: &str) -> Result<usize, FlagValueError> {
+    parse_count("-c", "connections", s)
+}
+
+fn parse_count<T: std::str::FromStr>(flag: &str, what: &str, s: &str) -> Result<T, FlagValueError> {
+    s.trim().parse().map_err(|_| {
+        FlagValueError(format!(
+            "{flag} takes a count, which must be a positive whole number of {what} (e.g. {flag} 10), got {s:?}"
+        ))
+    })
+}
+
+/// `-t`: seconds as a plain number, as hey takes it. A unit (`1s`, `500ms`) is the usual
+/// mistake, since `-z` takes one; the message says so. Range checks are in `build`.
+pub fn parse_timeout_s(s: &str) -> Result<f64, FlagValueError> {
+    s.trim().parse().map_err(|_| {
+        FlagValueError(format!(
+            "-t takes seconds as a number (e.g. -t 1.5, or 0 for no timeout), got {s:?}"
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +264,25 @@ mod tests {
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("abc").is_err());
+    }
+
+    #[test]
+    fn counts_and_seconds_name_the_flag_and_the_fix() {
+        assert_eq!(parse_requests("10"), Ok(10));
+        assert_eq!(parse_connections("3"), Ok(3));
+        assert_eq!(parse_timeout_s("1.5"), Ok(1.5));
+        assert_eq!(parse_timeout_s("-1"), Ok(-1.0));
+        let message = parse_requests("-5").unwrap_err().0;
+        assert!(message.starts_with("-n takes a count"), "{message}");
+        assert!(message.contains("positive") && message.contains("\"-5\""));
+        assert!(parse_connections("-5").unwrap_err().0.starts_with("-c "));
+        assert!(parse_connections("2.5")
+            .unwrap_err()
+            .0
+            .contains("whole number"));
+        assert_eq!(
+            parse_timeout_s("1s").unwrap_err().0,
+            "-t takes seconds as a number (e.g. -t 1.5, or 0 for no timeout), got \"1s\""
+        );
     }
 }
