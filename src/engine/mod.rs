@@ -51,7 +51,7 @@ pub enum EngineError {
 /// Runs one load test and returns what it measured. `progress` lets another thread watch the
 /// run and cancel it.
 pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
-    fdlimit::ensure(config.concurrency)?;
+    fdlimit::ensure(config.concurrency, config.workers(available_cpus()))?;
     let addrs = connect::resolve(&config.target).map_err(|source| EngineError::Resolve {
         host: config.target.host.clone(),
         source,
@@ -69,8 +69,7 @@ pub fn run_with<C: Connector + Sync>(
     config: &RunConfig,
     progress: &Progress,
 ) -> Result<RunResult, EngineError> {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = config.workers(cpus);
+    let workers = config.workers(available_cpus());
     let setup = Setup {
         config,
         progress,
@@ -120,6 +119,11 @@ pub fn run_with<C: Connector + Sync>(
         output.recorder.merge_into(&mut result);
     }
     Ok(result)
+}
+
+/// CPUs this process may use, the input of [`RunConfig::workers`].
+pub fn available_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Slots of worker `i` when `total` slots are spread over `workers` as evenly as possible.
