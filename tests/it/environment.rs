@@ -70,3 +70,110 @@ fn too_many_connections_under_ulimit_64_exit_3_saying_what_fits() {
     );
     assert_eq!(report.connections.opened, fits);
 }
+
+/// A tmux server of its own (`tmux -L`), killed when the test ends, pass or fail.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `shell_command` in a detached session whose only pane is `columns` wide.
+    fn start(columns: u16, shell_command: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("vastar-test-{}", std::process::id()),
+        };
+        let (x, y) = (columns.to_string(), "20".to_string());
+        let args = ["new-session", "-d", "-x", &x, "-y", &y, shell_command];
+        let out = tmux.command(&args);
+        assert!(out.status.success(), "tmux new-session: {out:?}");
+        tmux
+    }
+
+    /// Runs `tmux -L SOCKET ARGS`. tmux is required: a missing tmux fails the test (CI
+    /// installs it), it never skips.
+    fn command(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("tmux is required for this test (apt-get install tmux): {e}")
+            })
+    }
+
+    /// The pane's visible lines, without escapes, trailing blanks trimmed.
+    fn lines(&self) -> Vec<String> {
+        let out = self.command(&["capture-pane", "-p"]);
+        assert!(out.status.success(), "tmux capture-pane: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines: Vec<String> = text.lines().map(|l| l.trim_end().to_string()).collect();
+        while lines.last().is_some_and(String::is_empty) {
+            lines.pop();
+        }
+        lines
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command(&["kill-server"]);
+    }
+}
+
+/// Polls the pane until `done` holds for its lines, for at most 30 s; returns those lines.
+fn wait_for(tmux: &Tmux, what: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let started = std::time::Instant::now();
+    loop {
+        let lines = tmux.lines();
+        if done(&lines) {
+            return lines;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no {what} in the pane after 30 s:\n{}",
+            lines.join("\n")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_progress_bar_fits_a_40_column_terminal_and_leaves_nothing_behind() {
+    let server = builtin_target();
+    let bin = env!("CARGO_BIN_EXE_vastar");
+    let url = url_of(server.addr());
+    // The report goes to a file: the pane then shows only what vastar drew on stderr.
+    let report = crate::support::scratch_file("tmux-report.txt", b"");
+    let command = format!(
+        "'{bin}' -z 1.5s -c 2 -t 5 {url} > '{}'; echo __done__; sleep 60",
+        report.display()
+    );
+    let tmux = Tmux::start(40, &command);
+    let drawing = wait_for(&tmux, "progress bar", |lines| {
+        lines.iter().any(|l| l.contains("% "))
+    });
+    let bars: Vec<&String> = drawing.iter().filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        bars.len(),
+        1,
+        "one line while running:\n{}",
+        drawing.join("\n")
+    );
+    assert!(
+        bars[0].starts_with('[') && bars[0].len() < 40,
+        "{:?}",
+        bars[0]
+    );
+    let after = wait_for(&tmux, "__done__", |lines| {
+        lines.iter().any(|l| l == "__done__")
+    });
+    assert_eq!(
+        after,
+        ["__done__"],
+        "debris left in the pane:\n{}",
+        after.join("\n")
+    );
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    assert!(text.contains("Requests/sec:"), "report: {text}");
+}
