@@ -93,9 +93,15 @@ impl RunConfig {
     /// Worker count for this run: one per 128 connections, at least one, at most two per CPU.
     /// Few workers with many connections each keeps scheduler overhead flat as `c` grows.
     pub fn workers(&self, cpus: usize) -> usize {
-        (self.concurrency / 128)
+        RunConfig::workers_for(self.concurrency, cpus)
+    }
+
+    /// [`RunConfig::workers`] for `concurrency` connections, for callers that size the
+    /// process before any config exists (the open-file limit for a sweep's largest level).
+    pub fn workers_for(concurrency: usize, cpus: usize) -> usize {
+        (concurrency / 128)
             .clamp(1, cpus.max(1) * 2)
-            .min(self.concurrency.max(1))
+            .min(concurrency.max(1))
     }
 }
 

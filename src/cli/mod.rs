@@ -19,7 +19,9 @@ Exit codes:
   2    bad usage or bad input (bad URL, bad flag value, unreadable -D file)
   3    nothing could be measured (no connection could be opened, too few file
        descriptors) or the report could not be written
-  130  interrupted by Ctrl-C (the report of what was measured is still printed)";
+  130  interrupted by Ctrl-C (SIGINT); the report of what was measured is still
+       printed, with requests cut off in flight counted apart from failures
+  143  stopped by SIGTERM (CI cancellation, timeout, docker stop); reported as for 130";
 
 #[derive(Debug, Parser)]
 #[command(

@@ -6,6 +6,7 @@
 //! worker drives its slots in one `FuturesUnordered` loop and records into its own
 //! histogram; the histograms are merged once at the end.
 
+pub mod cancel;
 pub mod connect;
 pub mod fdlimit;
 pub mod pacing;
@@ -17,6 +18,7 @@ pub mod timer;
 pub mod transport;
 mod worker;
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Barrier, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -26,6 +28,8 @@ use tokio::sync::Semaphore;
 
 use crate::config::{RunConfig, StopAt};
 use crate::http1;
+use crate::url::Target;
+pub use cancel::Cancel;
 pub use progress::Progress;
 use result::RunResult;
 use transport::Connector;
@@ -48,18 +52,39 @@ pub enum EngineError {
     TooFewDescriptors(#[from] fdlimit::TooFewDescriptors),
 }
 
-/// Runs one load test and returns what it measured. `progress` lets another thread watch the
-/// run and cancel it.
+/// Runs one load test and returns what it measured: raises the open-file limit, resolves the
+/// target and runs. A process that measures many runs (a sweep) does the first two once and
+/// calls [`run_at`] per run instead. `progress` lets another thread watch and cancel it.
 pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
     fdlimit::ensure(config.concurrency, config.workers(available_cpus()))?;
-    let addrs = connect::resolve(&config.target).map_err(|source| EngineError::Resolve {
-        host: config.target.host.clone(),
+    let addrs = resolve(&config.target)?;
+    run_at(config, &addrs, progress)
+}
+
+/// Resolves the target's host once, so that every run (and every level of a sweep) connects
+/// to the same addresses without a DNS query of its own.
+pub fn resolve(target: &Target) -> Result<Vec<SocketAddr>, EngineError> {
+    connect::resolve(target).map_err(|source| EngineError::Resolve {
+        host: target.host.clone(),
         source,
-    })?;
+    })
+}
+
+/// Runs one load test against already resolved addresses. The caller has made sure the
+/// open-file limit fits (see [`fdlimit::ensure`]).
+pub fn run_at(
+    config: &RunConfig,
+    addrs: &[SocketAddr],
+    progress: &Progress,
+) -> Result<RunResult, EngineError> {
     let request = http1::request::encode(&config.target, &config.request);
     let head_request = config.request.method == "HEAD";
-    let connector =
-        connect::TcpConnector::new(addrs, config.connect_timeout, request, head_request);
+    let connector = connect::TcpConnector::new(
+        addrs.to_vec(),
+        config.connect_timeout,
+        request,
+        head_request,
+    );
     run_with(&connector, config, progress)
 }
 
@@ -115,6 +140,7 @@ pub fn run_with<C: Connector + Sync>(
         elapsed = elapsed.min(d);
     }
     let mut result = RunResult::empty(elapsed.max(Duration::from_nanos(1)));
+    result.interrupted = progress.is_cancelled();
     for output in outputs {
         output.recorder.merge_into(&mut result);
     }

@@ -1,44 +1,51 @@
-//! Shared run state: the request budget, live progress, and cancellation.
+//! Shared run state: the request budget, live progress, and the way to stop.
 //!
 //! This is the only state workers share. It is a handful of atomics, so a progress bar or a
 //! signal handler on another thread can watch and stop a run without touching the hot path.
+//! The counters belong to one run; the [`Cancel`] token may be shared by many (a sweep).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 
-use tokio::sync::Notify;
+use super::cancel::Cancel;
 
 /// Progress and stop control of one run, shared by workers and observers.
 #[derive(Debug, Default)]
 pub struct Progress {
     issued: AtomicU64,
     completed: AtomicU64,
-    cancelled: AtomicBool,
-    cancel_notify: Notify,
+    cancel: Arc<Cancel>,
 }
 
 impl Progress {
+    /// Fresh counters for one run, stopped by `cancel` (which may outlive the run).
+    pub fn new(cancel: Arc<Cancel>) -> Progress {
+        Progress {
+            issued: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+            cancel,
+        }
+    }
+
     /// Requests finished so far (responses and errors).
     pub fn completed(&self) -> u64 {
         self.completed.load(Relaxed)
     }
 
-    /// Asks the run to stop: no new requests are sent and in-flight ones are abandoned.
+    /// Asks the run (and every other run sharing its token) to stop.
     pub fn cancel(&self) {
-        self.cancelled.store(true, Relaxed);
-        self.cancel_notify.notify_waiters();
+        self.cancel.cancel();
     }
 
-    /// Whether [`Progress::cancel`] was called.
+    /// Whether the run's token was cancelled.
+    #[inline]
     pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Relaxed)
+        self.cancel.is_cancelled()
     }
 
     /// Resolves when the run is cancelled.
     pub async fn cancelled(&self) {
-        let notified = self.cancel_notify.notified();
-        if !self.is_cancelled() {
-            notified.await;
-        }
+        self.cancel.cancelled().await;
     }
 
     /// Claims one request of a `-n` budget; `false` once `limit` have been claimed.

@@ -28,6 +28,7 @@ pub struct Recorder {
     status: Box<[u64; STATUS_SLOTS]>,
     errors: [u64; ErrorKind::ALL.len()],
     body_bytes: u64,
+    cut_off: u64,
     pub(crate) connections: ConnStats,
 }
 
@@ -51,6 +52,7 @@ impl Recorder {
             status: Box::new([0; STATUS_SLOTS]),
             errors: [0; ErrorKind::ALL.len()],
             body_bytes: 0,
+            cut_off: 0,
             connections: ConnStats::default(),
         }
     }
@@ -98,6 +100,11 @@ impl Recorder {
         self.errors[kind as usize] += 1;
     }
 
+    /// Records requests abandoned in flight because the run was interrupted.
+    pub fn cut_off(&mut self, requests: u64) {
+        self.cut_off += requests;
+    }
+
     /// Records a connection opened, with how long the connect took.
     pub fn connected(&mut self, took: Duration) {
         self.connections.opened += 1;
@@ -125,6 +132,7 @@ impl Recorder {
             }
         }
         result.body_bytes += self.body_bytes;
+        result.cut_off += self.cut_off;
         result.connections.opened += self.connections.opened;
         result.connections.reconnects += self.connections.reconnects;
         result.connections.preconnect_retries += self.connections.preconnect_retries;

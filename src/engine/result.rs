@@ -189,6 +189,11 @@ pub struct RunResult {
     pub body_bytes: u64,
     /// Connection bookkeeping.
     pub connections: ConnStats,
+    /// The run was stopped early by a cancel (Ctrl-C, SIGTERM), not by its own budget.
+    pub interrupted: bool,
+    /// Requests in flight when the run was interrupted: neither answered nor failed by the
+    /// server, so they are counted apart from `errors`.
+    pub cut_off: u64,
 }
 
 impl RunResult {
@@ -204,6 +209,8 @@ impl RunResult {
             errors: BTreeMap::new(),
             body_bytes: 0,
             connections: ConnStats::default(),
+            interrupted: false,
+            cut_off: 0,
         }
     }
 
@@ -217,9 +224,10 @@ impl RunResult {
         self.errors.values().sum()
     }
 
-    /// Every request attempted: each one is either a response or exactly one error.
+    /// Every request attempted: each one is a response, exactly one error, or cut off by an
+    /// interruption.
     pub fn requests(&self) -> u64 {
-        self.responses() + self.failures()
+        self.responses() + self.failures() + self.cut_off
     }
 }
 

@@ -17,7 +17,6 @@ use tokio::time::Instant;
 use super::pacing::{Budget, Pacing};
 use super::progress::Progress;
 use super::recorder::Recorder;
-use super::result::ErrorKind;
 use super::slot::{self, SlotContext};
 use super::transport::Connector;
 use crate::config::RunConfig;
@@ -121,10 +120,9 @@ async fn drive<C: Connector>(
     tokio::select! {
         () = all => {}
         _ = setup.progress.cancelled() => {
-            // Requests abandoned by a cancel were claimed, so they must be counted.
-            for _ in 0..ctx.in_flight.get() {
-                recorder.borrow_mut().error(ErrorKind::Aborted);
-            }
+            // Requests abandoned by a cancel were claimed, so they must be counted, but the
+            // server did not fail them: they are cut off, not errors.
+            recorder.borrow_mut().cut_off(ctx.in_flight.get());
         }
     }
 }

@@ -19,8 +19,9 @@ use crate::slo::SloOutcome;
 
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
 /// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
-/// `service_time_ms`, `params.rate` and `params.latency_correction`.
-pub const SCHEMA_VERSION: &str = "1.1";
+/// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`
+/// and `summary.cut_off`, among others (each field says when it was added).
+pub const SCHEMA_VERSION: &str = "1.2";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
 /// be appended to a JSON Lines file as is.
@@ -59,6 +60,10 @@ pub struct JsonReport {
     pub slo: Option<JsonSlo>,
     /// Open-loop schedule keeping; null for closed-loop runs (added in 1.1).
     pub rate: Option<JsonRate>,
+    /// Whether the run was stopped early by Ctrl-C or SIGTERM; the numbers then cover what
+    /// was measured until then (added in 1.2).
+    #[serde(default)]
+    pub interrupted: bool,
     /// Service time (from the actual send, queueing excluded) when `latency_ms` is measured
     /// from the scheduled send time (`--rate`) or corrected (`--latency-correction`); null
     /// otherwise, since both views are then the same (added in 1.1).
@@ -130,6 +135,10 @@ pub struct JsonSummary {
     pub successful: u64,
     /// Requests that produced no response (see `errors`).
     pub failed: u64,
+    /// Requests in flight when the run was interrupted: neither answered nor failed, so
+    /// `requests = successful + failed + cut_off` (added in 1.2).
+    #[serde(default)]
+    pub cut_off: u64,
     /// `successful / total_secs`; 0 when no time elapsed.
     pub rps: f64,
     /// Response body bytes received.
@@ -297,6 +306,7 @@ impl From<&Report> for JsonReport {
                 preconnect_retries: c.preconnect_retries,
             },
             slo: r.slo.as_ref().map(slo),
+            interrupted: r.summary.interrupted,
             rate: match r.schedule {
                 Schedule::OpenLoop {
                     target_rps,
@@ -355,6 +365,7 @@ fn summary(r: &Report) -> JsonSummary {
         requests: s.requests,
         successful: s.successful,
         failed: s.failed,
+        cut_off: s.cut_off,
         rps: s.rps,
         bytes_total: s.bytes_total,
         size_per_request: s.size_per_request,

@@ -144,6 +144,10 @@ pub struct Summary {
     pub successful: u64,
     /// Requests that produced no response.
     pub failed: u64,
+    /// Requests in flight when the run was interrupted: not the server's failures.
+    pub cut_off: u64,
+    /// The run was stopped early (Ctrl-C, SIGTERM): the numbers cover what was measured.
+    pub interrupted: bool,
     /// Responses per second of elapsed time; 0 when no time elapsed.
     pub rps: f64,
     /// Response body bytes received.
@@ -282,6 +286,8 @@ fn summary(result: &RunResult) -> Summary {
         requests: result.requests(),
         successful,
         failed: result.failures(),
+        cut_off: result.cut_off,
+        interrupted: result.interrupted,
         rps: if secs > 0.0 {
             successful as f64 / secs
         } else {

@@ -68,11 +68,19 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
     } else {
         failed
     };
+    let cut_off = match s.cut_off {
+        0 => String::new(),
+        n => format!(", {n} cut off"),
+    };
     writeln!(
         out,
-        "  Requests:     {} attempted, {} responses, {failed}",
+        "  Requests:     {} attempted, {} responses, {failed}{cut_off}",
         s.requests, s.successful
     )?;
+    if s.interrupted {
+        let note = "yes: stopped early; cut-off requests are not failures";
+        writeln!(out, "  Interrupted:  {}", p.health(Health::Warn, note))?;
+    }
     if let Some(l) = &report.latency {
         writeln!(out, "  Slowest:      {} ms", latency(l.slowest))?;
         writeln!(out, "  Fastest:      {} ms", latency(l.fastest))?;

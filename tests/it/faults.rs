@@ -62,7 +62,11 @@ pub fn assert_accounted(report: &Report) {
     let errors: u64 = report.errors.values().sum();
     let responses: u64 = report.status_codes.values().sum();
     let s = &report.summary;
-    assert_eq!(s.requests, s.successful + errors, "{report:#?}");
+    assert_eq!(s.requests, s.successful + errors + s.cut_off, "{report:#?}");
+    assert!(
+        s.cut_off == 0 || report.interrupted,
+        "cut off, not interrupted: {report:#?}"
+    );
     assert_eq!(s.failed, errors, "{report:#?}");
     assert_eq!(s.successful, responses, "{report:#?}");
 }

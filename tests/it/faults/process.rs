@@ -2,8 +2,9 @@
 //!
 //! - `-c` beyond what the hard open-file limit allows fails up front with one line that
 //!   names the fix, exit 3, instead of a flood of failed connects.
-//! - The first SIGINT stops the run promptly and still prints the report of what was
-//!   measured (exit 130); a second one exits at once.
+//! - The first SIGINT (SIGTERM) stops the run promptly and still prints the report of what
+//!   was measured, exit 130 (143), with in-flight requests cut off, not failed; a second
+//!   signal exits at once.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -111,14 +112,52 @@ fn ctrl_c_mid_run_stops_promptly_and_prints_what_was_measured() {
 }
 
 #[test]
-fn ctrl_c_counts_the_requests_in_flight_as_aborted() {
+fn ctrl_c_counts_the_requests_in_flight_as_cut_off_not_failed() {
     let server = FaultServer::always(Fault::NeverRead);
     let running = child::spawn("-o json -n 100 -c 4 -t 60", &[&server.url()]);
     wait_until("all connections are open", || server.connections() == 4);
     thread::sleep(Duration::from_millis(300)); // let the requests be written
     let report = interrupt(running).report();
     assert_accounted(&report);
-    assert_errors(&report, &[("aborted", 4)]);
+    assert_errors(&report, &[]);
+    assert!(report.interrupted, "{report:#?}");
+    assert_eq!((report.summary.cut_off, report.summary.failed), (4, 0));
+}
+
+#[test]
+fn sigterm_prints_the_report_and_exits_143() {
+    let target = builtin_target();
+    let url = format!("http://{}/", target.addr());
+    let running = child::spawn("-o json -z 60s -c 4 -t 5", &[&url]);
+    wait_until("requests flow", || {
+        target.stats().requests.load(SeqCst) > 200
+    });
+    wait_until("vastar handles SIGTERM", || running.catches(libc::SIGTERM));
+    let sent = Instant::now();
+    running.signal(libc::SIGTERM);
+    let report = running.finish(HANG_LIMIT).expect_code(143).report();
+    assert!(sent.elapsed() < PROMPT, "took {:?} to stop", sent.elapsed());
+    assert_accounted(&report);
+    assert!(report.interrupted, "{report:#?}");
+    assert_errors(&report, &[]);
+    assert!(report.summary.successful > 200, "{report:#?}");
+}
+
+#[test]
+fn sigterm_text_report_says_the_run_was_interrupted() {
+    let server = FaultServer::always(Fault::NeverRead);
+    let running = child::spawn("-n 100 -c 3 -t 60", &[&server.url()]);
+    wait_until("all connections are open", || server.connections() == 3);
+    wait_until("vastar handles SIGTERM", || running.catches(libc::SIGTERM));
+    thread::sleep(Duration::from_millis(200));
+    running.signal(libc::SIGTERM);
+    let finished = running.finish(HANG_LIMIT).expect_code(143);
+    let text = finished.stdout_text();
+    assert!(
+        text.contains("3 attempted, 0 responses, 0 failed, 3 cut off"),
+        "{text}"
+    );
+    assert!(text.contains("Interrupted:  yes"), "{text}");
 }
 
 /// A listener whose accept queue is full: further connects hang in SYN retransmits, which

@@ -38,6 +38,8 @@ pub struct Report {
     pub rate: Option<Rate>,
     /// Service-time percentiles; null when there is one latency view.
     pub service_time_ms: Value,
+    /// Stopped early by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
 }
 
 /// `rate`: how an open-loop run kept its schedule.
@@ -82,6 +84,7 @@ pub struct Summary {
     pub requests: u64,
     pub successful: u64,
     pub failed: u64,
+    pub cut_off: u64,
     pub rps: f64,
     pub bytes_total: u64,
     pub size_per_request: u64,

@@ -1,18 +1,20 @@
 //! Wiring: parsed command line in, exit code out.
 //!
 //! This is the one place where errors become messages and exit codes (documented in
-//! `cli::EXIT_CODES`): every failure prints exactly one line on stderr.
+//! `cli::EXIT_CODES`): every failure prints exactly one line on stderr. Process set-up
+//! (signals, open-file limit) lives in [`session`], apart from the measure of a run.
+
+mod session;
+mod signals;
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 
 use thiserror::Error;
 
 use crate::cli::build::{self, UsageError};
 use crate::cli::{ColorChoice, Command, DemoArgs, Output, RunArgs, ServeArgs};
 use crate::config::{RunConfig, StopAt};
-use crate::engine::{self, EngineError, Progress};
-use crate::progress_bar::Bar;
+use crate::engine::{self, EngineError};
 use crate::report::model::{Report, ReportOptions};
 use crate::report::{json, text};
 use crate::serve::{Background, ServeConfig, Stall};
@@ -28,6 +30,10 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_UNMEASURABLE: i32 = 3;
 /// Exit code after Ctrl-C (128 + SIGINT), as shells expect.
 pub const EXIT_INTERRUPTED: i32 = 130;
+/// Exit code after SIGTERM (128 + SIGTERM): CI cancellation, `timeout`, `docker stop`.
+pub const EXIT_TERMINATED: i32 = 143;
+
+pub use session::Session;
 
 /// Everything that ends a command early.
 #[derive(Debug, Error)]
@@ -76,26 +82,21 @@ fn measure_and_report(
     output: Output,
     color: ColorChoice,
 ) -> Result<i32, AppError> {
-    let progress = Arc::new(Progress::default());
-    watch_ctrl_c(Arc::clone(&progress));
-    let bar = std::io::stderr()
-        .is_terminal()
-        .then(|| Bar::start(Arc::clone(&progress), config.stop));
-    let result = engine::run(config, &progress);
-    if let Some(bar) = bar {
-        bar.finish();
-    }
-    let report = Report::new(config, &result?, options);
+    let session = Session::start();
+    session.reserve(config.concurrency)?;
+    let addrs = engine::resolve(&config.target)?;
+    let result = session.measure(config, &addrs)?;
+    let report = Report::new(config, &result, options);
     write_report(&report, output, color)?;
-    Ok(exit_code(progress.is_cancelled(), &report))
+    Ok(exit_code(session.interrupt_exit_code(), &report))
 }
 
-/// An interrupted run is no verdict, so 130 wins over a failed gate.
-fn exit_code(interrupted: bool, report: &Report) -> i32 {
+/// An interrupted run is no verdict, so its signal's code wins over a failed gate.
+fn exit_code(interrupted: Option<i32>, report: &Report) -> i32 {
     match (interrupted, &report.slo) {
-        (true, _) => EXIT_INTERRUPTED,
-        (false, Some(outcome)) if !outcome.passed => EXIT_SLO_FAILED,
-        (false, _) => EXIT_OK,
+        (Some(code), _) => code,
+        (None, Some(outcome)) if !outcome.passed => EXIT_SLO_FAILED,
+        (None, _) => EXIT_OK,
     }
 }
 
@@ -131,27 +132,6 @@ fn use_color(choice: ColorChoice) -> bool {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
-}
-
-/// First Ctrl-C stops the run gracefully (the report is still printed); a second one exits
-/// at once.
-fn watch_ctrl_c(progress: Arc<Progress>) {
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                progress.cancel();
-            }
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(EXIT_INTERRUPTED);
-            }
-        });
-    });
 }
 
 fn demo(args: &DemoArgs) -> Result<i32, AppError> {
@@ -223,13 +203,14 @@ mod tests {
     use crate::report::fixtures;
 
     #[test]
-    fn a_failed_gate_exits_1_unless_interrupted() {
+    fn a_failed_gate_exits_1_unless_a_signal_interrupted_the_run() {
         let failed = fixtures::report_slo_fail();
-        assert_eq!(exit_code(false, &failed), EXIT_SLO_FAILED);
-        assert_eq!(exit_code(true, &failed), EXIT_INTERRUPTED);
+        assert_eq!(exit_code(None, &failed), EXIT_SLO_FAILED);
+        assert_eq!(exit_code(Some(EXIT_INTERRUPTED), &failed), EXIT_INTERRUPTED);
+        assert_eq!(exit_code(Some(EXIT_TERMINATED), &failed), EXIT_TERMINATED);
         let passed = fixtures::report_slo_pass();
-        assert_eq!(exit_code(false, &passed), EXIT_OK);
-        assert_eq!(exit_code(true, &passed), EXIT_INTERRUPTED);
-        assert_eq!(exit_code(false, &fixtures::report_errors()), EXIT_OK);
+        assert_eq!(exit_code(None, &passed), EXIT_OK);
+        assert_eq!(exit_code(Some(EXIT_INTERRUPTED), &passed), EXIT_INTERRUPTED);
+        assert_eq!(exit_code(None, &fixtures::report_errors()), EXIT_OK);
     }
 }
