@@ -70,9 +70,7 @@ pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
 
 fn load(args: &RunArgs) -> Result<i32, AppError> {
     let config = build::run_config(args)?;
-    let options = ReportOptions {
-        hist_bins: args.hist_bins,
-    };
+    let options = build::report_options(args);
     measure_and_report(&config, &options, args.output, args.color)
 }
 
@@ -147,12 +145,7 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
         args.concurrency, args.duration
     );
     let config = demo_config(&url, args)?;
-    measure_and_report(
-        &config,
-        &ReportOptions { hist_bins: 11 },
-        args.output,
-        args.color,
-    )
+    measure_and_report(&config, &ReportOptions::default(), args.output, args.color)
 }
 
 fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {

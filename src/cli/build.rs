@@ -8,9 +8,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::RunArgs;
+use super::{HistScaleArg, RunArgs};
 use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
 use crate::http1::request::HeaderList;
+use crate::report::model::{HistScale, ReportOptions};
 use crate::slo;
 use crate::url::Target;
 
@@ -108,6 +109,18 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
         slo,
     })
+}
+
+/// The report's knobs (`--hist-bins`, `--hist-scale`); their ranges are checked by
+/// [`run_config`].
+pub fn report_options(args: &RunArgs) -> ReportOptions {
+    ReportOptions {
+        hist_bins: args.hist_bins,
+        hist_scale: match args.hist_scale {
+            HistScaleArg::Log => HistScale::Log,
+            HistScaleArg::Linear => HistScale::Linear,
+        },
+    }
 }
 
 /// A second positional argument: usually a value with a space that was not quoted
@@ -341,6 +354,21 @@ mod tests {
         assert!(err(&["ftp://h/"]).contains("ftp"));
         assert!(err(&["--rate", "0", "http://h/"]).contains("--rate"));
         assert!(err(&["--latency-correction", "http://h/"]).contains("-q"));
+    }
+
+    #[test]
+    fn histograms_are_log_scale_unless_asked_for_linear() {
+        let options = |argv: &[&str]| {
+            let argv = std::iter::once("vastar").chain(argv.iter().copied());
+            report_options(&Cli::try_parse_from(argv).unwrap().run)
+        };
+        assert_eq!(options(&["http://h/"]), ReportOptions::default());
+        assert_eq!(options(&["http://h/"]).hist_scale, HistScale::Log);
+        let linear = options(&["--hist-scale", "linear", "--hist-bins", "20", "http://h/"]);
+        assert_eq!(
+            (linear.hist_bins, linear.hist_scale),
+            (20, HistScale::Linear)
+        );
     }
 
     #[test]

@@ -13,14 +13,14 @@ use serde::{Deserialize, Serialize};
 
 use super::format::ms;
 use super::insight::Insight;
-use super::model::{Bin, Latency, PhaseSummary, Quantile, Report};
+use super::model::{Bin, HistScale, Latency, PhaseSummary, Quantile, Report};
 use super::schedule::Schedule;
 use crate::slo::SloOutcome;
 
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
 /// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
-/// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`
-/// and `summary.cut_off`, among others (each field says when it was added).
+/// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`,
+/// `summary.cut_off` and `histogram_scale`, among others (each field says when it was added).
 pub const SCHEMA_VERSION: &str = "1.2";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
@@ -44,8 +44,14 @@ pub struct JsonReport {
     pub summary: JsonSummary,
     /// Latency percentiles in milliseconds; every field is null when no response arrived.
     pub latency_ms: JsonLatency,
-    /// Linear bins from fastest to slowest; empty when no response arrived.
+    /// Bins from fastest to slowest, spaced as `histogram_scale` says; empty when no
+    /// response arrived.
     pub histogram: Vec<JsonBin>,
+    /// Spacing of the histogram's bin edges: `"log"` (each upper edge a constant factor above
+    /// the previous one, the default) or `"linear"` (equal widths, `--hist-scale linear`).
+    /// Reports older than 1.2 have linear bins (added in 1.2).
+    #[serde(default = "linear_scale")]
+    pub histogram_scale: String,
     /// Responses by status code (keys are the decimal code, e.g. `"200"`).
     pub status_codes: BTreeMap<u16, u64>,
     /// Failed requests by cause (`ErrorKind::key`); only kinds that occurred.
@@ -287,6 +293,7 @@ impl From<&Report> for JsonReport {
             summary: summary(r),
             latency_ms: latency(lat),
             histogram: r.histogram.iter().map(bin).collect(),
+            histogram_scale: r.histogram_scale.key().to_string(),
             status_codes: r.status_codes.clone(),
             errors: r
                 .errors
@@ -388,6 +395,11 @@ fn latency(lat: Option<&Latency>) -> JsonLatency {
         p99_9: at(Quantile::P99_9),
         p99_99: at(Quantile::P99_99),
     }
+}
+
+/// The spacing of every histogram written before 1.2.
+fn linear_scale() -> String {
+    HistScale::Linear.key().to_string()
 }
 
 fn bin(b: &Bin) -> JsonBin {

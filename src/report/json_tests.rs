@@ -270,3 +270,32 @@ fn a_1_0_document_still_validates() {
     let errors = schema_errors(&v);
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+#[test]
+fn histogram_scale_says_how_the_bins_are_spaced() {
+    use super::model::HistScale;
+    for (scale, key) in [(HistScale::Log, "log"), (HistScale::Linear, "linear")] {
+        let v = value(&fixtures::report_outlier(scale));
+        assert_eq!(v["histogram_scale"], key);
+        let errors = schema_errors(&v);
+        assert!(errors.is_empty(), "{key}: {errors:#?}");
+        let counts: Vec<u64> = v["histogram"].as_array().map_or(Vec::new(), |bins| {
+            bins.iter().filter_map(|b| b["count"].as_u64()).collect()
+        });
+        assert_eq!(counts.iter().sum::<u64>(), 3003, "{key}");
+    }
+    assert_eq!(value(&fixtures::report_basic())["histogram_scale"], "log");
+    let mut v = value(&fixtures::report_basic());
+    v["histogram_scale"] = json!("exponential");
+    assert!(!schema_errors(&v).is_empty());
+}
+
+#[test]
+fn a_1_1_document_without_histogram_scale_reads_as_linear() {
+    let mut v = value(&fixtures::report_basic());
+    v.as_object_mut().map(|o| o.remove("histogram_scale"));
+    v["schema_version"] = json!("1.1");
+    assert!(schema_errors(&v).is_empty());
+    let parsed: JsonReport = serde_json::from_value(v).expect("a 1.1 document parses");
+    assert_eq!(parsed.histogram_scale, "linear");
+}

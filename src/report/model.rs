@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::bins::linear_bins;
-pub use super::bins::{Bin, LevelScale, LEVEL_QUANTILES};
+use super::bins::bins;
+pub use super::bins::{Bin, HistScale, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
 use super::schedule::{service_time, Schedule};
 use crate::config::{RunConfig, StopAt};
@@ -25,11 +25,16 @@ pub const MAX_LEVEL: u8 = 10;
 pub struct ReportOptions {
     /// Number of histogram bars; 11 like the original tool (hey uses 10 + 1 marks).
     pub hist_bins: usize,
+    /// How the bars' edges are spaced; log by default (see [`HistScale::Log`]).
+    pub hist_scale: HistScale,
 }
 
 impl Default for ReportOptions {
     fn default() -> Self {
-        ReportOptions { hist_bins: 11 }
+        ReportOptions {
+            hist_bins: 11,
+            hist_scale: HistScale::Log,
+        }
     }
 }
 
@@ -193,8 +198,11 @@ pub struct Report {
     pub latency: Option<Latency>,
     /// `None` when no response arrived.
     pub insight: Option<Insight>,
-    /// Linear bins from fastest to slowest; empty when no response arrived.
+    /// Bins from fastest to slowest, spaced by `histogram_scale`; empty when no response
+    /// arrived.
     pub histogram: Vec<Bin>,
+    /// How the histogram's bin edges are spaced.
+    pub histogram_scale: HistScale,
     /// Responses by status code, in code order.
     pub status_codes: BTreeMap<u16, u64>,
     /// Non-zero error counts, in [`ErrorKind::ALL`] order.
@@ -239,7 +247,8 @@ impl Report {
             summary,
             latency,
             insight,
-            histogram: linear_bins(hist, options.hist_bins, &scale),
+            histogram: bins(hist, options.hist_bins, options.hist_scale, &scale),
+            histogram_scale: options.hist_scale,
             status_codes: result.status_codes.clone(),
             errors: ErrorKind::ALL
                 .iter()

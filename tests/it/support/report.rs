@@ -25,6 +25,8 @@ pub struct Report {
     pub summary: Summary,
     pub latency_ms: Value,
     pub histogram: Vec<Value>,
+    /// `"log"` or `"linear"`: how the histogram's edges are spaced.
+    pub histogram_scale: String,
     /// Responses by status code.
     pub status_codes: BTreeMap<u16, u64>,
     /// Failed requests by error key (`timeout`, `aborted`, ...).
