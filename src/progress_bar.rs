@@ -44,8 +44,9 @@ impl Bar {
                     elapsed: started.elapsed(),
                     stop,
                 };
-                let room = usable(terminal_columns());
-                let _ = write!(std::io::stderr(), "\r{:<room$}", line(room, &state));
+                let columns = terminal_columns();
+                let room = usable(columns);
+                let _ = write!(std::io::stderr(), "\r{:<room$}", line(columns, &state));
                 std::thread::sleep(FRAME);
             }
             let room = usable(terminal_columns());
@@ -82,12 +83,14 @@ fn usable(columns: usize) -> usize {
     columns.saturating_sub(1)
 }
 
-/// One frame in at most `room` columns, e.g. `[#####-----]  42% 4200/10000 1.2s`.
+/// One frame for a terminal `columns` wide, e.g. `[#####-----]  42% 4200/10000 1.2s`, at
+/// most `columns - 1` characters (ASCII, so characters are columns).
 ///
 /// The bar shrinks from [`MAX_BAR`] to [`MIN_BAR`]; when even that does not fit, the elapsed
 /// time goes, then the count, and on very narrow terminals the bar itself. Empty when not
 /// even the percentage fits.
-pub fn line(room: usize, state: &State) -> String {
+pub fn line(columns: usize, state: &State) -> String {
+    let room = usable(columns);
     let fraction = match state.stop {
         StopAt::Requests(n) => state.completed as f64 / n.max(1) as f64,
         StopAt::Duration(d) => state.elapsed.as_secs_f64() / d.as_secs_f64().max(1e-9),
@@ -161,7 +164,7 @@ mod tests {
     }
 
     fn frame(columns: usize, state: &State) -> String {
-        let f = line(usable(columns), state);
+        let f = line(columns, state);
         assert!(f.len() < columns, "{columns} columns: {f:?}");
         assert!(f.is_ascii());
         f
