@@ -65,13 +65,23 @@ pub struct RunArgs {
     #[arg(short = 'z', value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Rate limit per connection, in requests per second (0 = unlimited).
-    #[arg(short = 'q', value_name = "QPS", default_value_t = 0.0)]
+    #[arg(
+        short = 'q',
+        value_name = "QPS",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub qps: f64,
     /// Open-loop rate: requests per second across all connections, sent on a fixed schedule.
     /// Latency is measured from each request's scheduled time, so server stalls show up in
     /// the percentiles instead of silently lowering the rate (no coordinated omission).
     /// -c caps the requests in flight; if it is too small the report counts late sends.
-    #[arg(long, value_name = "RPS", conflicts_with = "qps")]
+    #[arg(
+        long,
+        value_name = "RPS",
+        conflicts_with = "qps",
+        allow_negative_numbers = true
+    )]
     pub rate: Option<f64>,
     /// With -q: correct latency for coordinated omission (HdrHistogram expected-interval
     /// correction); the uncorrected service time is reported beside it.

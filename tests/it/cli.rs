@@ -90,6 +90,11 @@ fn negative_counts_units_on_t_and_a_second_url_are_named() {
             &["-t takes seconds as a number (e.g. -t 1.5", "got \"1s\""],
         ),
         (&["-t", "-5", url], &["-t must be a non-negative number"]),
+        (&["-q", "-5", url], &["-q must be a non-negative number"]),
+        (
+            &["--rate", "-5", url],
+            &["--rate must be a positive number"],
+        ),
         (
             &["http://127.0.0.1:1/", "http://127.0.0.1:2/"],
             &["one URL", "second argument \"http://127.0.0.1:2/\""],
