@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::{HistScaleArg, RunArgs};
+use super::{HistScaleArg, RequestArgs, RunArgs};
 use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
 use crate::http1::request::HeaderList;
 use crate::report::model::{HistScale, ReportOptions};
@@ -36,16 +36,16 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     if let Some(extra) = args.extra.first() {
         return Err(one_url_only(url, extra));
     }
-    let target = Target::parse(url).map_err(|e| usage(e.to_string()))?;
     let stop = match args.duration {
         Some(d) => StopAt::Duration(d),
         None if args.requests == 0 => return Err(usage("-n must be at least 1")),
         None => StopAt::Requests(args.requests),
     };
+    let mut config = request_config(&args.request, url, stop)?;
     if args.concurrency == 0 {
         return Err(usage("-c must be at least 1"));
     }
-    let concurrency = match stop {
+    config.concurrency = match stop {
         StopAt::Requests(n) => args
             .concurrency
             .min(usize::try_from(n).unwrap_or(usize::MAX)),
@@ -57,13 +57,8 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
             args.qps
         )));
     }
-    let rate = match args.rate {
-        Some(r) if r > 0.0 && r.is_finite() => Some(r),
-        Some(r) => {
-            return Err(usage(format!(
-                "--rate must be a positive number of requests per second, got {r}"
-            )))
-        }
+    config.rate = match args.rate {
+        Some(r) => Some(positive_rate(r)?),
         None => None,
     };
     if args.latency_correction && args.qps == 0.0 {
@@ -71,44 +66,29 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
             "--latency-correction needs -q (the expected interval between requests)",
         ));
     }
-    if !(args.timeout >= 0.0 && args.timeout.is_finite() && args.timeout < 1e9) {
-        return Err(usage(format!(
-            "-t must be a non-negative number of seconds, got {}",
-            args.timeout
-        )));
-    }
-    // A timeout shorter than a loopback round trip fails every request at once, in a loop
-    // that measures nothing: certainly a typo (say, milliseconds given as seconds).
-    if args.timeout > 0.0 && args.timeout < MIN_TIMEOUT_S {
-        return Err(usage(format!(
-            "-t {} is below 1 ms; give seconds (e.g. -t 0.5), or 0 for no timeout",
-            args.timeout
-        )));
-    }
     if args.hist_bins == 0 || args.hist_bins > 1000 {
         return Err(usage("--hist-bins must be between 1 and 1000"));
     }
-    let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
-    let request = request_spec(args, &target)?;
-    let slo = (args.slo.as_deref())
-        .map_or(Ok(Vec::new()), slo::parse)
-        .map_err(|e| usage(e.to_string()))?;
-    Ok(RunConfig {
-        target,
-        request,
-        stop,
-        concurrency,
-        qps_per_connection: (args.qps > 0.0).then_some(args.qps),
-        rate,
-        latency_correction: args.latency_correction,
-        timeout,
-        connect_timeout: timeout
-            .map_or(DEFAULT_CONNECT_TIMEOUT, |t| t.min(DEFAULT_CONNECT_TIMEOUT)),
-        keepalive: !args.disable_keepalive,
-        compression: !args.disable_compression,
-        drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
-        slo,
-    })
+    config.qps_per_connection = (args.qps > 0.0).then_some(args.qps);
+    config.latency_correction = args.latency_correction;
+    config.slo = slo_gates(args.slo.as_deref())?;
+    Ok(config)
+}
+
+/// A `--rate` value: a positive, finite number of requests per second.
+pub fn positive_rate(r: f64) -> Result<f64, UsageError> {
+    if r > 0.0 && r.is_finite() {
+        return Ok(r);
+    }
+    Err(usage(format!(
+        "--rate must be a positive number of requests per second, got {r}"
+    )))
+}
+
+/// Parses `--slo` (none given: no gates).
+pub fn slo_gates(spec: Option<&str>) -> Result<Vec<slo::Gate>, UsageError> {
+    spec.map_or(Ok(Vec::new()), slo::parse)
+        .map_err(|e| usage(e.to_string()))
 }
 
 /// The report's knobs (`--hist-bins`, `--hist-scale`); their ranges are checked by
@@ -134,7 +114,50 @@ fn one_url_only(url: &str, extra: &str) -> UsageError {
     ))
 }
 
-fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageError> {
+/// The shared builder behind every command that sends load (the flat form and `sweep`):
+/// validates the URL and the [`RequestArgs`] and returns a closed-loop, one-connection run
+/// that stops at `stop`; callers then set concurrency, pacing and gates.
+pub fn request_config(
+    args: &RequestArgs,
+    url: &str,
+    stop: StopAt,
+) -> Result<RunConfig, UsageError> {
+    let target = Target::parse(url).map_err(|e| usage(e.to_string()))?;
+    if !(args.timeout >= 0.0 && args.timeout.is_finite() && args.timeout < 1e9) {
+        return Err(usage(format!(
+            "-t must be a non-negative number of seconds, got {}",
+            args.timeout
+        )));
+    }
+    // A timeout shorter than a loopback round trip fails every request at once, in a loop
+    // that measures nothing: certainly a typo (say, milliseconds given as seconds).
+    if args.timeout > 0.0 && args.timeout < MIN_TIMEOUT_S {
+        return Err(usage(format!(
+            "-t {} is below 1 ms; give seconds (e.g. -t 0.5), or 0 for no timeout",
+            args.timeout
+        )));
+    }
+    let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
+    let request = request_spec(args, &target)?;
+    Ok(RunConfig {
+        target,
+        request,
+        stop,
+        concurrency: 1,
+        qps_per_connection: None,
+        rate: None,
+        latency_correction: false,
+        timeout,
+        connect_timeout: timeout
+            .map_or(DEFAULT_CONNECT_TIMEOUT, |t| t.min(DEFAULT_CONNECT_TIMEOUT)),
+        keepalive: !args.disable_keepalive,
+        compression: !args.disable_compression,
+        drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
+        slo: Vec::new(),
+    })
+}
+
+fn request_spec(args: &RequestArgs, target: &Target) -> Result<RequestSpec, UsageError> {
     let method = args.method.to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(is_token_byte) {
         return Err(usage(format!("invalid method {:?}", args.method)));
@@ -173,7 +196,7 @@ fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageErr
     })
 }
 
-fn body(args: &RunArgs) -> Result<Bytes, UsageError> {
+fn body(args: &RequestArgs) -> Result<Bytes, UsageError> {
     match (&args.body, &args.body_file) {
         (Some(d), _) => Ok(Bytes::from(d.clone().into_bytes())),
         (None, Some(path)) => std::fs::read(path)
@@ -183,7 +206,10 @@ fn body(args: &RunArgs) -> Result<Bytes, UsageError> {
     }
 }
 
-fn credentials(args: &RunArgs, target: &Target) -> Result<Option<(String, String)>, UsageError> {
+fn credentials(
+    args: &RequestArgs,
+    target: &Target,
+) -> Result<Option<(String, String)>, UsageError> {
     match &args.auth {
         Some(auth) => {
             let (user, pass) = auth

@@ -87,37 +87,8 @@ pub struct RunArgs {
     /// correction); the uncorrected service time is reported beside it.
     #[arg(long)]
     pub latency_correction: bool,
-    /// HTTP method.
-    #[arg(short = 'm', value_name = "METHOD", default_value = "GET")]
-    pub method: String,
-    /// Request body.
-    #[arg(short = 'd', value_name = "BODY", conflicts_with = "body_file")]
-    pub body: Option<String>,
-    /// Request body read from a file.
-    #[arg(short = 'D', value_name = "FILE")]
-    pub body_file: Option<PathBuf>,
-    /// Content-Type header [default when a body is sent: text/html].
-    #[arg(short = 'T', value_name = "CONTENT_TYPE")]
-    pub content_type: Option<String>,
-    /// Extra header "Name: value" (repeatable; overrides -T, -A, -a and defaults; last wins).
-    #[arg(short = 'H', value_name = "HEADER")]
-    pub headers: Vec<String>,
-    /// Per-request timeout in seconds, at least 0.001 (0 = no timeout).
-    #[arg(short = 't', value_name = "SECONDS", default_value_t = 20.0,
-          allow_negative_numbers = true, value_parser = parse_timeout_s)]
-    pub timeout: f64,
-    /// Accept header [default: */*].
-    #[arg(short = 'A', value_name = "ACCEPT")]
-    pub accept: Option<String>,
-    /// Basic auth as user:pass (also taken from user:pass@ in the URL).
-    #[arg(short = 'a', value_name = "USER:PASS")]
-    pub auth: Option<String>,
-    /// Open a new connection for every request.
-    #[arg(long)]
-    pub disable_keepalive: bool,
-    /// Do not send "Accept-Encoding: gzip".
-    #[arg(long)]
-    pub disable_compression: bool,
+    #[command(flatten)]
+    pub request: RequestArgs,
     /// Accepted for hey compatibility; redirects are never followed.
     #[arg(long, hide = true)]
     pub disable_redirects: bool,
@@ -160,6 +131,43 @@ pub struct RunArgs {
     /// "unexpected argument".
     #[arg(hide = true)]
     pub extra: Vec<String>,
+}
+
+/// The request flags every load-running command shares (the flat form and `sweep`): what
+/// to send and how long to wait for it. One struct, so one validation (`build::request_spec`).
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// HTTP method.
+    #[arg(short = 'm', value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+    /// Request body.
+    #[arg(short = 'd', value_name = "BODY", conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// Request body read from a file.
+    #[arg(short = 'D', value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Content-Type header [default when a body is sent: text/html].
+    #[arg(short = 'T', value_name = "CONTENT_TYPE")]
+    pub content_type: Option<String>,
+    /// Extra header "Name: value" (repeatable; overrides -T, -A, -a and defaults; last wins).
+    #[arg(short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Per-request timeout in seconds, at least 0.001 (0 = no timeout).
+    #[arg(short = 't', value_name = "SECONDS", default_value_t = 20.0,
+          allow_negative_numbers = true, value_parser = parse_timeout_s)]
+    pub timeout: f64,
+    /// Accept header [default: */*].
+    #[arg(short = 'A', value_name = "ACCEPT")]
+    pub accept: Option<String>,
+    /// Basic auth as user:pass (also taken from user:pass@ in the URL).
+    #[arg(short = 'a', value_name = "USER:PASS")]
+    pub auth: Option<String>,
+    /// Open a new connection for every request.
+    #[arg(long)]
+    pub disable_keepalive: bool,
+    /// Do not send "Accept-Encoding: gzip".
+    #[arg(long)]
+    pub disable_compression: bool,
 }
 
 /// Flags of `vastar serve`.
