@@ -18,7 +18,8 @@ use std::io;
 pub const PER_RUNTIME: u64 = 4;
 
 /// The signal-watching thread (Ctrl-C, SIGTERM): one more runtime plus the process-wide
-/// signal socket pair tokio creates with the first signal handler. Counted whether or not it
+/// signal socket pair tokio creates with the first signal handler. (The progress bar's
+/// thread holds none: it only writes to stderr.) Counted whether or not it
 /// already runs, since it may start just after the check: six spare descriptors are cheaper
 /// than a run that loses a connection.
 const SIGNAL_WATCHER: u64 = PER_RUNTIME + 2;
