@@ -189,8 +189,8 @@ mod tests {
         bins(h, n, HistScale::Log, &LevelScale::relative(h))
     }
 
-    /// 99,990 responses between 1 and 3 ms and ten stalls of one second: the run of the issue,
-    /// whose linear histogram put all but 50 responses in its first bar.
+    /// 99,990 responses between 1 and 3 ms and ten stalls of one second: the shape of the
+    /// issue's run, whose linear histogram put all but 50 of 862,819 responses in its first bar.
     fn outlier_run() -> Histogram<u64> {
         let bulk = (0..99_990u64).map(|i| 1_000_000 + (i * 7_919) % 2_000_000);
         hist(bulk.chain([1_000_000_000; 10]))
