@@ -120,15 +120,16 @@ fn write_report(report: &Report, output: Output, color: ColorChoice) -> Result<(
 }
 
 /// Colors only for a terminal, unless the user says otherwise; `NO_COLOR` (no-color.org)
-/// turns them off in auto mode.
+/// and `TERM=dumb` turn them off in auto mode.
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => crate::report::color::auto_enabled(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+        ),
     }
 }
 

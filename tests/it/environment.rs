@@ -79,8 +79,12 @@ struct Tmux {
 impl Tmux {
     /// Starts `shell_command` in a detached session whose only pane is `columns` wide.
     fn start(columns: u16, shell_command: &str) -> Tmux {
+        // One tmux server per test: tests run in parallel, and a shared one would be killed
+        // by whichever test ends first.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux {
-            socket: format!("vastar-test-{}", std::process::id()),
+            socket: format!("vastar-test-{}-{n}", std::process::id()),
         };
         let (x, y) = (columns.to_string(), "20".to_string());
         let args = ["new-session", "-d", "-x", &x, "-y", &y, shell_command];
@@ -104,7 +108,16 @@ impl Tmux {
 
     /// The pane's visible lines, without escapes, trailing blanks trimmed.
     fn lines(&self) -> Vec<String> {
-        let out = self.command(&["capture-pane", "-p"]);
+        self.capture(&["capture-pane", "-p"])
+    }
+
+    /// The pane's visible lines with their color escapes (`capture-pane -e`).
+    fn colored_lines(&self) -> Vec<String> {
+        self.capture(&["capture-pane", "-p", "-e"])
+    }
+
+    fn capture(&self, args: &[&str]) -> Vec<String> {
+        let out = self.command(args);
         assert!(out.status.success(), "tmux capture-pane: {out:?}");
         let text = String::from_utf8_lossy(&out.stdout);
         let mut lines: Vec<String> = text.lines().map(|l| l.trim_end().to_string()).collect();
@@ -179,4 +192,37 @@ fn the_progress_bar_fits_a_40_column_terminal_and_leaves_nothing_behind() {
     );
     let text = std::fs::read_to_string(&report).unwrap_or_default();
     assert!(text.contains("Requests/sec:"), "report: {text}");
+}
+
+/// The report printed to a tmux pane (stdout a terminal) with `TERM` set to `term`: the
+/// pane's lines with their escapes, once the run is over.
+fn report_in_a_terminal(term: &str) -> Vec<String> {
+    let server = builtin_target();
+    let bin = env!("CARGO_BIN_EXE_vastar");
+    let url = url_of(server.addr());
+    let command = format!(
+        "env -u NO_COLOR TERM={term} '{bin}' -n 50 -c 2 -t 5 {url}; echo __done__; sleep 60"
+    );
+    let tmux = Tmux::start(100, &command);
+    wait_for(&tmux, "__done__", |lines| {
+        lines.iter().any(|l| l == "__done__")
+    });
+    tmux.colored_lines()
+}
+
+#[test]
+fn term_dumb_turns_color_off_on_a_terminal() {
+    let has_escape = |lines: &[String]| lines.iter().any(|l| l.contains('\x1b'));
+    let colored = report_in_a_terminal("xterm-256color");
+    assert!(
+        has_escape(&colored),
+        "no color on a terminal:\n{}",
+        colored.join("\n")
+    );
+    let dumb = report_in_a_terminal("dumb");
+    assert!(
+        !has_escape(&dumb),
+        "color with TERM=dumb:\n{}",
+        dumb.join("\n")
+    );
 }
