@@ -84,8 +84,12 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     if args.hist_bins == 0 || args.hist_bins > 1000 {
         return Err(usage("--hist-bins must be between 1 and 1000"));
     }
+    if args.cpus == Some(0) {
+        return Err(usage("--cpus must be at least 1"));
+    }
     let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
-    let request = request_spec(args, &target)?;
+    let proxy = proxy(args)?;
+    let request = request_spec(args, &target, proxy.as_ref())?;
     let slo = (args.slo.as_deref())
         .map_or(Ok(Vec::new()), slo::parse)
         .map_err(|e| usage(e.to_string()))?;
@@ -104,17 +108,46 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
         compression: !args.disable_compression,
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
         slo,
+        redirect_limit: if args.disable_redirects {
+            0
+        } else {
+            args.redirect
+        },
+        max_workers: args.cpus,
+        proxy,
     })
 }
 
-fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageError> {
+/// The `-x` proxy: an http:// URL, or hey's bare `host:port`.
+fn proxy(args: &RunArgs) -> Result<Option<Target>, UsageError> {
+    let Some(raw) = args.proxy.as_deref() else {
+        return Ok(None);
+    };
+    let url = if raw.contains("://") {
+        raw.to_string()
+    } else {
+        format!("http://{raw}")
+    };
+    let proxy = Target::parse(&url).map_err(|e| usage(format!("-x: {e}")))?;
+    Ok(Some(proxy))
+}
+
+fn request_spec(
+    args: &RunArgs,
+    target: &Target,
+    proxy: Option<&Target>,
+) -> Result<RequestSpec, UsageError> {
     let method = args.method.to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(is_token_byte) {
         return Err(usage(format!("invalid method {:?}", args.method)));
     }
     let body = body(args)?;
     let mut headers = HeaderList::default();
-    headers.set("Host", &target.authority);
+    match args.host.as_deref() {
+        Some("") => return Err(usage("--host must not be empty")),
+        Some(host) => headers.set("Host", checked_value("--host", host)?),
+        None => headers.set("Host", &target.authority),
+    }
     headers.set("User-Agent", concat!("vastar/", env!("CARGO_PKG_VERSION")));
     headers.set("Accept", "*/*");
     if !args.disable_compression {
@@ -131,6 +164,10 @@ fn request_spec(args: &RunArgs, target: &Target) -> Result<RequestSpec, UsageErr
     if let Some((user, pass)) = credentials(args, target)? {
         let value = crate::http1::request::basic_auth(&user, &pass);
         headers.set("Authorization", &value);
+    }
+    if let Some((user, pass)) = proxy.and_then(|p| p.userinfo.as_ref()) {
+        let value = crate::http1::request::basic_auth(user, pass);
+        headers.set("Proxy-Authorization", &value);
     }
     if args.disable_keepalive {
         headers.set("Connection", "close");
@@ -327,6 +364,43 @@ mod tests {
         assert!(err(&["ftp://h/"]).contains("ftp"));
         assert!(err(&["--rate", "0", "http://h/"]).contains("--rate"));
         assert!(err(&["--latency-correction", "http://h/"]).contains("-q"));
+    }
+
+    #[test]
+    fn hey_host_cpus_redirects_and_proxy() {
+        let c = config(&["--host", "api.example", "--cpus", "2", "http://h:81/"]).unwrap();
+        assert_eq!(header(&c, "host"), ["api.example"]);
+        assert_eq!(c.max_workers, Some(2));
+        assert_eq!(c.redirect_limit, 10);
+        assert_eq!(c.proxy, None);
+        assert!(config(&["--cpus", "0", "http://h/"])
+            .unwrap_err()
+            .0
+            .contains("--cpus"));
+        assert_eq!(
+            config(&["--redirect", "3", "http://h/"])
+                .unwrap()
+                .redirect_limit,
+            3
+        );
+        assert_eq!(
+            config(&["--redirect", "3", "--disable-redirects", "http://h/"])
+                .unwrap()
+                .redirect_limit,
+            0
+        );
+        let c = config(&["-x", "http://u:s3cret@127.0.0.1:3128", "http://h/"]).unwrap();
+        let proxy = c.proxy.as_ref().unwrap();
+        assert_eq!((proxy.host.as_str(), proxy.port), ("127.0.0.1", 3128));
+        assert!(!proxy.display.contains("s3cret"));
+        assert_eq!(header(&c, "proxy-authorization"), ["Basic dTpzM2NyZXQ="]);
+        assert_eq!(header(&c, "host"), ["h"]);
+        let bare = config(&["-x", "proxy.local:8080", "http://h/"]).unwrap();
+        assert_eq!(bare.proxy.unwrap().port, 8080);
+        assert!(config(&["-x", "https://p/", "http://h/"])
+            .unwrap_err()
+            .0
+            .starts_with("-x"));
     }
 
     #[test]

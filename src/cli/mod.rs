@@ -5,6 +5,7 @@
 //! compatible with hey and vastar 0.x callers; subcommands sit beside it.
 
 pub mod build;
+pub mod hey;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -103,9 +104,26 @@ pub struct RunArgs {
     /// Do not send "Accept-Encoding: gzip".
     #[arg(long)]
     pub disable_compression: bool,
-    /// Accepted for hey compatibility; redirects are never followed.
-    #[arg(long, hide = true)]
+    /// Do not follow redirects (same as --redirect 0).
+    #[arg(long)]
     pub disable_redirects: bool,
+    /// Follow up to N redirects (301, 302, 303, 307, 308) per request, like hey and oha;
+    /// 0 = off. Latency spans every hop. Only redirects to the same scheme, host and port
+    /// are followed (connections are opened to one target); others are recorded as the 3xx
+    /// they are and counted as cross-host.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub redirect: u32,
+    /// Host header to send instead of the URL's host (hey's -host).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// At most N worker threads (hey's -cpus) [default: one per 128 connections, up to two
+    /// per CPU].
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<usize>,
+    /// Send every request through this HTTP proxy, e.g. http://user:pass@127.0.0.1:3128
+    /// (http:// only; hey's host:port also works). Requests use the absolute form.
+    #[arg(short = 'x', long, value_name = "PROXY_URL")]
+    pub proxy: Option<String>,
     /// Output format.
     #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,

@@ -8,12 +8,14 @@
 //! - [`output`]: the JSON document and its schema; plain text when piped.
 //! - [`slo`]: `--slo` gates and their exit codes.
 //! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
+//! - [`hey`]: hey's single-dash flags, `-host`, `-cpus`, and the refused `-h2` / `-o csv`.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
 mod cli;
 mod failures;
 mod faults;
+mod hey;
 mod output;
 mod rate;
 mod requests;
