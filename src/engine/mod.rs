@@ -26,6 +26,8 @@ use tokio::sync::Semaphore;
 
 use crate::config::{RunConfig, StopAt};
 use crate::http1;
+use crate::http1::redirect::RedirectPolicy;
+use crate::http1::request::Form;
 pub use progress::Progress;
 use result::RunResult;
 use transport::Connector;
@@ -52,14 +54,27 @@ pub enum EngineError {
 /// run and cancel it.
 pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
     fdlimit::ensure(config.concurrency)?;
-    let addrs = connect::resolve(&config.target).map_err(|source| EngineError::Resolve {
-        host: config.target.host.clone(),
+    // Through a proxy, only the proxy's name is resolved: the proxy resolves the target.
+    let (peer, role) = match &config.proxy {
+        Some(proxy) => (proxy, "proxy "),
+        None => (&config.target, ""),
+    };
+    let addrs = connect::resolve(peer).map_err(|source| EngineError::Resolve {
+        host: format!("{role}{}", peer.host),
         source,
     })?;
-    let request = http1::request::encode(&config.target, &config.request);
+    let form = match config.proxy {
+        Some(_) => Form::Absolute,
+        None => Form::Origin,
+    };
+    let request = http1::request::encode_with(&config.target, &config.request, form);
     let head_request = config.request.method == "HEAD";
+    let redirects = (config.redirect_limit > 0)
+        .then(|| RedirectPolicy::new(config.target.clone(), config.request.clone(), form));
     let connector =
-        connect::TcpConnector::new(addrs, config.connect_timeout, request, head_request);
+        connect::TcpConnector::new(addrs, config.connect_timeout, request, head_request)
+            .with_redirects(redirects)
+            .via_proxy(config.proxy.is_some());
     run_with(&connector, config, progress)
 }
 

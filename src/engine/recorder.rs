@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 
 use super::pacing::Pacing;
 use super::result::{
-    new_latency_histogram, ConnStats, ErrorKind, Phases, RunResult, LATENCY_MAX_NS,
+    new_latency_histogram, ConnStats, ErrorKind, Phases, RedirectStats, RunResult, LATENCY_MAX_NS,
 };
 use super::transport::Exchange;
 
@@ -29,6 +29,7 @@ pub struct Recorder {
     errors: [u64; ErrorKind::ALL.len()],
     body_bytes: u64,
     pub(crate) connections: ConnStats,
+    pub(crate) redirects: RedirectStats,
 }
 
 impl Recorder {
@@ -52,6 +53,7 @@ impl Recorder {
             errors: [0; ErrorKind::ALL.len()],
             body_bytes: 0,
             connections: ConnStats::default(),
+            redirects: RedirectStats::default(),
         }
     }
 
@@ -128,5 +130,6 @@ impl Recorder {
         result.connections.opened += self.connections.opened;
         result.connections.reconnects += self.connections.reconnects;
         result.connections.preconnect_retries += self.connections.preconnect_retries;
+        result.redirects.merge(&self.redirects);
     }
 }

@@ -9,6 +9,8 @@
 //! - [`slo`]: `--slo` gates and their exit codes.
 //! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
 //! - [`hey`]: hey's single-dash flags, `-host`, `-cpus`, and the refused `-h2` / `-o csv`.
+//! - [`redirects`]: chains, loops, cross-host redirects and method rules.
+//! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
@@ -17,7 +19,9 @@ mod failures;
 mod faults;
 mod hey;
 mod output;
+mod proxy;
 mod rate;
+mod redirects;
 mod requests;
 mod responses;
 mod slo;
