@@ -44,45 +44,55 @@ pub fn normalise(command: &Command, argv: Vec<OsString>) -> Result<Vec<OsString>
     out.extend(tokens.next());
     let mut seen_positional = false;
     while let Some(token) = tokens.next() {
-        let Some(text) = token.to_str().map(str::to_owned) else {
-            out.push(token);
-            continue;
-        };
-        if text == "--" {
-            out.push(token);
-            out.extend(tokens);
-            break;
-        }
-        if !text.starts_with('-') || text == "-" {
-            if !seen_positional && command.find_subcommand(&text).is_some() {
-                // A subcommand has flags of its own; leave them to clap.
+        let text = token.to_str().map(str::to_owned);
+        match text.as_deref() {
+            Some("--") => {
                 out.push(token);
-                out.extend(tokens);
                 break;
             }
-            seen_positional = true;
-            out.push(token);
-            continue;
-        }
-        let rewritten = rewrite(&text)?;
-        let value = match rewritten.as_deref() {
-            Some(flag) => takes_separate_value(command, flag),
-            None => takes_separate_value(command, &text),
-        };
-        match rewritten {
-            Some(flag) if flag.is_empty() => {}
-            Some(flag) => out.push(flag.into()),
-            None => out.push(token),
-        }
-        if value {
-            let next = tokens.next();
-            if text.starts_with("-o") && next.as_ref().is_some_and(|v| v == "csv") {
-                return Err(UsageError(NO_CSV.into()));
+            Some(flag) if flag.starts_with('-') && flag != "-" => {
+                push_flag(command, flag, token.clone(), &mut tokens, &mut out)?;
             }
-            out.extend(next);
+            // A subcommand has flags of its own; leave them to clap.
+            Some(word) if !seen_positional && command.find_subcommand(word).is_some() => {
+                out.push(token);
+                break;
+            }
+            _ => {
+                seen_positional = true;
+                out.push(token);
+            }
         }
     }
+    out.extend(tokens);
     Ok(out)
+}
+
+/// Pushes flag `text` (the token `token`) in its vastar spelling, then its value when it
+/// takes the next token as one.
+fn push_flag(
+    command: &Command,
+    text: &str,
+    token: OsString,
+    rest: &mut impl Iterator<Item = OsString>,
+    out: &mut Vec<OsString>,
+) -> Result<(), UsageError> {
+    let rewritten = rewrite(text)?;
+    let flag = rewritten.as_deref().unwrap_or(text);
+    let takes_value = takes_separate_value(command, flag);
+    match rewritten.as_deref() {
+        Some("") => {}
+        Some(vastar) => out.push(vastar.into()),
+        None => out.push(token),
+    }
+    if takes_value {
+        let value = rest.next();
+        if flag == "-o" && value.as_ref().is_some_and(|v| v == "csv") {
+            return Err(UsageError(NO_CSV.into()));
+        }
+        out.extend(value);
+    }
+    Ok(())
 }
 
 /// The vastar spelling of one flag-position token: `None` to keep it as typed, `Some("")`
@@ -100,6 +110,9 @@ fn rewrite(token: &str) -> Result<Option<String>, UsageError> {
         Some((name, value)) => (name, Some(value)),
         None => (body, None),
     };
+    if name == "help" {
+        return Ok(Some("--help".to_string()));
+    }
     if name == "h2" {
         return match value.map(go_bool) {
             None | Some(Some(true)) | Some(None) => Err(UsageError(NO_H2.into())),
@@ -201,6 +214,7 @@ mod tests {
             norm(&["-host=a.b", "--cpus=3", "-disable-keepalive=false", "u"]),
             Ok(vec!["--host=a.b".into(), "--cpus=3".into(), "u".into()])
         );
+        assert_eq!(norm(&["-help"]), Ok(vec!["--help".into()]));
         assert_eq!(
             norm(&["http://h/", "-disable-keepalive=true"]),
             Ok(vec!["http://h/".into(), "--disable-keepalive".into()])

@@ -29,7 +29,10 @@ Exit codes:
     about = "A fast, lean, honest HTTP load generator.",
     long_about = "A fast, lean, honest HTTP load generator: sends HTTP/1.1 requests over c \
                   connections and reports latency percentiles, an insight on the tail, a \
-                  histogram, status codes and phase timings.",
+                  histogram, status codes and phase timings. hey's command lines work as \
+                  they are: its single-dash flags (-disable-keepalive, -disable-compression, \
+                  -disable-redirects, -host, -cpus) keep hey's meaning, and -h2 and -o csv \
+                  are refused (exit 2) rather than run differently.",
     after_help = EXIT_CODES,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true

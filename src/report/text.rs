@@ -5,6 +5,7 @@
 //! (see `format.rs`). Color is decided by the caller and passed in: with `color: false` the
 //! output contains no escape byte at all.
 
+mod redirects;
 mod schedule;
 mod slo;
 
@@ -31,7 +32,7 @@ const BAR_WIDTH: u128 = 40;
 pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Result<()> {
     let p = Painter { color: style.color };
     summary(report, p, out)?;
-    redirects(report, out)?;
+    redirects::line(report, out)?;
     slo::section(report, p, out)?;
     match &report.latency {
         Some(latency) => {
@@ -82,24 +83,6 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
     writeln!(out, "  Requests/sec: {:.2}", s.rps)?;
     writeln!(out, "  Total data:   {} bytes", s.bytes_total)?;
     writeln!(out, "  Size/request: {} bytes", s.size_per_request)
-}
-
-/// The last Summary line, only when a redirect was seen: a target that redirects is
-/// measured hop by hop, and that must be visible.
-fn redirects(report: &Report, out: &mut impl Write) -> io::Result<()> {
-    let r = &report.redirects;
-    if !r.any() {
-        return Ok(());
-    }
-    write!(out, "  Redirects:    {} followed", r.followed)?;
-    if r.limit_reached > 0 {
-        let limit = report.params.redirect_limit;
-        write!(out, ", {} stopped at the limit ({limit})", r.limit_reached)?;
-    }
-    if r.cross_host > 0 {
-        write!(out, ", {} to another host (not followed)", r.cross_host)?;
-    }
-    writeln!(out)
 }
 
 /// Percentile lines; the four SLO percentiles are colored by their own level.
@@ -406,27 +389,6 @@ mod tests {
             .filter_map(|l| l.split('[').nth(1)?.split(']').next()?.parse::<u64>().ok())
             .sum();
         assert_eq!(total, report.summary.successful);
-    }
-
-    #[test]
-    fn redirects_get_a_summary_line_only_when_seen() {
-        let plain = String::from_utf8(rendered(&fixtures::report_basic(), false)).unwrap();
-        assert!(!plain.contains("Redirects"));
-        let mut report = fixtures::report_basic();
-        report.redirects = crate::engine::result::RedirectStats {
-            followed: 30,
-            limit_reached: 2,
-            cross_host: 1,
-        };
-        let text = String::from_utf8(rendered(&report, false)).unwrap();
-        let line = text.lines().find(|l| l.contains("Redirects")).unwrap();
-        assert_eq!(
-            line,
-            "  Redirects:    30 followed, 2 stopped at the limit (10), \
-             1 to another host (not followed)"
-        );
-        let summary = text.split("\n\n").next().unwrap();
-        assert!(summary.contains(line), "not in Summary:\n{text}");
     }
 
     #[test]
