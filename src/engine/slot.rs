@@ -1,8 +1,9 @@
 //! One connection slot: the loop that keeps one connection busy.
 //!
 //! A slot asks its pacer when to send, claims a request from the run's budget, makes sure it
-//! has a live connection, runs one exchange under the request's deadline, and records what
-//! happened. Every claimed request ends as exactly one response or one error.
+//! has a live connection, runs one exchange (and the redirects it follows) under the
+//! request's deadline, and records what happened. Every claimed request ends as exactly one
+//! response or one error.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -119,7 +120,7 @@ async fn attempt<C: Connector>(
     Box::pin(follow(conn, ctx, first)).await
 }
 
-/// Follows the redirects `exchange` starts, up to the run's limit, on the same connection
+/// Follows the redirects that the response `done` starts, up to the run's limit, on the same connection
 /// when it may be reused and on a new one otherwise. The engine only carries the protocol's
 /// follow-up request from one exchange to the next; what a redirect means on the wire is
 /// the protocol's business.

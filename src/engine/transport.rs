@@ -2,7 +2,9 @@
 //!
 //! The worker loop only needs to open a connection and run one request/response exchange on
 //! it; how bytes are framed (HTTP/1.1 now, HTTP/2 streams later) and carried (TCP now, TLS
-//! later) sits behind these two traits, so new transports do not copy the loop.
+//! later) sits behind these two traits, so new transports do not copy the loop. Redirects
+//! cross the seam the same way: the protocol judges a response ([`Redirect`]) and builds the
+//! follow-up request; the loop only carries it to the next exchange.
 
 use std::io;
 use std::time::Duration;
