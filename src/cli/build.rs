@@ -19,6 +19,9 @@ use crate::url::Target;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Most redirects `--redirect` may follow per request.
+const MAX_REDIRECTS: u32 = 100;
+
 /// Shortest `-t` accepted, in seconds (0 still means no timeout).
 const MIN_TIMEOUT_S: f64 = 0.001;
 
@@ -83,6 +86,13 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     }
     if args.hist_bins == 0 || args.hist_bins > 1000 {
         return Err(usage("--hist-bins must be between 1 and 1000"));
+    }
+    // A redirect loop must end; more hops than this is a loop, not a site layout.
+    if args.redirect > MAX_REDIRECTS {
+        return Err(usage(format!(
+            "--redirect must be at most {MAX_REDIRECTS}, got {}",
+            args.redirect
+        )));
     }
     if args.cpus == Some(0) {
         return Err(usage("--cpus must be at least 1"));
@@ -326,6 +336,8 @@ mod tests {
             &["-a", "user:s3cret\n", "http://h/"],
             &["-a", "nocolons3cret", "http://h/"],
             &["http://u:s3cret@h:0/"],
+            &["-x", "http://u:s3cret@p:0", "http://h/"],
+            &["-x", "ftp://u:s3cret@p", "http://h/"],
         ] {
             let message = config(argv).unwrap_err().0;
             assert!(!message.contains("s3cret"), "{argv:?}: {message}");
@@ -384,11 +396,13 @@ mod tests {
             3
         );
         assert_eq!(
-            config(&["--redirect", "3", "--disable-redirects", "http://h/"])
+            config(&["--redirect", "100", "--disable-redirects", "http://h/"])
                 .unwrap()
                 .redirect_limit,
             0
         );
+        let err = config(&["--redirect", "101", "http://h/"]).unwrap_err().0;
+        assert!(err.contains("at most 100"), "{err}");
         let c = config(&["-x", "http://u:s3cret@127.0.0.1:3128", "http://h/"]).unwrap();
         let proxy = c.proxy.as_ref().unwrap();
         assert_eq!((proxy.host.as_str(), proxy.port), ("127.0.0.1", 3128));

@@ -111,7 +111,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub disable_redirects: bool,
     /// Follow up to N redirects (301, 302, 303, 307, 308) per request, like hey and oha;
-    /// 0 = off. Latency spans every hop. Only redirects to the same scheme, host and port
+    /// 0 = off, at most 100. Latency spans every hop. Only redirects to the same scheme, host and port
     /// are followed (connections are opened to one target); others are recorded as the 3xx
     /// they are and counted as cross-host.
     #[arg(long, value_name = "N", default_value_t = 10)]
