@@ -7,7 +7,9 @@
 //! Invariants:
 //! - No reference to input outlives a `feed` call. The only owned buffer is `head_buf`, and
 //!   it holds bytes only while one response head is split across reads; its contents never
-//!   exceed [`MAX_HEAD`] bytes and its allocation is reused across responses.
+//!   exceed [`MAX_HEAD`] bytes and its allocation is reused across responses. The one
+//!   exception is the `Location` of a redirect response (301, 302, 303, 307, 308), copied
+//!   out for the redirect that follows; other responses never look for it.
 //! - `Partial` means every input byte was consumed; `Complete { consumed }` means exactly
 //!   the first `consumed` bytes belonged to this response. The parse result never depends
 //!   on how the bytes were split across `feed` calls.
