@@ -1,12 +1,20 @@
 //! `vastar`: parse the command line, run, map the outcome to an exit code.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use vastar::app;
-use vastar::cli::{Cli, FlagValueError};
+use vastar::cli::{hey, Cli, FlagValueError};
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    // hey's single-dash long flags would otherwise parse as something else entirely.
+    let argv = match hey::normalise(&Cli::command(), std::env::args_os().collect()) {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("vastar: error: {e}");
+            std::process::exit(app::EXIT_USAGE);
+        }
+    };
+    let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => exit_on_clap_error(e),
     };

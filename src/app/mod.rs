@@ -82,7 +82,7 @@ fn measure_and_report(
 ) -> Result<i32, AppError> {
     let session = Session::start();
     session.reserve(config.concurrency)?;
-    let addrs = engine::resolve(&config.target)?;
+    let addrs = engine::resolve(config)?;
     let result = session.measure(config, &addrs)?;
     let report = Report::new(config, &result, options);
     write_report(&report, output, color)?;

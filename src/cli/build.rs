@@ -20,6 +20,9 @@ use crate::url::Target;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Most redirects `--redirect` may follow per request.
+const MAX_REDIRECTS: u32 = 100;
+
 /// Shortest `-t` accepted, in seconds (0 still means no timeout).
 const MIN_TIMEOUT_S: f64 = 0.001;
 
@@ -137,8 +140,19 @@ pub fn request_config(
             args.timeout
         )));
     }
+    // A redirect loop must end; more hops than this is a loop, not a site layout.
+    if args.redirect > MAX_REDIRECTS {
+        return Err(usage(format!(
+            "--redirect must be at most {MAX_REDIRECTS}, got {}",
+            args.redirect
+        )));
+    }
+    if args.cpus == Some(0) {
+        return Err(usage("--cpus must be at least 1"));
+    }
     let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
-    let request = request_spec(args, &target)?;
+    let proxy = proxy(args)?;
+    let request = request_spec(args, &target, proxy.as_ref())?;
     Ok(RunConfig {
         target,
         request,
@@ -154,17 +168,46 @@ pub fn request_config(
         compression: !args.disable_compression,
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
         slo: Vec::new(),
+        redirect_limit: if args.disable_redirects {
+            0
+        } else {
+            args.redirect
+        },
+        max_workers: args.cpus,
+        proxy,
     })
 }
 
-fn request_spec(args: &RequestArgs, target: &Target) -> Result<RequestSpec, UsageError> {
+/// The `-x` proxy: an http:// URL, or hey's bare `host:port`.
+fn proxy(args: &RequestArgs) -> Result<Option<Target>, UsageError> {
+    let Some(raw) = args.proxy.as_deref() else {
+        return Ok(None);
+    };
+    let url = if raw.contains("://") {
+        raw.to_string()
+    } else {
+        format!("http://{raw}")
+    };
+    let proxy = Target::parse(&url).map_err(|e| usage(format!("-x: {e}")))?;
+    Ok(Some(proxy))
+}
+
+fn request_spec(
+    args: &RequestArgs,
+    target: &Target,
+    proxy: Option<&Target>,
+) -> Result<RequestSpec, UsageError> {
     let method = args.method.to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(is_token_byte) {
         return Err(usage(format!("invalid method {:?}", args.method)));
     }
     let body = body(args)?;
     let mut headers = HeaderList::default();
-    headers.set("Host", &target.authority);
+    match args.host.as_deref() {
+        Some("") => return Err(usage("--host must not be empty")),
+        Some(host) => headers.set("Host", checked_value("--host", host)?),
+        None => headers.set("Host", &target.authority),
+    }
     headers.set("User-Agent", concat!("vastar/", env!("CARGO_PKG_VERSION")));
     headers.set("Accept", "*/*");
     if !args.disable_compression {
@@ -181,6 +224,10 @@ fn request_spec(args: &RequestArgs, target: &Target) -> Result<RequestSpec, Usag
     if let Some((user, pass)) = credentials(args, target)? {
         let value = crate::http1::request::basic_auth(&user, &pass);
         headers.set("Authorization", &value);
+    }
+    if let Some((user, pass)) = proxy.and_then(|p| p.userinfo.as_ref()) {
+        let value = crate::http1::request::basic_auth(user, pass);
+        headers.set("Proxy-Authorization", &value);
     }
     if args.disable_keepalive {
         headers.set("Connection", "close");
@@ -342,6 +389,8 @@ mod tests {
             &["-a", "user:s3cret\n", "http://h/"],
             &["-a", "nocolons3cret", "http://h/"],
             &["http://u:s3cret@h:0/"],
+            &["-x", "http://u:s3cret@p:0", "http://h/"],
+            &["-x", "ftp://u:s3cret@p", "http://h/"],
         ] {
             let message = config(argv).unwrap_err().0;
             assert!(!message.contains("s3cret"), "{argv:?}: {message}");
@@ -410,6 +459,45 @@ mod tests {
             message.contains("\"http://h/\" after \"text/html\""),
             "{message}"
         );
+    }
+
+    #[test]
+    fn hey_host_cpus_redirects_and_proxy() {
+        let c = config(&["--host", "api.example", "--cpus", "2", "http://h:81/"]).unwrap();
+        assert_eq!(header(&c, "host"), ["api.example"]);
+        assert_eq!(c.max_workers, Some(2));
+        assert_eq!(c.redirect_limit, 10);
+        assert_eq!(c.proxy, None);
+        assert!(config(&["--cpus", "0", "http://h/"])
+            .unwrap_err()
+            .0
+            .contains("--cpus"));
+        assert_eq!(
+            config(&["--redirect", "3", "http://h/"])
+                .unwrap()
+                .redirect_limit,
+            3
+        );
+        assert_eq!(
+            config(&["--redirect", "100", "--disable-redirects", "http://h/"])
+                .unwrap()
+                .redirect_limit,
+            0
+        );
+        let err = config(&["--redirect", "101", "http://h/"]).unwrap_err().0;
+        assert!(err.contains("at most 100"), "{err}");
+        let c = config(&["-x", "http://u:s3cret@127.0.0.1:3128", "http://h/"]).unwrap();
+        let proxy = c.proxy.as_ref().unwrap();
+        assert_eq!((proxy.host.as_str(), proxy.port), ("127.0.0.1", 3128));
+        assert!(!proxy.display.contains("s3cret"));
+        assert_eq!(header(&c, "proxy-authorization"), ["Basic dTpzM2NyZXQ="]);
+        assert_eq!(header(&c, "host"), ["h"]);
+        let bare = config(&["-x", "proxy.local:8080", "http://h/"]).unwrap();
+        assert_eq!(bare.proxy.unwrap().port, 8080);
+        assert!(config(&["-x", "https://p/", "http://h/"])
+            .unwrap_err()
+            .0
+            .starts_with("-x"));
     }
 
     #[test]

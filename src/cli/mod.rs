@@ -5,6 +5,7 @@
 //! compatible with hey and vastar 0.x callers; subcommands sit beside it.
 
 pub mod build;
+pub mod hey;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,7 +31,10 @@ Exit codes:
     about = "A fast, lean, honest HTTP load generator.",
     long_about = "A fast, lean, honest HTTP load generator: sends HTTP/1.1 requests over c \
                   connections and reports latency percentiles, an insight on the tail, a \
-                  histogram, status codes and phase timings.",
+                  histogram, status codes and phase timings. hey's command lines work as \
+                  they are: its single-dash flags (-disable-keepalive, -disable-compression, \
+                  -disable-redirects, -host, -cpus) keep hey's meaning, and -h2 and -o csv \
+                  are refused (exit 2) rather than run differently.",
     after_help = EXIT_CODES,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
@@ -89,9 +93,6 @@ pub struct RunArgs {
     pub latency_correction: bool,
     #[command(flatten)]
     pub request: RequestArgs,
-    /// Accepted for hey compatibility; redirects are never followed.
-    #[arg(long, hide = true)]
-    pub disable_redirects: bool,
     /// Output format.
     #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -168,6 +169,26 @@ pub struct RequestArgs {
     /// Do not send "Accept-Encoding: gzip".
     #[arg(long)]
     pub disable_compression: bool,
+    /// Do not follow redirects (same as --redirect 0).
+    #[arg(long)]
+    pub disable_redirects: bool,
+    /// Follow up to N redirects (301, 302, 303, 307, 308) per request, like hey and oha;
+    /// 0 = off, at most 100. Latency spans every hop. Only redirects to the same scheme,
+    /// host and port are followed (connections are opened to one target); others are
+    /// recorded as the 3xx they are and counted as cross-host.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub redirect: u32,
+    /// Host header to send instead of the URL's host (hey's -host).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// At most N worker threads (hey's -cpus) [default: one per 128 connections, up to two
+    /// per CPU].
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<usize>,
+    /// Send every request through this HTTP proxy, e.g. http://user:pass@127.0.0.1:3128
+    /// (http:// only; hey's host:port also works). Requests use the absolute form.
+    #[arg(short = 'x', long, value_name = "PROXY_URL")]
+    pub proxy: Option<String>,
 }
 
 /// Flags of `vastar serve`.

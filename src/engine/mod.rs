@@ -28,7 +28,8 @@ use tokio::sync::Semaphore;
 
 use crate::config::{RunConfig, StopAt};
 use crate::http1;
-use crate::url::Target;
+use crate::http1::redirect::RedirectPolicy;
+use crate::http1::request::Form;
 pub use cancel::Cancel;
 pub use progress::Progress;
 use result::RunResult;
@@ -57,34 +58,47 @@ pub enum EngineError {
 /// calls [`run_at`] per run instead. `progress` lets another thread watch and cancel it.
 pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
     fdlimit::ensure(config.concurrency, config.workers(available_cpus()))?;
-    let addrs = resolve(&config.target)?;
+    let addrs = resolve(config)?;
     run_at(config, &addrs, progress)
 }
 
-/// Resolves the target's host once, so that every run (and every level of a sweep) connects
-/// to the same addresses without a DNS query of its own.
-pub fn resolve(target: &Target) -> Result<Vec<SocketAddr>, EngineError> {
-    connect::resolve(target).map_err(|source| EngineError::Resolve {
-        host: target.host.clone(),
+/// Resolves the address a run connects to once, so that every run (and every level of a
+/// sweep) connects to the same addresses without a DNS query of its own. Through a proxy,
+/// only the proxy's name is resolved: the proxy resolves the target.
+pub fn resolve(config: &RunConfig) -> Result<Vec<SocketAddr>, EngineError> {
+    let (peer, role) = match &config.proxy {
+        Some(proxy) => (proxy, "proxy "),
+        None => (&config.target, ""),
+    };
+    connect::resolve(peer).map_err(|source| EngineError::Resolve {
+        host: format!("{role}{}", peer.host),
         source,
     })
 }
 
-/// Runs one load test against already resolved addresses. The caller has made sure the
+/// Runs one load test against addresses from [`resolve`]. The caller has made sure the
 /// open-file limit fits (see [`fdlimit::ensure`]).
 pub fn run_at(
     config: &RunConfig,
     addrs: &[SocketAddr],
     progress: &Progress,
 ) -> Result<RunResult, EngineError> {
-    let request = http1::request::encode(&config.target, &config.request);
+    let form = match config.proxy {
+        Some(_) => Form::Absolute,
+        None => Form::Origin,
+    };
+    let request = http1::request::encode_with(&config.target, &config.request, form);
     let head_request = config.request.method == "HEAD";
+    let redirects = (config.redirect_limit > 0)
+        .then(|| RedirectPolicy::new(config.target.clone(), config.request.clone(), form));
     let connector = connect::TcpConnector::new(
         addrs.to_vec(),
         config.connect_timeout,
         request,
         head_request,
-    );
+    )
+    .with_redirects(redirects)
+    .via_proxy(config.proxy.is_some());
     run_with(&connector, config, progress)
 }
 

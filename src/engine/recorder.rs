@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 
 use super::pacing::Pacing;
 use super::result::{
-    new_latency_histogram, ConnStats, ErrorKind, Phases, RunResult, LATENCY_MAX_NS,
+    new_latency_histogram, ConnStats, ErrorKind, Phases, RedirectStats, RunResult, LATENCY_MAX_NS,
 };
 use super::transport::Exchange;
 
@@ -30,6 +30,7 @@ pub struct Recorder {
     body_bytes: u64,
     cut_off: u64,
     pub(crate) connections: ConnStats,
+    pub(crate) redirects: RedirectStats,
 }
 
 impl Recorder {
@@ -54,6 +55,7 @@ impl Recorder {
             body_bytes: 0,
             cut_off: 0,
             connections: ConnStats::default(),
+            redirects: RedirectStats::default(),
         }
     }
 
@@ -136,5 +138,6 @@ impl Recorder {
         result.connections.opened += self.connections.opened;
         result.connections.reconnects += self.connections.reconnects;
         result.connections.preconnect_retries += self.connections.preconnect_retries;
+        result.redirects.merge(&self.redirects);
     }
 }

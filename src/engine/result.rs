@@ -163,6 +163,34 @@ pub struct ConnStats {
     pub preconnect_retries: u64,
 }
 
+/// How redirects fared. hey and oha follow them, so vastar does too, on the same origin;
+/// these counts keep a redirecting target from passing for a plain one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RedirectStats {
+    /// Redirects followed, summed over all requests (a chain of three hops counts three).
+    pub followed: u64,
+    /// Requests still redirected when `--redirect` hops were used up (a loop, or a longer
+    /// chain): the last redirect response is what was recorded.
+    pub limit_reached: u64,
+    /// Redirects to another scheme, host or port, not followed: the redirect response is
+    /// what was recorded.
+    pub cross_host: u64,
+}
+
+impl RedirectStats {
+    /// Folds another request's or worker's counts into these.
+    pub fn merge(&mut self, other: &RedirectStats) {
+        self.followed += other.followed;
+        self.limit_reached += other.limit_reached;
+        self.cross_host += other.cross_host;
+    }
+
+    /// Whether any redirect was seen at all.
+    pub fn any(&self) -> bool {
+        *self != RedirectStats::default()
+    }
+}
+
 /// Everything one run measured.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -194,6 +222,8 @@ pub struct RunResult {
     /// Requests in flight when the run was interrupted: neither answered nor failed by the
     /// server, so they are counted apart from `errors`.
     pub cut_off: u64,
+    /// Redirects followed and not followed.
+    pub redirects: RedirectStats,
 }
 
 impl RunResult {
@@ -211,6 +241,7 @@ impl RunResult {
             connections: ConnStats::default(),
             interrupted: false,
             cut_off: 0,
+            redirects: RedirectStats::default(),
         }
     }
 

@@ -1,8 +1,9 @@
 //! One connection slot: the loop that keeps one connection busy.
 //!
 //! A slot asks its pacer when to send, claims a request from the run's budget, makes sure it
-//! has a live connection, runs one exchange under the request's deadline, and records what
-//! happened. Every claimed request ends as exactly one response or one error.
+//! has a live connection, runs one exchange (and the redirects it follows) under the
+//! request's deadline, and records what happened. Every claimed request ends as exactly one
+//! response or one error.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -13,9 +14,9 @@ use tokio::time::{Duration, Instant};
 
 use super::pacing::{Budget, Due, Pacer, Pacing};
 use super::recorder::Recorder;
-use super::result::ErrorKind;
+use super::result::{ErrorKind, RedirectStats};
 use super::timer::Deadline;
-use super::transport::{classify_connect, Conn, Connector};
+use super::transport::{classify_connect, Conn, Connector, Exchange, Redirect};
 use crate::config::RunConfig;
 
 /// What every slot of one worker shares. Lives on the worker's thread only.
@@ -84,9 +85,12 @@ async fn one_request<C: Connector>(
     };
     let mut recorder = ctx.recorder.borrow_mut();
     match outcome {
-        Ok(exchange) => {
+        Ok((exchange, redirects)) => {
             let done = exchange.finished;
             recorder.response(&exchange, done - due.intended, done - sent);
+            if redirects.any() {
+                recorder.redirects.merge(&redirects);
+            }
             if !exchange.reusable || !ctx.config.keepalive {
                 *conn = None;
             }
@@ -101,13 +105,65 @@ async fn one_request<C: Connector>(
     }
 }
 
-/// Connects if needed and exchanges, retrying once when a reused connection turns out to
-/// have been closed by the server while idle.
+/// Runs one request: its exchange, then any redirects it follows. One request is one
+/// latency sample from the first send to the last byte of the final response.
 async fn attempt<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     sent: Instant,
-) -> Result<super::transport::Exchange, ErrorKind> {
+) -> Result<(Exchange, RedirectStats), ErrorKind> {
+    let first = exchange(conn, ctx, sent, None).await?;
+    if first.redirect == Redirect::None {
+        return Ok((first, RedirectStats::default()));
+    }
+    // Boxed: redirects are rare, and inline their state would enlarge every slot.
+    Box::pin(follow(conn, ctx, first)).await
+}
+
+/// Follows the redirects that the response `done` starts, up to the run's limit, on the same connection
+/// when it may be reused and on a new one otherwise. The engine only carries the protocol's
+/// follow-up request from one exchange to the next; what a redirect means on the wire is
+/// the protocol's business.
+async fn follow<C: Connector>(
+    conn: &mut Option<C::Conn>,
+    ctx: &SlotContext<'_, C>,
+    mut done: Exchange,
+) -> Result<(Exchange, RedirectStats), ErrorKind> {
+    let mut stats = RedirectStats::default();
+    loop {
+        match done.redirect {
+            Redirect::None => break,
+            Redirect::OtherOrigin => {
+                stats.cross_host += 1;
+                break;
+            }
+            Redirect::Follow if stats.followed >= u64::from(ctx.config.redirect_limit) => {
+                stats.limit_reached += 1;
+                break;
+            }
+            Redirect::Follow => {}
+        }
+        let Some(next) = conn.as_mut().and_then(Conn::take_followup) else {
+            break;
+        };
+        if !done.reusable || !ctx.config.keepalive {
+            *conn = None;
+        }
+        let hop = exchange(conn, ctx, done.finished, Some(&next)).await?;
+        stats.followed += 1;
+        done = done.then(hop);
+    }
+    Ok((done, stats))
+}
+
+/// Connects if needed and exchanges, retrying once when a reused connection turns out to
+/// have been closed by the server while idle.
+async fn exchange<C: Connector>(
+    conn: &mut Option<C::Conn>,
+    ctx: &SlotContext<'_, C>,
+    sent: Instant,
+    followup: Option<&<C::Conn as Conn>::Followup>,
+) -> Result<Exchange, ErrorKind> {
     let mut retried = false;
     loop {
         let (live, start) = match conn {
@@ -119,7 +175,7 @@ async fn attempt<C: Connector>(
                 (conn.insert(opened), Instant::now())
             }
         };
-        match live.exchange(start).await {
+        match live.exchange(start, followup).await {
             Ok(exchange) => return Ok(exchange),
             Err(failure) if failure.stale && !retried => {
                 retried = true;

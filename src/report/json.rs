@@ -20,7 +20,8 @@ use crate::slo::SloOutcome;
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
 /// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
 /// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`,
-/// `summary.cut_off` and `histogram_scale`, among others (each field says when it was added).
+/// `summary.cut_off`, `histogram_scale`, `redirects`, `params.redirect_limit` and
+/// `params.proxy`, among others (each field says when it was added).
 pub const SCHEMA_VERSION: &str = "1.2";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
@@ -74,6 +75,22 @@ pub struct JsonReport {
     /// from the scheduled send time (`--rate`) or corrected (`--latency-correction`); null
     /// otherwise, since both views are then the same (added in 1.1).
     pub service_time_ms: Option<JsonLatency>,
+    /// Redirects followed and not followed (added in 1.2).
+    #[serde(default)]
+    pub redirects: JsonRedirects,
+}
+
+/// How redirects fared: followed on the same origin, stopped at `--redirect`, or pointing
+/// to another host. A request whose redirect was not followed recorded the 3xx itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonRedirects {
+    /// Redirects followed, summed over requests (a chain of three hops counts three).
+    pub followed: u64,
+    /// Requests still redirected when the `--redirect` limit was used up (a loop).
+    pub limit_reached: u64,
+    /// Redirects to another scheme, host or port; not followed.
+    pub cross_host: u64,
 }
 
 /// How well an open-loop run kept its arrival schedule.
@@ -127,6 +144,12 @@ pub struct JsonParams {
     /// Whether `-q` latency was corrected for coordinated omission.
     #[serde(default)]
     pub latency_correction: bool,
+    /// Redirects followed per request at most (`--redirect`; 0 = off) (added in 1.2).
+    #[serde(default)]
+    pub redirect_limit: u32,
+    /// The `-x` proxy URL, password replaced by `***`; null without a proxy (added in 1.2).
+    #[serde(default)]
+    pub proxy: Option<String>,
 }
 
 /// Headline numbers, as in the text report's Summary.
@@ -327,6 +350,11 @@ impl From<&Report> for JsonReport {
                 _ => None,
             },
             service_time_ms: r.service.as_ref().map(|s| latency(Some(s))),
+            redirects: JsonRedirects {
+                followed: r.redirects.followed,
+                limit_reached: r.redirects.limit_reached,
+                cross_host: r.redirects.cross_host,
+            },
         }
     }
 }
@@ -361,6 +389,8 @@ fn params(r: &Report) -> JsonParams {
         compression: p.compression,
         rate: p.rate,
         latency_correction: p.latency_correction,
+        redirect_limit: p.redirect_limit,
+        proxy: p.proxy.clone(),
     }
 }
 

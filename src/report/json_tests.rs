@@ -106,8 +106,13 @@ fn header_and_params_of_a_count_run() {
         json!({
             "url": "http://***@127.0.0.1:8080/bench", "method": "GET", "requests": 3000,
             "concurrency": 50, "duration_s": null, "qps": null, "timeout_s": 20.0,
-            "keepalive": true, "compression": false, "rate": null, "latency_correction": false
+            "keepalive": true, "compression": false, "rate": null, "latency_correction": false,
+            "redirect_limit": 10, "proxy": null
         })
+    );
+    assert_eq!(
+        v["redirects"],
+        json!({"followed": 0, "limit_reached": 0, "cross_host": 0})
     );
     assert!(!String::from_utf8_lossy(&rendered(&fixtures::report_basic())).contains("secret"));
 }
@@ -266,6 +271,10 @@ fn schema_checks_slo_gates() {
 fn a_1_0_document_still_validates() {
     let mut v = value(&fixtures::report_basic());
     v.as_object_mut().map(|o| o.remove("slo"));
+    v.as_object_mut().map(|o| o.remove("redirects"));
+    for added in ["redirect_limit", "proxy"] {
+        v["params"].as_object_mut().map(|o| o.remove(added));
+    }
     v["schema_version"] = json!("1.0");
     let errors = schema_errors(&v);
     assert!(errors.is_empty(), "{errors:#?}");
@@ -298,4 +307,27 @@ fn a_1_1_document_without_histogram_scale_reads_as_linear() {
     assert!(schema_errors(&v).is_empty());
     let parsed: JsonReport = serde_json::from_value(v).expect("a 1.1 document parses");
     assert_eq!(parsed.histogram_scale, "linear");
+}
+
+#[test]
+fn redirects_and_a_redacted_proxy_are_reported() {
+    let mut config = fixtures::config_n(100, 4);
+    config.proxy = Some(crate::url::Target::parse("http://u:s3cret@10.0.0.1:3128").unwrap());
+    config.redirect_limit = 5;
+    let mut result = fixtures::result_with_latencies_ms(1..=100);
+    result.redirects = crate::engine::result::RedirectStats {
+        followed: 30,
+        limit_reached: 2,
+        cross_host: 1,
+    };
+    let report = Report::new(&config, &result, &ReportOptions::default());
+    let v = value(&report);
+    assert_eq!(schema_errors(&v), Vec::<String>::new());
+    assert_eq!(
+        v["redirects"],
+        json!({"followed": 30, "limit_reached": 2, "cross_host": 1})
+    );
+    assert_eq!(v["params"]["redirect_limit"], 5);
+    assert_eq!(v["params"]["proxy"], "http://***@10.0.0.1:3128");
+    assert!(!String::from_utf8_lossy(&rendered(&report)).contains("s3cret"));
 }

@@ -14,7 +14,7 @@ pub use super::bins::{Bin, HistScale, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
 use super::schedule::{service_time, Schedule};
 use crate::config::{RunConfig, StopAt};
-use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RunResult};
+use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RedirectStats, RunResult};
 use crate::slo::{self, LatencyGate, Measurements, SloOutcome};
 
 /// The darkest color level; levels run `0..=MAX_LEVEL`, one per step of the gradient.
@@ -136,6 +136,10 @@ pub struct Params {
     /// `--rate`, or `None` for closed-loop runs.
     pub rate: Option<f64>,
     pub latency_correction: bool,
+    /// `--redirect`: redirects followed per request at most (0: none).
+    pub redirect_limit: u32,
+    /// `-x` proxy URL with any password hidden, or `None` without a proxy.
+    pub proxy: Option<String>,
 }
 
 /// Headline counts and rates.
@@ -209,6 +213,8 @@ pub struct Report {
     pub errors: Vec<(ErrorKind, u64)>,
     pub details: Details,
     pub connections: ConnStats,
+    /// Redirects followed, stopped at the limit, or pointing to another host.
+    pub redirects: RedirectStats,
     /// The verdict on the run's `--slo` gates; `None` when no gate was given.
     pub slo: Option<SloOutcome>,
     /// The latency gate whose limit sets the color levels (histogram and percentiles);
@@ -263,6 +269,7 @@ impl Report {
                 read: PhaseSummary::of(&phases.read),
             },
             connections: result.connections,
+            redirects: result.redirects,
         }
     }
 }
@@ -284,6 +291,8 @@ fn params(config: &RunConfig) -> Params {
         compression: config.compression,
         rate: config.rate,
         latency_correction: config.latency_correction,
+        redirect_limit: config.redirect_limit,
+        proxy: config.proxy.as_ref().map(|p| p.display.clone()),
     }
 }
 

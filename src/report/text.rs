@@ -6,6 +6,7 @@
 //! output contains no escape byte at all.
 
 mod histogram;
+mod redirects;
 mod schedule;
 mod slo;
 
@@ -29,6 +30,7 @@ pub struct TextStyle {
 pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Result<()> {
     let p = Painter { color: style.color };
     summary(report, p, out)?;
+    redirects::line(report, out)?;
     slo::section(report, p, out)?;
     match &report.latency {
         Some(latency) => {

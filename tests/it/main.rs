@@ -9,6 +9,9 @@
 //! - [`output`]: the JSON document and its schema; plain text when piped.
 //! - [`slo`]: `--slo` gates and their exit codes.
 //! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
+//! - [`hey`]: hey's single-dash flags, `-host`, `-cpus`, and the refused `-h2` / `-o csv`.
+//! - [`redirects`]: chains, loops, cross-host redirects and method rules.
+//! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
@@ -16,8 +19,11 @@ mod cli;
 mod environment;
 mod failures;
 mod faults;
+mod hey;
 mod output;
+mod proxy;
 mod rate;
+mod redirects;
 mod requests;
 mod responses;
 mod slo;

@@ -42,6 +42,17 @@ pub struct Report {
     pub service_time_ms: Value,
     /// Stopped early by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    /// Redirects followed and not followed.
+    pub redirects: Redirects,
+}
+
+/// `redirects`: how redirects fared.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redirects {
+    pub followed: u64,
+    pub limit_reached: u64,
+    pub cross_host: u64,
 }
 
 /// `rate`: how an open-loop run kept its schedule.
@@ -76,6 +87,8 @@ pub struct Params {
     pub compression: bool,
     pub rate: Option<f64>,
     pub latency_correction: bool,
+    pub redirect_limit: u32,
+    pub proxy: Option<String>,
 }
 
 /// `summary`: headline counts.
