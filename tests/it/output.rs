@@ -10,7 +10,7 @@ fn json_output_is_one_schema_valid_document_and_nothing_else() {
     assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
     // `report()` requires exactly one document, valid against schema/report.schema.json.
     let report = run.report();
-    assert_eq!(report.schema_version, "1.1");
+    assert_eq!(report.schema_version, "1.2");
     assert_eq!(report.tool.name, "vastar");
     assert_eq!(report.tool.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(report.params.requests, Some(50));
