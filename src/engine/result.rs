@@ -167,8 +167,9 @@ pub struct ConnStats {
 #[derive(Debug, Clone)]
 pub struct RunResult {
     /// Wall time of the measured phase: from the start to the last response or failure, so
-    /// requests drained after a `-z` deadline are inside it (pre-connect excluded; at most
-    /// `-z` plus the drain cap). Every rate of the run is counted over this window.
+    /// requests drained after a `-z` deadline are inside it (pre-connect excluded; for `-z`
+    /// at least the duration unless interrupted, at most the duration plus the drain cap).
+    /// Every rate of the run is counted over this window.
     pub elapsed: Duration,
     /// From the start to the last request sent (sending stopped; the rest of `elapsed` was
     /// spent draining the requests in flight). At most `elapsed`.

@@ -132,8 +132,8 @@ pub struct JsonParams {
 #[serde(deny_unknown_fields)]
 pub struct JsonSummary {
     /// Wall time of the measured phase, in seconds: from the start to the last response or
-    /// failure, so requests drained after a `-z` deadline are inside it. `rps` is counted
-    /// over this window.
+    /// failure (for `-z`, at least the duration unless interrupted), so requests drained
+    /// after a `-z` deadline are inside it. `rps` is counted over this window.
     pub total_secs: f64,
     /// From the start to the last request sent, in seconds (sending stopped; the rest of
     /// `total_secs` drained the requests in flight). Null only in reports older than 1.2
