@@ -133,7 +133,21 @@ async fn drive<C: Connector>(
         in_flight: Cell::new(0),
         last_send: Cell::new(None),
     };
-    let mut slots: FuturesUnordered<_> = conns.into_iter().map(|c| slot::drive(c, &ctx)).collect();
+    measure(conns, &ctx, open_loop).await;
+    Ends {
+        finished: Some(Instant::now()),
+        last_send: ctx.last_send.get(),
+    }
+}
+
+/// The measured phase: drives every slot (and, for an open loop, the alarm that releases
+/// their sends) until the budget is used up or the run is cancelled.
+async fn measure<C: Connector>(
+    conns: Vec<Option<C::Conn>>,
+    ctx: &SlotContext<'_, C>,
+    open_loop: bool,
+) {
+    let mut slots: FuturesUnordered<_> = conns.into_iter().map(|c| slot::drive(c, ctx)).collect();
     // Unconstrained: tokio's cooperative budget (128 I/O operations per task poll) is meant
     // to keep one task from starving others, but this task is the only one on its runtime.
     // With thousands of connections in it, the budget ran out on every poll and every later
@@ -141,13 +155,13 @@ async fn drive<C: Connector>(
     // c = 10000. Fairness between connections is FuturesUnordered's job (each poll visits
     // each ready connection at most once), and a connection yields on its own after a
     // bounded number of reads (see `Http1Conn`).
-    // Open loop: the alarm is polled first, so the slots it wakes are polled at once.
     let all = tokio::task::unconstrained(async {
         let all = async { while slots.next().await.is_some() {} };
         if open_loop {
+            // The alarm is polled first, so the slots it wakes are polled in the same pass.
             tokio::select! {
                 biased;
-                () = alarm.run() => {}
+                () = ctx.budget.alarm.run() => {}
                 () = all => {}
             }
         } else {
@@ -156,16 +170,12 @@ async fn drive<C: Connector>(
     });
     tokio::select! {
         () = all => {}
-        _ = setup.progress.cancelled() => {
+        _ = ctx.budget.progress.cancelled() => {
             // Requests abandoned by a cancel were claimed, so they must be counted.
             for _ in 0..ctx.in_flight.get() {
-                recorder.borrow_mut().error(ErrorKind::Aborted);
+                ctx.recorder.borrow_mut().error(ErrorKind::Aborted);
             }
         }
-    }
-    Ends {
-        finished: Some(Instant::now()),
-        last_send: ctx.last_send.get(),
     }
 }
 
