@@ -9,9 +9,9 @@
 //!   bursting to catch up after a slow response.
 //! - `OpenLoop`: `--rate`: request *i* of the run is due at `start + i/rate`, whichever
 //!   connection is free takes it (like wrk2 and vegeta). When none is free the request waits,
-//!   and that wait counts in its latency. Sends leave on time through the worker's [`Alarm`]
-//!   (microseconds, not tokio's millisecond ticks): a timer's delay would otherwise be
-//!   counted as the server's latency.
+//!   and that wait counts in its latency. Sends leave on time through the worker's alarm
+//!   (`engine::alarm`: microseconds, not tokio's millisecond ticks), since a timer's delay
+//!   would otherwise be counted as the server's latency.
 
 use std::pin::Pin;
 
@@ -89,8 +89,8 @@ pub struct Pacer {
     /// When the connection finished its previous request; `None` before the first one (it was
     /// free from the run's start).
     free_since: Option<Instant>,
-    /// One timer, created on first use and re-armed for every wait: no timer entry per
-    /// request, and the (large) timer lives on the heap instead of in every idle slot's
+    /// One timer for `-q` waits, created on first use and re-armed for every wait: no timer
+    /// entry per request, and the (large) timer lives on the heap instead of in every idle slot's
     /// future.
     timer: Option<Pin<Box<Sleep>>>,
 }

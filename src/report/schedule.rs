@@ -20,7 +20,8 @@ pub enum Schedule {
     /// `--rate`: a fixed arrival schedule across the run.
     OpenLoop {
         target_rps: f64,
-        /// Requests sent per second of the sending window, see [`achieved_rps`].
+        /// Requests sent per second of the sending window (start to one schedule interval
+        /// after the last send): never above the target.
         achieved_rps: f64,
         /// Requests that were due while every connection was busy.
         late_sends: u64,
