@@ -53,13 +53,12 @@ enum Clock {
 }
 
 /// What [`Alarm::rest`] waits for, besides a new earliest send.
-enum Wake<'a> {
+enum Wake {
     Never,
     Tokio(Instant),
+    /// The armed [`Clock::Kernel`] timer.
     #[cfg(target_os = "linux")]
-    Kernel(&'a TimerFd),
-    #[cfg(not(target_os = "linux"))]
-    _Unused(std::marker::PhantomData<&'a ()>),
+    Kernel,
 }
 
 /// The precise waker of one worker's open-loop sends. Lives on the worker's thread only.
@@ -131,7 +130,7 @@ impl Alarm {
                 Clock::Kernel(_) if at <= now + KERNEL_LEAD => tokio::task::yield_now().await,
                 #[cfg(target_os = "linux")]
                 Clock::Kernel(kernel) if kernel.set(at - KERNEL_LEAD).is_ok() => {
-                    self.rest(Wake::Kernel(kernel), &mut timer).await;
+                    self.rest(Wake::Kernel, &mut timer).await;
                 }
                 _ if at <= now + SPIN_WINDOW => tokio::task::yield_now().await,
                 _ => self.rest(Wake::Tokio(at - SPIN_WINDOW), &mut timer).await,
@@ -154,7 +153,7 @@ impl Alarm {
     }
 
     /// Waits for `wake`, or until a new earliest send arrives.
-    async fn rest(&self, wake: Wake<'_>, timer: &mut Pin<Box<Sleep>>) {
+    async fn rest(&self, wake: Wake, timer: &mut Pin<Box<Sleep>>) {
         if let Wake::Tokio(at) = wake {
             if timer.deadline() != at {
                 timer.as_mut().reset(at);
@@ -169,9 +168,10 @@ impl Alarm {
                 Wake::Tokio(_) => timer.as_mut().poll(cx).is_ready(),
                 // An error reading the timer ends the wait: the loop re-plans and re-arms.
                 #[cfg(target_os = "linux")]
-                Wake::Kernel(kernel) => kernel.poll_expired(cx).is_ready(),
-                #[cfg(not(target_os = "linux"))]
-                Wake::_Unused(_) => true,
+                Wake::Kernel => match &self.clock {
+                    Clock::Kernel(kernel) => kernel.poll_expired(cx).is_ready(),
+                    _ => true,
+                },
             };
             if woke {
                 return Poll::Ready(());
