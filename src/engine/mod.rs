@@ -6,6 +6,7 @@
 //! worker drives its slots in one `FuturesUnordered` loop and records into its own
 //! histogram; the histograms are merged once at the end.
 
+mod alarm;
 pub mod cancel;
 pub mod connect;
 pub mod fdlimit;
@@ -15,6 +16,8 @@ mod recorder;
 pub mod result;
 mod slot;
 pub mod timer;
+#[cfg(target_os = "linux")]
+mod timerfd;
 pub mod transport;
 mod worker;
 
@@ -34,7 +37,7 @@ pub use cancel::Cancel;
 pub use progress::Progress;
 use result::RunResult;
 use transport::Connector;
-use worker::{Setup, PRECONNECT_PARALLELISM};
+use worker::{Setup, WorkerOutput, PRECONNECT_PARALLELISM};
 
 /// Why a run could not produce any measurement.
 #[derive(Debug, Error)]
@@ -147,13 +150,9 @@ pub fn run_with<C: Connector + Sync>(
             message.unwrap_or_else(|| "no connection could be opened".into()),
         ));
     }
-    let finished = outputs.iter().map(|o| o.finished).max().unwrap_or(started);
-    let mut elapsed = finished.saturating_duration_since(started);
-    if let StopAt::Duration(d) = config.stop {
-        // In-flight requests drained after the deadline never stretch the measured window.
-        elapsed = elapsed.min(d);
-    }
-    let mut result = RunResult::empty(elapsed.max(Duration::from_nanos(1)));
+    let (elapsed, sending) = windows(config, started, &outputs, progress.is_cancelled());
+    let mut result = RunResult::empty(elapsed);
+    result.sending = sending;
     result.interrupted = progress.is_cancelled();
     for output in outputs {
         output.recorder.merge_into(&mut result);
@@ -164,6 +163,29 @@ pub fn run_with<C: Connector + Sync>(
 /// CPUs this process may use, the input of [`RunConfig::workers`].
 pub fn available_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The measured window (start to the last response or failure, drain included, so every
+/// counted response is inside it) and the sending window (start to the last send).
+fn windows(
+    config: &RunConfig,
+    started: Instant,
+    outputs: &[WorkerOutput],
+    cancelled: bool,
+) -> (Duration, Duration) {
+    let finished = outputs.iter().map(|o| o.finished).max().unwrap_or(started);
+    let mut elapsed = finished.saturating_duration_since(started);
+    if let StopAt::Duration(d) = config.stop {
+        // A `-z` run that was not interrupted lasted at least `-z`, even if its last request
+        // (open loop, low rate) ended earlier; in-flight requests are abandoned at the drain
+        // cap, so anything after that is teardown.
+        let floor = if cancelled { Duration::ZERO } else { d };
+        elapsed = elapsed.clamp(floor, d + config.drain_cap);
+    }
+    let elapsed = elapsed.max(Duration::from_nanos(1));
+    let last_send = outputs.iter().filter_map(|o| o.last_send).max();
+    let sending = last_send.map_or(Duration::ZERO, |t| t.saturating_duration_since(started));
+    (elapsed, sending.min(elapsed))
 }
 
 /// Slots of worker `i` when `total` slots are spread over `workers` as evenly as possible.

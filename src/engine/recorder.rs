@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::pacing::Pacing;
+use super::pacing::{Due, Pacing};
 use super::result::{
     new_latency_histogram, ConnStats, ErrorKind, Phases, RedirectStats, RunResult, LATENCY_MAX_NS,
 };
@@ -24,6 +24,8 @@ pub struct Recorder {
     /// Expected interval between requests of one connection, for `--latency-correction`.
     correction_interval_ns: Option<u64>,
     late_sends: u64,
+    /// Open loop only: how late each send left after its scheduled instant.
+    send_lateness_ns: Option<Histogram<u64>>,
     phases: Phases,
     status: Box<[u64; STATUS_SLOTS]>,
     errors: [u64; ErrorKind::ALL.len()],
@@ -42,13 +44,14 @@ impl Recorder {
             }
             _ => None,
         };
-        let separate_service =
-            correction_interval_ns.is_some() || matches!(pacing, Pacing::OpenLoop { .. });
+        let open_loop = matches!(pacing, Pacing::OpenLoop { .. });
+        let separate_service = correction_interval_ns.is_some() || open_loop;
         Recorder {
             latency_ns: new_latency_histogram(),
             service_ns: separate_service.then(new_latency_histogram),
             correction_interval_ns,
             late_sends: 0,
+            send_lateness_ns: open_loop.then(new_latency_histogram),
             phases: Phases::default(),
             status: Box::new([0; STATUS_SLOTS]),
             errors: [0; ErrorKind::ALL.len()],
@@ -90,10 +93,15 @@ impl Recorder {
         self.body_bytes += exchange.body_bytes;
     }
 
-    /// Records an open-loop request that was overdue when a connection took it.
+    /// Records an open-loop send: how late it left, and whether it was due while every
+    /// connection was busy.
     #[inline]
-    pub fn late_send(&mut self) {
-        self.late_sends += 1;
+    pub fn open_loop_send(&mut self, due: &Due) {
+        self.late_sends += u64::from(due.late);
+        if let Some(lateness) = &mut self.send_lateness_ns {
+            let ns = (due.released - due.intended).as_nanos();
+            lateness.saturating_record(u64::try_from(ns).unwrap_or(u64::MAX).max(1));
+        }
     }
 
     /// Records a request that produced no response.
@@ -120,6 +128,12 @@ impl Recorder {
         if let Some(service) = &self.service_ns {
             let merged = result.service_ns.get_or_insert_with(new_latency_histogram);
             let _ = merged.add(service);
+        }
+        if let Some(lateness) = &self.send_lateness_ns {
+            let merged = result
+                .send_lateness_ns
+                .get_or_insert_with(new_latency_histogram);
+            let _ = merged.add(lateness);
         }
         result.late_sends += self.late_sends;
         result.phases.merge(&self.phases);

@@ -194,8 +194,14 @@ impl RedirectStats {
 /// Everything one run measured.
 #[derive(Debug, Clone)]
 pub struct RunResult {
-    /// Wall time of the measured phase (pre-connect excluded; never longer than `-z`).
+    /// Wall time of the measured phase: from the start to the last response or failure, so
+    /// requests drained after a `-z` deadline are inside it (pre-connect excluded; for `-z`
+    /// at least the duration unless interrupted, at most the duration plus the drain cap).
+    /// Every rate of the run is counted over this window.
     pub elapsed: Duration,
+    /// From the start to the last request sent (sending stopped; the rest of `elapsed` was
+    /// spent draining the requests in flight). At most `elapsed`.
+    pub sending: Duration,
     /// Latency of every completed response, in nanoseconds. For open-loop runs it is
     /// measured from the scheduled send time (response time, queueing included); with
     /// `--latency-correction` it includes HdrHistogram's synthetic samples for the requests
@@ -204,9 +210,12 @@ pub struct RunResult {
     /// Service time (from the actual send to the last byte), kept separately only when it
     /// differs from `latency_ns` by construction (open loop, or corrected runs).
     pub service_ns: Option<Histogram<u64>>,
-    /// Open-loop requests that were already overdue when a connection became free for them:
-    /// the connections could not keep up with the asked rate.
+    /// Open-loop requests that were due while every connection was busy: the connection
+    /// that sent one became free only after its scheduled time, so `-c` could not keep up.
     pub late_sends: u64,
+    /// Open loop only: how late each request left after its scheduled time, in nanoseconds
+    /// (the pacer's own precision, plus the wait of late sends for a free connection).
+    pub send_lateness_ns: Option<Histogram<u64>>,
     /// Per-phase timing of completed responses.
     pub phases: Phases,
     /// Completed responses by status code.
@@ -227,13 +236,16 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    /// A result with nothing recorded yet, for workers (and tests) to merge into.
+    /// A result with nothing recorded yet, for workers (and tests) to merge into; sending
+    /// spans the whole window until the caller says otherwise.
     pub fn empty(elapsed: Duration) -> RunResult {
         RunResult {
             elapsed,
+            sending: elapsed,
             latency_ns: new_latency_histogram(),
             service_ns: None,
             late_sends: 0,
+            send_lateness_ns: None,
             phases: Phases::default(),
             status_codes: BTreeMap::new(),
             errors: BTreeMap::new(),

@@ -28,6 +28,8 @@ pub(crate) struct SlotContext<'a, C> {
     pub recorder: &'a RefCell<Recorder>,
     /// Requests claimed but not yet finished: what a cancellation turns into `aborted`.
     pub in_flight: Cell<u64>,
+    /// When this worker last sent a request: where its sending window ends.
+    pub last_send: Cell<Option<Instant>>,
 }
 
 impl<C: Connector> SlotContext<'_, C> {
@@ -50,16 +52,18 @@ pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotCon
     let mut pacer = Pacer::new(ctx.pacing);
     let mut deadline = Deadline::default();
     let mut connect_failures = 0u32;
+    let open_loop = matches!(ctx.pacing, Pacing::OpenLoop { .. });
     while let Some(due) = pacer.next(&ctx.budget).await {
-        if due.late {
-            ctx.recorder.borrow_mut().late_send();
+        ctx.last_send.set(Some(due.released));
+        if open_loop {
+            ctx.recorder.borrow_mut().open_loop_send(&due);
         }
         ctx.in_flight.set(ctx.in_flight.get() + 1);
         let outcome = one_request(&mut conn, ctx, &mut deadline, due).await;
         ctx.in_flight.set(ctx.in_flight.get() - 1);
         ctx.budget.progress.finished_one();
         connect_failures = match outcome {
-            Some(ErrorKind::Connect | ErrorKind::ConnectTimeout) => connect_failures + 1,
+            Err(ErrorKind::Connect | ErrorKind::ConnectTimeout) => connect_failures + 1,
             _ => 0,
         };
         if connect_failures > 0 {
@@ -67,16 +71,19 @@ pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotCon
             // hammered in a busy loop (and `-z` runs do not count millions of errors).
             tokio::time::sleep(Duration::from_millis(5 << connect_failures.min(4))).await;
         }
+        // The clock is read only off the fast path: a response carries its finish time.
+        pacer.freed(outcome.unwrap_or_else(|_| Instant::now()));
     }
 }
 
-/// Runs one request to completion or failure and records it. Returns the error, if any.
+/// Runs one request to completion or failure and records it. Returns when the response
+/// finished, or the error.
 async fn one_request<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     deadline: &mut Deadline,
     due: Due,
-) -> Option<ErrorKind> {
+) -> Result<Instant, ErrorKind> {
     let sent = due.released;
     let limit = ctx.limit(sent);
     let outcome = match with_limit(attempt(conn, ctx, sent), limit.map(|l| l.0), deadline).await {
@@ -94,13 +101,13 @@ async fn one_request<C: Connector>(
             if !exchange.reusable || !ctx.config.keepalive {
                 *conn = None;
             }
-            None
+            Ok(done)
         }
         Err(kind) => {
             // A failed connection is never reused: it may hold stale bytes.
             *conn = None;
             recorder.error(kind);
-            Some(kind)
+            Err(kind)
         }
     }
 }

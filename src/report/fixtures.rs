@@ -206,8 +206,10 @@ pub fn report_open_loop() -> Report {
     let mut config = config_z(Duration::from_secs(10), 50);
     config.rate = Some(2500.0);
     let mut result = result_basic();
-    result.elapsed = Duration::from_secs(10);
+    result.elapsed = Duration::from_micros(10_008_700);
+    result.sending = Duration::from_micros(9_999_650);
     result.service_ns = Some(shrunk(&result.latency_ns, 10));
+    result.send_lateness_ns = Some(shrunk(&result.latency_ns, 200));
     result.late_sends = 40;
     Report::new(&config, &result, &ReportOptions::default())
 }

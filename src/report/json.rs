@@ -20,8 +20,8 @@ use crate::slo::SloOutcome;
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
 /// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
 /// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`,
-/// `summary.cut_off`, `histogram_scale`, `redirects`, `params.redirect_limit` and
-/// `params.proxy`, among others (each field says when it was added).
+/// `summary.cut_off`, `summary.send_secs`, `rate.send_lateness_ms`, `histogram_scale`,
+/// `redirects`, `params.redirect_limit` and `params.proxy` (each field says when it was added).
 pub const SCHEMA_VERSION: &str = "1.2";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
@@ -99,11 +99,19 @@ pub struct JsonRedirects {
 pub struct JsonRate {
     /// The asked rate (`--rate`), requests per second across the run.
     pub target_rps: f64,
-    /// Requests actually sent per second.
+    /// Requests sent per second of the sending window, which runs from the start to one
+    /// schedule interval (`1 / target_rps`) after the last send: the target when the
+    /// schedule was kept, less when sends fell behind, never more.
     pub achieved_rps: f64,
-    /// Requests already overdue when a connection became free for them: more than zero
-    /// means the connections (`-c`) could not keep up with the schedule.
+    /// Requests due while every connection was busy (the connection that sent one became
+    /// free only after its scheduled time): more than zero means the connections (`-c`)
+    /// could not keep up with the schedule. Timer or start-up delays never count.
     pub late_sends: u64,
+    /// How late requests left after their scheduled time (actual minus scheduled send), in
+    /// milliseconds: the pacer's precision, plus the wait of late sends for a connection.
+    /// Every field is null when nothing was sent (added in 1.2).
+    #[serde(default)]
+    pub send_lateness_ms: JsonLatency,
 }
 
 /// The program that wrote the report.
@@ -156,8 +164,15 @@ pub struct JsonParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonSummary {
-    /// Wall time of the measured phase, in seconds.
+    /// Wall time of the measured phase, in seconds: from the start to the last response or
+    /// failure (for `-z`, at least the duration unless interrupted), so requests drained
+    /// after a `-z` deadline are inside it. `rps` is counted over this window.
     pub total_secs: f64,
+    /// From the start to the last request sent, in seconds (sending stopped; the rest of
+    /// `total_secs` drained the requests in flight). Null only in reports older than 1.2
+    /// (added in 1.2).
+    #[serde(default)]
+    pub send_secs: Option<f64>,
     /// Requests attempted: `successful + failed`.
     pub requests: u64,
     /// Responses received, whatever their status.
@@ -183,7 +198,7 @@ pub struct JsonSummary {
 }
 
 /// Latency percentiles (rank `ceil(q * n)`, within 0.1% histogram precision).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonLatency {
     /// 10th percentile.
@@ -346,6 +361,7 @@ impl From<&Report> for JsonReport {
                     target_rps,
                     achieved_rps,
                     late_sends,
+                    send_lateness_ms: latency(r.send_lateness.as_ref()),
                 }),
                 _ => None,
             },
@@ -399,6 +415,7 @@ fn summary(r: &Report) -> JsonSummary {
     let lat = r.latency.as_ref();
     JsonSummary {
         total_secs: s.elapsed.as_secs_f64(),
+        send_secs: Some(s.sending.as_secs_f64()),
         requests: s.requests,
         successful: s.successful,
         failed: s.failed,

@@ -127,19 +127,33 @@ fn open_loop_run_reports_its_schedule_and_both_latency_views() {
         service.record(ms * 100_000).expect("in range");
     }
     result.service_ns = Some(service);
+    let mut lateness = crate::engine::result::new_latency_histogram();
+    for us in 1..=100u64 {
+        lateness.record(us * 1_000).expect("in range");
+    }
+    result.send_lateness_ns = Some(lateness);
     result.late_sends = 3;
+    result.sending = std::time::Duration::from_micros(9_997_500);
     let report = Report::new(&config, &result, &ReportOptions::default());
     let v = value(&report);
     assert_eq!(schema_errors(&v), Vec::<String>::new());
     assert_eq!(v["params"]["rate"], 400.0);
     assert_eq!(v["rate"]["target_rps"], 400.0);
     assert_eq!(v["rate"]["late_sends"], 3);
+    assert_eq!(v["summary"]["send_secs"], 9.9975);
+    // 100 requests sent, the last at 9.9975 s, plus one 2.5 ms interval: 10 s.
+    assert_eq!(v["rate"]["achieved_rps"], 10.0);
     let near = |x: &Value, expected: f64| (x.as_f64().unwrap_or(f64::NAN) - expected).abs() < 0.05;
     assert!(near(&v["latency_ms"]["p50"], 50.0), "{}", v["latency_ms"]);
     assert!(
         near(&v["service_time_ms"]["p50"], 5.0),
         "{}",
         v["service_time_ms"]
+    );
+    let lateness = &v["rate"]["send_lateness_ms"];
+    assert!(
+        near(&lateness["p50"], 0.05) && near(&lateness["p99"], 0.099),
+        "{lateness}"
     );
     let closed = value(&fixtures::report_basic());
     assert_eq!(
@@ -330,4 +344,20 @@ fn redirects_and_a_redacted_proxy_are_reported() {
     assert_eq!(v["params"]["redirect_limit"], 5);
     assert_eq!(v["params"]["proxy"], "http://***@10.0.0.1:3128");
     assert!(!String::from_utf8_lossy(&rendered(&report)).contains("s3cret"));
+}
+
+#[test]
+fn a_1_1_document_without_the_1_2_fields_still_validates_and_parses() {
+    let mut v = value(&fixtures::report_open_loop());
+    v["schema_version"] = json!("1.1");
+    v["summary"].as_object_mut().map(|o| o.remove("send_secs"));
+    v["rate"]
+        .as_object_mut()
+        .map(|o| o.remove("send_lateness_ms"));
+    let errors = schema_errors(&v);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let parsed: JsonReport = serde_json::from_value(v).expect("a 1.1 document parses");
+    assert_eq!(parsed.summary.send_secs, None);
+    let rate = parsed.rate.expect("open-loop fixture");
+    assert_eq!(rate.send_lateness_ms.p50, None);
 }

@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use super::bins::bins;
 pub use super::bins::{Bin, HistScale, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
-use super::schedule::{service_time, Schedule};
+use super::schedule::{send_lateness, service_time, Schedule};
 use crate::config::{RunConfig, StopAt};
 use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RedirectStats, RunResult};
 use crate::slo::{self, LatencyGate, Measurements, SloOutcome};
@@ -145,8 +145,12 @@ pub struct Params {
 /// Headline counts and rates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    /// Wall time of the measured phase.
+    /// Wall time of the measured phase: start to the last response or failure, drain
+    /// included, so every counted response lies inside it.
     pub elapsed: Duration,
+    /// Start to the last request sent; `elapsed` minus this is the drain of requests in
+    /// flight when sending stopped.
+    pub sending: Duration,
     /// Requests attempted: responses plus failures.
     pub requests: u64,
     /// Responses of any status (a 500 is a successful measurement of a failing server).
@@ -157,7 +161,8 @@ pub struct Summary {
     pub cut_off: u64,
     /// The run was stopped early (Ctrl-C, SIGTERM): the numbers cover what was measured.
     pub interrupted: bool,
-    /// Responses per second of elapsed time; 0 when no time elapsed.
+    /// Responses per second of `elapsed` (the same window that holds them); 0 when no time
+    /// elapsed.
     pub rps: f64,
     /// Response body bytes received.
     pub bytes_total: u64,
@@ -224,6 +229,9 @@ pub struct Report {
     pub schedule: Schedule,
     /// Service time (from the actual send), when it differs from `latency` by construction.
     pub service: Option<Latency>,
+    /// Open loop: how late sends left after their scheduled time; `None` otherwise or when
+    /// nothing was sent.
+    pub send_lateness: Option<Latency>,
 }
 
 impl Report {
@@ -262,6 +270,7 @@ impl Report {
                 .collect(),
             schedule: Schedule::of(config, result),
             service: service_time(result, &scale),
+            send_lateness: send_lateness(result),
             details: Details {
                 connect: PhaseSummary::of(&phases.connect),
                 write: PhaseSummary::of(&phases.write),
@@ -301,6 +310,7 @@ fn summary(result: &RunResult) -> Summary {
     let secs = result.elapsed.as_secs_f64();
     Summary {
         elapsed: result.elapsed,
+        sending: result.sending,
         requests: result.requests(),
         successful,
         failed: result.failures(),

@@ -61,7 +61,17 @@ fn section(out: &mut impl Write, p: Painter, title: &str) -> io::Result<()> {
 fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
     let s = &report.summary;
     writeln!(out, "{}", p.bold("Summary:"))?;
-    writeln!(out, "  Total:        {:.4} secs", s.elapsed.as_secs_f64())?;
+    write!(out, "  Total:        {:.4} secs", s.elapsed.as_secs_f64())?;
+    if report.params.duration.is_some() && !s.interrupted {
+        // A `-z` run counts the responses drained after its deadline, so the time they took
+        // is in the total; say so, or the total looks like a mismeasured -z.
+        write!(
+            out,
+            " (sending stopped at {:.4} s, then in-flight requests drained)",
+            s.sending.as_secs_f64()
+        )?;
+    }
+    writeln!(out)?;
     let failed = format!("{} failed", s.failed);
     let failed = if s.failed > 0 {
         p.health(Health::Bad, &failed)

@@ -62,6 +62,8 @@ pub struct Rate {
     pub target_rps: f64,
     pub achieved_rps: f64,
     pub late_sends: u64,
+    /// Percentiles of how late sends left after their scheduled time.
+    pub send_lateness_ms: Value,
 }
 
 /// `tool`: which program wrote the report.
@@ -96,6 +98,8 @@ pub struct Params {
 #[serde(deny_unknown_fields)]
 pub struct Summary {
     pub total_secs: f64,
+    /// Start to the last send; `total_secs` also holds the drain.
+    pub send_secs: f64,
     pub requests: u64,
     pub successful: u64,
     pub failed: u64,
