@@ -30,8 +30,11 @@ fn main() {
     )
     .expect("start the built-in target");
     let target = Target::parse(&format!("http://{}/", server.addr())).expect("valid URL");
-    let addrs = engine::resolve(&target).expect("loopback resolves");
-    fdlimit::ensure(LEVELS[LEVELS.len() - 1]).expect("open-file limit for the largest level");
+    let largest = LEVELS[LEVELS.len() - 1];
+    let probe = RunConfig::get(target.clone(), StopAt::Requests(1), 1);
+    let addrs = engine::resolve(&probe).expect("loopback resolves");
+    let workers = RunConfig::workers_for(largest, engine::available_cpus());
+    fdlimit::ensure(largest, workers).expect("open-file limit for the largest level");
     println!("| c | set-up + teardown, median | worst of {ROUNDS} | measured phase, median |");
     println!("|---:|---:|---:|---:|");
     for c in LEVELS {

@@ -61,6 +61,14 @@ pub struct RunConfig {
     pub drain_cap: Duration,
     /// `--slo` gates the run is checked against; empty when none were given.
     pub slo: Vec<Gate>,
+    /// Redirects followed per request at most (`--redirect`, hey's and oha's default 10);
+    /// 0 turns following off.
+    pub redirect_limit: u32,
+    /// Cap on worker threads (hey's `-cpus`); `None` leaves the choice to [`Self::workers`].
+    pub max_workers: Option<usize>,
+    /// HTTP proxy every request goes through (`-x`): connects go to its address and request
+    /// lines use the absolute form. `None` connects to the target directly.
+    pub proxy: Option<Target>,
     /// Close connections with a reset (`SO_LINGER` 0) so they leave no TIME_WAIT behind.
     /// Set by `sweep`, whose levels open and close thousands of sockets in a row; a single
     /// run closes politely.
@@ -91,21 +99,52 @@ impl RunConfig {
             compression: false,
             drain_cap: DEFAULT_DRAIN_CAP,
             slo: Vec::new(),
+            redirect_limit: DEFAULT_REDIRECT_LIMIT,
+            max_workers: None,
+            proxy: None,
             reset_on_close: false,
         }
     }
 
-    /// Worker count for this run: one per 128 connections, at least one, at most two per CPU.
-    /// Few workers with many connections each keeps scheduler overhead flat as `c` grows.
+    /// Worker count for this run: one per 128 connections, at least one, at most two per CPU
+    /// or `max_workers` when set. Few workers with many connections each keeps scheduler
+    /// overhead flat as `c` grows.
     pub fn workers(&self, cpus: usize) -> usize {
-        (self.concurrency / 128)
+        let natural = RunConfig::workers_for(self.concurrency, cpus);
+        self.max_workers
+            .map_or(natural, |cap| natural.min(cap.max(1)))
+    }
+
+    /// [`RunConfig::workers`] for `concurrency` connections, for callers that size the
+    /// process before any config exists (the open-file limit for a sweep's largest level).
+    pub fn workers_for(concurrency: usize, cpus: usize) -> usize {
+        (concurrency / 128)
             .clamp(1, cpus.max(1) * 2)
-            .min(self.concurrency.max(1))
+            .min(concurrency.max(1))
     }
 }
+
+/// Redirects followed per request unless told otherwise, as hey and oha do.
+pub const DEFAULT_REDIRECT_LIMIT: u32 = 10;
 
 /// Default time `-z` runs let in-flight requests finish after the deadline.
 pub const DEFAULT_DRAIN_CAP: Duration = Duration::from_secs(2);
 
 /// Default time allowed for one TCP connect.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_workers_caps_the_worker_count() {
+        let target = Target::parse("http://h/").unwrap();
+        let mut config = RunConfig::get(target, StopAt::Requests(10_000), 10_000);
+        assert_eq!(config.workers(4), 8);
+        config.max_workers = Some(3);
+        assert_eq!(config.workers(4), 3);
+        config.max_workers = Some(1);
+        assert_eq!(config.workers(64), 1);
+    }
+}

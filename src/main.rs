@@ -1,12 +1,20 @@
 //! `vastar`: parse the command line, run, map the outcome to an exit code.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use vastar::app;
-use vastar::cli::Cli;
+use vastar::cli::{hey, Cli, FlagValueError};
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    // hey's single-dash long flags would otherwise parse as something else entirely.
+    let argv = match hey::normalise(&Cli::command(), std::env::args_os().collect()) {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("vastar: error: {e}");
+            std::process::exit(app::EXIT_USAGE);
+        }
+    };
+    let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => exit_on_clap_error(e),
     };
@@ -34,15 +42,19 @@ fn one_line(rendered: &str) -> String {
     }
 }
 
-/// Help and version go to stdout with exit 0; usage errors become one line and exit 2.
+/// Help and version go to stdout with exit 0; usage errors become one line and exit 2. A
+/// value parser's [`FlagValueError`] already names the flag, so it is shown without clap's
+/// prefix.
 fn exit_on_clap_error(e: clap::Error) -> ! {
     use clap::error::ErrorKind;
+    use std::error::Error;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         e.exit();
     }
-    eprintln!(
-        "vastar: error: {} (see --help)",
-        one_line(&e.render().to_string())
-    );
+    let message = match e.source().and_then(|s| s.downcast_ref::<FlagValueError>()) {
+        Some(own) => own.to_string(),
+        None => one_line(&e.render().to_string()),
+    };
+    eprintln!("vastar: error: {message} (see --help)");
     std::process::exit(app::EXIT_USAGE);
 }

@@ -96,30 +96,41 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 /// A plain keep-alive GET run of `requests` over `concurrency` connections, as the CLI
-/// builds it for `vastar -n N -c C URL`.
-fn config(addr: SocketAddr, requests: u64, concurrency: usize) -> RunConfig {
+/// builds it for `vastar -n N -c C [--rate R] URL`.
+fn config(addr: SocketAddr, requests: u64, concurrency: usize, rate: Option<f64>) -> RunConfig {
     let target = Target::parse(&format!("http://{addr}/")).expect("loopback URL parses");
     let mut config = RunConfig::get(target, StopAt::Requests(requests), concurrency);
     config.request.headers.extend([
         ("User-Agent".to_string(), "vastar-alloc-test".to_string()),
         ("Accept".to_string(), "*/*".to_string()),
     ]);
+    config.rate = rate;
     config
 }
 
 /// Fewest allocations (count, bytes) over a few identical runs: set-up allocations vary a
 /// little with timing (how many connects wait at once, how far queues grow), and the fewest
 /// is the run with the least of that noise.
-fn allocations(addr: SocketAddr, requests: u64, concurrency: usize) -> (u64, u64) {
+fn allocations(
+    addr: SocketAddr,
+    requests: u64,
+    concurrency: usize,
+    rate: Option<f64>,
+) -> (u64, u64) {
     (0..3)
-        .map(|_| allocations_of_run(addr, requests, concurrency))
+        .map(|_| allocations_of_run(addr, requests, concurrency, rate))
         .min()
         .unwrap_or_default()
 }
 
 /// Allocations (count, bytes) made on counted threads by one engine run.
-fn allocations_of_run(addr: SocketAddr, requests: u64, concurrency: usize) -> (u64, u64) {
-    let config = config(addr, requests, concurrency);
+fn allocations_of_run(
+    addr: SocketAddr,
+    requests: u64,
+    concurrency: usize,
+    rate: Option<f64>,
+) -> (u64, u64) {
+    let config = config(addr, requests, concurrency, rate);
     let progress = Progress::default();
     ALLOCATIONS.store(0, Relaxed);
     BYTES.store(0, Relaxed);
@@ -139,20 +150,22 @@ fn http1_hot_path_allocates_nothing_per_request() {
     let server = Background::start(loopback, ServeConfig::default(), 1).expect("server starts");
     let addr = server.addr();
     // Warm-up: first-use allocations (thread-locals, lazy statics) land outside the counts.
-    allocations_of_run(addr, SMALL, 8);
+    allocations_of_run(addr, SMALL, 8, None);
     let mut report = Vec::new();
     let mut worst: f64 = 0.0;
-    for concurrency in [1, 50, 300] {
-        let (small, small_bytes) = allocations(addr, SMALL, concurrency);
-        let (large, large_bytes) = allocations(addr, LARGE, concurrency);
+    // Closed loop, then open loop (`--rate`: the pacer's alarm, its queue and its timer).
+    for (concurrency, rate) in [(1, None), (50, None), (300, None), (50, Some(40_000.0))] {
+        let (small, small_bytes) = allocations(addr, SMALL, concurrency, rate);
+        let (large, large_bytes) = allocations(addr, LARGE, concurrency, rate);
         // Each connection registers with the runtime's I/O driver (one allocation at least):
         // this proves the engine's worker threads are among those counted.
         assert!(small >= concurrency as u64, "worker threads are counted");
         let extra = large as f64 - small as f64;
         let per_request = extra / (LARGE - SMALL) as f64;
         worst = worst.max(per_request);
+        let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"));
         report.push(format!(
-            "c={concurrency}: {small} allocations ({small_bytes} B) for {SMALL} requests, \
+            "c={concurrency}{rate}: {small} allocations ({small_bytes} B) for {SMALL} requests, \
              {large} ({large_bytes} B) for {LARGE}: {per_request:.4} per extra request"
         ));
     }

@@ -86,9 +86,7 @@ fn sweep(args: &SweepArgs) -> Result<i32, AppError> {
 
 fn load(args: &RunArgs) -> Result<i32, AppError> {
     let config = build::run_config(args)?;
-    let options = ReportOptions {
-        hist_bins: args.hist_bins,
-    };
+    let options = build::report_options(args);
     measure_and_report(&config, &options, args.output, args.color)
 }
 
@@ -100,7 +98,7 @@ fn measure_and_report(
 ) -> Result<i32, AppError> {
     let session = Session::start();
     session.reserve(config.concurrency)?;
-    let addrs = engine::resolve(&config.target)?;
+    let addrs = engine::resolve(config)?;
     let result = session.measure(config, &addrs)?;
     let report = Report::new(config, &result, options);
     write_report(&report, output, color)?;
@@ -138,15 +136,16 @@ fn write_report(report: &Report, output: Output, color: ColorChoice) -> Result<(
 }
 
 /// Colors only for a terminal, unless the user says otherwise; `NO_COLOR` (no-color.org)
-/// turns them off in auto mode.
+/// and `TERM=dumb` turn them off in auto mode.
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => crate::report::color::auto_enabled(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+        ),
     }
 }
 
@@ -163,12 +162,7 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
         args.concurrency, args.duration
     );
     let config = demo_config(&url, args)?;
-    measure_and_report(
-        &config,
-        &ReportOptions { hist_bins: 11 },
-        args.output,
-        args.color,
-    )
+    measure_and_report(&config, &ReportOptions::default(), args.output, args.color)
 }
 
 fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {

@@ -32,7 +32,10 @@ impl Session {
 
     /// Raises the open-file limit once, for the largest run this process will measure.
     pub fn reserve(&self, max_connections: usize) -> Result<(), EngineError> {
-        fdlimit::ensure(max_connections)?;
+        fdlimit::ensure(
+            max_connections,
+            RunConfig::workers_for(max_connections, engine::available_cpus()),
+        )?;
         Ok(())
     }
 

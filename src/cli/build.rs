@@ -8,9 +8,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::{RequestArgs, RunArgs};
+use super::{HistScaleArg, RequestArgs, RunArgs};
 use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
 use crate::http1::request::HeaderList;
+use crate::report::model::{HistScale, ReportOptions};
 use crate::slo;
 use crate::url::Target;
 
@@ -18,6 +19,9 @@ use crate::url::Target;
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// Most redirects `--redirect` may follow per request.
+const MAX_REDIRECTS: u32 = 100;
 
 /// Shortest `-t` accepted, in seconds (0 still means no timeout).
 const MIN_TIMEOUT_S: f64 = 0.001;
@@ -32,6 +36,9 @@ const DERIVED_HEADERS: [&str; 2] = ["content-length", "transfer-encoding"];
 /// Validates the flags of a load run.
 pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     let url = args.url.as_deref().ok_or_else(|| usage("missing URL"))?;
+    if let Some(extra) = args.extra.first() {
+        return Err(one_url_only(url, extra));
+    }
     let stop = match args.duration {
         Some(d) => StopAt::Duration(d),
         None if args.requests == 0 => return Err(usage("-n must be at least 1")),
@@ -87,6 +94,29 @@ pub fn slo_gates(spec: Option<&str>) -> Result<Vec<slo::Gate>, UsageError> {
         .map_err(|e| usage(e.to_string()))
 }
 
+/// The report's knobs (`--hist-bins`, `--hist-scale`); their ranges are checked by
+/// [`run_config`].
+pub fn report_options(args: &RunArgs) -> ReportOptions {
+    ReportOptions {
+        hist_bins: args.hist_bins,
+        hist_scale: match args.hist_scale {
+            HistScaleArg::Log => HistScale::Log,
+            HistScaleArg::Linear => HistScale::Linear,
+        },
+    }
+}
+
+/// A second positional argument: usually a value with a space that was not quoted
+/// (`-H Accept: text/html`). URLs are shown without their password.
+fn one_url_only(url: &str, extra: &str) -> UsageError {
+    let shown = |arg: &str| Target::parse(arg).map_or_else(|_| arg.to_string(), |t| t.display);
+    usage(format!(
+        "vastar takes one URL, but found a second argument {:?} after {:?}; quote values that contain spaces",
+        shown(extra),
+        shown(url)
+    ))
+}
+
 /// The shared builder behind every command that sends load (the flat form and `sweep`):
 /// validates the URL and the [`RequestArgs`] and returns a closed-loop, one-connection run
 /// that stops at `stop`; callers then set concurrency, pacing and gates.
@@ -110,8 +140,19 @@ pub fn request_config(
             args.timeout
         )));
     }
+    // A redirect loop must end; more hops than this is a loop, not a site layout.
+    if args.redirect > MAX_REDIRECTS {
+        return Err(usage(format!(
+            "--redirect must be at most {MAX_REDIRECTS}, got {}",
+            args.redirect
+        )));
+    }
+    if args.cpus == Some(0) {
+        return Err(usage("--cpus must be at least 1"));
+    }
     let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
-    let request = request_spec(args, &target)?;
+    let proxy = proxy(args)?;
+    let request = request_spec(args, &target, proxy.as_ref())?;
     Ok(RunConfig {
         target,
         request,
@@ -127,18 +168,47 @@ pub fn request_config(
         compression: !args.disable_compression,
         drain_cap: timeout.map_or(DEFAULT_DRAIN_CAP, |t| t.min(DEFAULT_DRAIN_CAP)),
         slo: Vec::new(),
+        redirect_limit: if args.disable_redirects {
+            0
+        } else {
+            args.redirect
+        },
+        max_workers: args.cpus,
+        proxy,
         reset_on_close: false,
     })
 }
 
-fn request_spec(args: &RequestArgs, target: &Target) -> Result<RequestSpec, UsageError> {
+/// The `-x` proxy: an http:// URL, or hey's bare `host:port`.
+fn proxy(args: &RequestArgs) -> Result<Option<Target>, UsageError> {
+    let Some(raw) = args.proxy.as_deref() else {
+        return Ok(None);
+    };
+    let url = if raw.contains("://") {
+        raw.to_string()
+    } else {
+        format!("http://{raw}")
+    };
+    let proxy = Target::parse(&url).map_err(|e| usage(format!("-x: {e}")))?;
+    Ok(Some(proxy))
+}
+
+fn request_spec(
+    args: &RequestArgs,
+    target: &Target,
+    proxy: Option<&Target>,
+) -> Result<RequestSpec, UsageError> {
     let method = args.method.to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(is_token_byte) {
         return Err(usage(format!("invalid method {:?}", args.method)));
     }
     let body = body(args)?;
     let mut headers = HeaderList::default();
-    headers.set("Host", &target.authority);
+    match args.host.as_deref() {
+        Some("") => return Err(usage("--host must not be empty")),
+        Some(host) => headers.set("Host", checked_value("--host", host)?),
+        None => headers.set("Host", &target.authority),
+    }
     headers.set("User-Agent", concat!("vastar/", env!("CARGO_PKG_VERSION")));
     headers.set("Accept", "*/*");
     if !args.disable_compression {
@@ -155,6 +225,10 @@ fn request_spec(args: &RequestArgs, target: &Target) -> Result<RequestSpec, Usag
     if let Some((user, pass)) = credentials(args, target)? {
         let value = crate::http1::request::basic_auth(&user, &pass);
         headers.set("Authorization", &value);
+    }
+    if let Some((user, pass)) = proxy.and_then(|p| p.userinfo.as_ref()) {
+        let value = crate::http1::request::basic_auth(user, pass);
+        headers.set("Proxy-Authorization", &value);
     }
     if args.disable_keepalive {
         headers.set("Connection", "close");
@@ -316,6 +390,8 @@ mod tests {
             &["-a", "user:s3cret\n", "http://h/"],
             &["-a", "nocolons3cret", "http://h/"],
             &["http://u:s3cret@h:0/"],
+            &["-x", "http://u:s3cret@p:0", "http://h/"],
+            &["-x", "ftp://u:s3cret@p", "http://h/"],
         ] {
             let message = config(argv).unwrap_err().0;
             assert!(!message.contains("s3cret"), "{argv:?}: {message}");
@@ -354,6 +430,75 @@ mod tests {
         assert!(err(&["ftp://h/"]).contains("ftp"));
         assert!(err(&["--rate", "0", "http://h/"]).contains("--rate"));
         assert!(err(&["--latency-correction", "http://h/"]).contains("-q"));
+    }
+
+    #[test]
+    fn histograms_are_log_scale_unless_asked_for_linear() {
+        let options = |argv: &[&str]| {
+            let argv = std::iter::once("vastar").chain(argv.iter().copied());
+            report_options(&Cli::try_parse_from(argv).unwrap().run)
+        };
+        assert_eq!(options(&["http://h/"]), ReportOptions::default());
+        assert_eq!(options(&["http://h/"]).hist_scale, HistScale::Log);
+        let linear = options(&["--hist-scale", "linear", "--hist-bins", "20", "http://h/"]);
+        assert_eq!(
+            (linear.hist_bins, linear.hist_scale),
+            (20, HistScale::Linear)
+        );
+    }
+
+    #[test]
+    fn a_second_positional_is_named_without_its_password() {
+        let message = config(&["http://a/", "http://u:s3cret@b/"]).unwrap_err().0;
+        assert!(message.contains("one URL"), "{message}");
+        assert!(message.contains("http://***@b/"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+        let message = config(&["-H", "Accept:", "text/html", "http://h/"])
+            .unwrap_err()
+            .0;
+        assert!(
+            message.contains("\"http://h/\" after \"text/html\""),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn hey_host_cpus_redirects_and_proxy() {
+        let c = config(&["--host", "api.example", "--cpus", "2", "http://h:81/"]).unwrap();
+        assert_eq!(header(&c, "host"), ["api.example"]);
+        assert_eq!(c.max_workers, Some(2));
+        assert_eq!(c.redirect_limit, 10);
+        assert_eq!(c.proxy, None);
+        assert!(config(&["--cpus", "0", "http://h/"])
+            .unwrap_err()
+            .0
+            .contains("--cpus"));
+        assert_eq!(
+            config(&["--redirect", "3", "http://h/"])
+                .unwrap()
+                .redirect_limit,
+            3
+        );
+        assert_eq!(
+            config(&["--redirect", "100", "--disable-redirects", "http://h/"])
+                .unwrap()
+                .redirect_limit,
+            0
+        );
+        let err = config(&["--redirect", "101", "http://h/"]).unwrap_err().0;
+        assert!(err.contains("at most 100"), "{err}");
+        let c = config(&["-x", "http://u:s3cret@127.0.0.1:3128", "http://h/"]).unwrap();
+        let proxy = c.proxy.as_ref().unwrap();
+        assert_eq!((proxy.host.as_str(), proxy.port), ("127.0.0.1", 3128));
+        assert!(!proxy.display.contains("s3cret"));
+        assert_eq!(header(&c, "proxy-authorization"), ["Basic dTpzM2NyZXQ="]);
+        assert_eq!(header(&c, "host"), ["h"]);
+        let bare = config(&["-x", "proxy.local:8080", "http://h/"]).unwrap();
+        assert_eq!(bare.proxy.unwrap().port, 8080);
+        assert!(config(&["-x", "https://p/", "http://h/"])
+            .unwrap_err()
+            .0
+            .starts_with("-x"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! compatible with hey and vastar 0.x callers; subcommands sit beside it.
 
 pub mod build;
+pub mod hey;
 pub mod sweep;
 pub mod sweep_build;
 
@@ -34,7 +35,10 @@ Exit codes:
     about = "A fast, lean, honest HTTP load generator.",
     long_about = "A fast, lean, honest HTTP load generator: sends HTTP/1.1 requests over c \
                   connections and reports latency percentiles, an insight on the tail, a \
-                  histogram, status codes and phase timings.",
+                  histogram, status codes and phase timings. hey's command lines work as \
+                  they are: its single-dash flags (-disable-keepalive, -disable-compression, \
+                  -disable-redirects, -host, -cpus) keep hey's meaning, and -h2 and -o csv \
+                  are refused (exit 2) rather than run differently.",
     after_help = EXIT_CODES,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
@@ -61,22 +65,34 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Total number of requests to send, across all connections.
-    #[arg(short = 'n', value_name = "REQUESTS", default_value_t = 200)]
+    #[arg(short = 'n', value_name = "REQUESTS", default_value_t = 200,
+          allow_negative_numbers = true, value_parser = parse_requests)]
     pub requests: u64,
     /// Number of connections kept busy at once (clamped to -n).
-    #[arg(short = 'c', value_name = "CONNECTIONS", default_value_t = 50)]
+    #[arg(short = 'c', value_name = "CONNECTIONS", default_value_t = 50,
+          allow_negative_numbers = true, value_parser = parse_connections)]
     pub concurrency: usize,
     /// Run for this long instead of -n requests (e.g. 10s, 1m, 500ms).
     #[arg(short = 'z', value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Rate limit per connection, in requests per second (0 = unlimited).
-    #[arg(short = 'q', value_name = "QPS", default_value_t = 0.0)]
+    #[arg(
+        short = 'q',
+        value_name = "QPS",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub qps: f64,
     /// Open-loop rate: requests per second across all connections, sent on a fixed schedule.
     /// Latency is measured from each request's scheduled time, so server stalls show up in
     /// the percentiles instead of silently lowering the rate (no coordinated omission).
     /// -c caps the requests in flight; if it is too small the report counts late sends.
-    #[arg(long, value_name = "RPS", conflicts_with = "qps")]
+    #[arg(
+        long,
+        value_name = "RPS",
+        conflicts_with = "qps",
+        allow_negative_numbers = true
+    )]
     pub rate: Option<f64>,
     /// With -q: correct latency for coordinated omission (HdrHistogram expected-interval
     /// correction); the uncorrected service time is reported beside it.
@@ -84,15 +100,23 @@ pub struct RunArgs {
     pub latency_correction: bool,
     #[command(flatten)]
     pub request: RequestArgs,
-    /// Accepted for hey compatibility; redirects are never followed.
-    #[arg(long, hide = true)]
-    pub disable_redirects: bool,
     /// Output format.
     #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,
     /// Number of bars in the latency histogram.
     #[arg(long, value_name = "N", default_value_t = 11)]
     pub hist_bins: usize,
+    /// Spacing of the histogram's bars between the fastest and the slowest response.
+    ///
+    /// log (default): each bar's upper edge is a constant factor above the previous one.
+    /// Latency spreads multiplicatively, so one stalled request stretching the range to a
+    /// second cannot squeeze every other response into the first bar; on a narrow range
+    /// the bars come out nearly equal anyway. A fixed default (rather than one picked per
+    /// run) keeps the histograms of repeated runs comparable.
+    /// linear: bars of equal width, as hey draws them.
+    #[arg(long, value_enum, value_name = "SCALE", default_value_t = HistScaleArg::Log,
+          verbatim_doc_comment)]
+    pub hist_scale: HistScaleArg,
     /// When to color the text report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -110,6 +134,11 @@ pub struct RunArgs {
     /// Target URL, e.g. http://127.0.0.1:8080/path
     #[arg(required = true)]
     pub url: Option<String>,
+    /// Positional arguments after the URL, kept only so that `build` can refuse them by name
+    /// (usually a value with a space that was not quoted) instead of clap's bare
+    /// "unexpected argument".
+    #[arg(hide = true)]
+    pub extra: Vec<String>,
 }
 
 /// The request flags every load-running command shares (the flat form and `sweep`): what
@@ -132,7 +161,8 @@ pub struct RequestArgs {
     #[arg(short = 'H', value_name = "HEADER")]
     pub headers: Vec<String>,
     /// Per-request timeout in seconds, at least 0.001 (0 = no timeout).
-    #[arg(short = 't', value_name = "SECONDS", default_value_t = 20.0)]
+    #[arg(short = 't', value_name = "SECONDS", default_value_t = 20.0,
+          allow_negative_numbers = true, value_parser = parse_timeout_s)]
     pub timeout: f64,
     /// Accept header [default: */*].
     #[arg(short = 'A', value_name = "ACCEPT")]
@@ -146,6 +176,26 @@ pub struct RequestArgs {
     /// Do not send "Accept-Encoding: gzip".
     #[arg(long)]
     pub disable_compression: bool,
+    /// Do not follow redirects (same as --redirect 0).
+    #[arg(long)]
+    pub disable_redirects: bool,
+    /// Follow up to N redirects (301, 302, 303, 307, 308) per request, like hey and oha;
+    /// 0 = off, at most 100. Latency spans every hop. Only redirects to the same scheme,
+    /// host and port are followed (connections are opened to one target); others are
+    /// recorded as the 3xx they are and counted as cross-host.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub redirect: u32,
+    /// Host header to send instead of the URL's host (hey's -host).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// At most N worker threads (hey's -cpus) [default: one per 128 connections, up to two
+    /// per CPU].
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<usize>,
+    /// Send every request through this HTTP proxy, e.g. http://user:pass@127.0.0.1:3128
+    /// (http:// only; hey's host:port also works). Requests use the absolute form.
+    #[arg(short = 'x', long, value_name = "PROXY_URL")]
+    pub proxy: Option<String>,
 }
 
 /// Flags of `vastar serve`.
@@ -183,7 +233,8 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Connections.
-    #[arg(short = 'c', default_value_t = 50)]
+    #[arg(short = 'c', default_value_t = 50,
+          allow_negative_numbers = true, value_parser = parse_connections)]
     pub concurrency: usize,
     /// How long to run.
     #[arg(short = 'z', value_parser = parse_duration, default_value = "3s")]
@@ -202,6 +253,13 @@ pub enum Output {
     Json,
 }
 
+/// `--hist-scale`; [`build`] maps it to the report's own type, which knows nothing of clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistScaleArg {
+    Log,
+    Linear,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -215,6 +273,48 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         format!(
             "invalid duration {s:?}: expected a positive number with a unit, e.g. 10s, 1m, 500ms"
         )
+    })
+}
+
+/// A flag value refused with a message that already names the flag and the fix; `main`
+/// prints it as is, instead of behind clap's generic "invalid value '..' for '..'" prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagValueError(pub String);
+
+impl std::fmt::Display for FlagValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FlagValueError {}
+
+/// `-n`: a whole number of requests. Negative numbers reach this parser (instead of being
+/// taken for an unknown flag `-5`) so the message can say what a count is.
+pub fn parse_requests(s: &str) -> Result<u64, FlagValueError> {
+    parse_count("-n", "requests", s)
+}
+
+/// `-c`: a whole number of connections (see [`parse_requests`]).
+pub fn parse_connections(s: &str) -> Result<usize, FlagValueError> {
+    parse_count("-c", "connections", s)
+}
+
+fn parse_count<T: std::str::FromStr>(flag: &str, what: &str, s: &str) -> Result<T, FlagValueError> {
+    s.trim().parse().map_err(|_| {
+        FlagValueError(format!(
+            "{flag} takes a count, which must be a positive whole number of {what} (e.g. {flag} 10), got {s:?}"
+        ))
+    })
+}
+
+/// `-t`: seconds as a plain number, as hey takes it. A unit (`1s`, `500ms`) is the usual
+/// mistake, since `-z` takes one; the message says so. Range checks are in `build`.
+pub fn parse_timeout_s(s: &str) -> Result<f64, FlagValueError> {
+    s.trim().parse().map_err(|_| {
+        FlagValueError(format!(
+            "-t takes seconds as a number (e.g. -t 1.5, or 0 for no timeout), got {s:?}"
+        ))
     })
 }
 
@@ -235,5 +335,25 @@ mod tests {
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("abc").is_err());
+    }
+
+    #[test]
+    fn counts_and_seconds_name_the_flag_and_the_fix() {
+        assert_eq!(parse_requests("10"), Ok(10));
+        assert_eq!(parse_connections("3"), Ok(3));
+        assert_eq!(parse_timeout_s("1.5"), Ok(1.5));
+        assert_eq!(parse_timeout_s("-1"), Ok(-1.0));
+        let message = parse_requests("-5").unwrap_err().0;
+        assert!(message.starts_with("-n takes a count"), "{message}");
+        assert!(message.contains("positive") && message.contains("\"-5\""));
+        assert!(parse_connections("-5").unwrap_err().0.starts_with("-c "));
+        assert!(parse_connections("2.5")
+            .unwrap_err()
+            .0
+            .contains("whole number"));
+        assert_eq!(
+            parse_timeout_s("1s").unwrap_err().0,
+            "-t takes seconds as a number (e.g. -t 1.5, or 0 for no timeout), got \"1s\""
+        );
     }
 }

@@ -7,6 +7,7 @@
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use tokio::net::TcpStream;
 
 use super::transport::Connector;
 use crate::http1::connection::Http1Conn;
+use crate::http1::redirect::RedirectPolicy;
 use crate::url::Target;
 
 /// Resolves the target's host once, before the run.
@@ -37,6 +39,9 @@ pub struct TcpConnector {
     timeout: Duration,
     request: Bytes,
     head_request: bool,
+    redirects: Option<Arc<RedirectPolicy>>,
+    /// The addresses are a proxy's: connect errors say so, or users chase the wrong host.
+    proxy: bool,
     /// Close with a reset instead of a FIN (`SO_LINGER` 0), see [`TcpConnector::reset_on_close`].
     reset_on_close: bool,
 }
@@ -56,7 +61,21 @@ impl TcpConnector {
             timeout,
             request,
             head_request,
+            redirects: None,
+            proxy: false,
         }
+    }
+
+    /// Marks the addresses as an HTTP proxy's, for error messages.
+    pub fn via_proxy(mut self, proxy: bool) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Connections that follow redirects as `policy` says (`None`: not at all).
+    pub fn with_redirects(mut self, policy: Option<RedirectPolicy>) -> Self {
+        self.redirects = policy.map(Arc::new);
+        self
     }
 
     /// Closes every connection with a reset (`SO_LINGER` 0) instead of a FIN, so a closed
@@ -73,7 +92,14 @@ impl TcpConnector {
             Ok(result) => result,
             Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "timed out")),
         }
-        .map_err(|e| io::Error::new(e.kind(), format!("connect to {addr}: {e}")))?;
+        .map_err(|e| {
+            let message = if self.proxy {
+                format!("cannot connect to proxy {addr}: {e}")
+            } else {
+                format!("connect to {addr}: {e}")
+            };
+            io::Error::new(e.kind(), message)
+        })?;
         // Requests are single writes; Nagle would only add latency.
         stream.set_nodelay(true)?;
         if self.reset_on_close {
@@ -96,11 +122,8 @@ impl Connector for TcpConnector {
                     if index != first {
                         self.preferred.store(index, Relaxed);
                     }
-                    return Ok(Http1Conn::new(
-                        stream,
-                        self.request.clone(),
-                        self.head_request,
-                    ));
+                    let conn = Http1Conn::new(stream, self.request.clone(), self.head_request);
+                    return Ok(conn.with_redirects(self.redirects.clone()));
                 }
                 Err(e) => last_error = Some(e),
             }

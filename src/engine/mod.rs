@@ -6,6 +6,7 @@
 //! worker drives its slots in one `FuturesUnordered` loop and records into its own
 //! histogram; the histograms are merged once at the end.
 
+mod alarm;
 pub mod cancel;
 pub mod connect;
 pub mod fdlimit;
@@ -15,6 +16,8 @@ mod recorder;
 pub mod result;
 mod slot;
 pub mod timer;
+#[cfg(target_os = "linux")]
+mod timerfd;
 pub mod transport;
 mod worker;
 
@@ -28,12 +31,13 @@ use tokio::sync::Semaphore;
 
 use crate::config::{RunConfig, StopAt};
 use crate::http1;
-use crate::url::Target;
+use crate::http1::redirect::RedirectPolicy;
+use crate::http1::request::Form;
 pub use cancel::Cancel;
 pub use progress::Progress;
 use result::RunResult;
 use transport::Connector;
-use worker::{Setup, PRECONNECT_PARALLELISM};
+use worker::{Setup, WorkerOutput, PRECONNECT_PARALLELISM};
 
 /// Why a run could not produce any measurement.
 #[derive(Debug, Error)]
@@ -56,35 +60,48 @@ pub enum EngineError {
 /// target and runs. A process that measures many runs (a sweep) does the first two once and
 /// calls [`run_at`] per run instead. `progress` lets another thread watch and cancel it.
 pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
-    fdlimit::ensure(config.concurrency)?;
-    let addrs = resolve(&config.target)?;
+    fdlimit::ensure(config.concurrency, config.workers(available_cpus()))?;
+    let addrs = resolve(config)?;
     run_at(config, &addrs, progress)
 }
 
-/// Resolves the target's host once, so that every run (and every level of a sweep) connects
-/// to the same addresses without a DNS query of its own.
-pub fn resolve(target: &Target) -> Result<Vec<SocketAddr>, EngineError> {
-    connect::resolve(target).map_err(|source| EngineError::Resolve {
-        host: target.host.clone(),
+/// Resolves the address a run connects to once, so that every run (and every level of a
+/// sweep) connects to the same addresses without a DNS query of its own. Through a proxy,
+/// only the proxy's name is resolved: the proxy resolves the target.
+pub fn resolve(config: &RunConfig) -> Result<Vec<SocketAddr>, EngineError> {
+    let (peer, role) = match &config.proxy {
+        Some(proxy) => (proxy, "proxy "),
+        None => (&config.target, ""),
+    };
+    connect::resolve(peer).map_err(|source| EngineError::Resolve {
+        host: format!("{role}{}", peer.host),
         source,
     })
 }
 
-/// Runs one load test against already resolved addresses. The caller has made sure the
+/// Runs one load test against addresses from [`resolve`]. The caller has made sure the
 /// open-file limit fits (see [`fdlimit::ensure`]).
 pub fn run_at(
     config: &RunConfig,
     addrs: &[SocketAddr],
     progress: &Progress,
 ) -> Result<RunResult, EngineError> {
-    let request = http1::request::encode(&config.target, &config.request);
+    let form = match config.proxy {
+        Some(_) => Form::Absolute,
+        None => Form::Origin,
+    };
+    let request = http1::request::encode_with(&config.target, &config.request, form);
     let head_request = config.request.method == "HEAD";
+    let redirects = (config.redirect_limit > 0)
+        .then(|| RedirectPolicy::new(config.target.clone(), config.request.clone(), form));
     let connector = connect::TcpConnector::new(
         addrs.to_vec(),
         config.connect_timeout,
         request,
         head_request,
     )
+    .with_redirects(redirects)
+    .via_proxy(config.proxy.is_some())
     .reset_on_close(config.reset_on_close);
     run_with(&connector, config, progress)
 }
@@ -95,8 +112,7 @@ pub fn run_with<C: Connector + Sync>(
     config: &RunConfig,
     progress: &Progress,
 ) -> Result<RunResult, EngineError> {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = config.workers(cpus);
+    let workers = config.workers(available_cpus());
     let setup = Setup {
         config,
         progress,
@@ -135,20 +151,42 @@ pub fn run_with<C: Connector + Sync>(
             message.unwrap_or_else(|| "no connection could be opened".into()),
         ));
     }
-    let finished = outputs.iter().map(|o| o.finished).max().unwrap_or(started);
-    let wall = finished.saturating_duration_since(started);
-    let mut elapsed = wall;
-    if let StopAt::Duration(d) = config.stop {
-        // In-flight requests drained after the deadline never stretch the measured window.
-        elapsed = elapsed.min(d);
-    }
-    let mut result = RunResult::empty(elapsed.max(Duration::from_nanos(1)));
-    result.drained = wall.saturating_sub(elapsed);
+    let (elapsed, sending) = windows(config, started, &outputs, progress.is_cancelled());
+    let mut result = RunResult::empty(elapsed);
+    result.sending = sending;
     result.interrupted = progress.is_cancelled();
     for output in outputs {
         output.recorder.merge_into(&mut result);
     }
     Ok(result)
+}
+
+/// CPUs this process may use, the input of [`RunConfig::workers`].
+pub fn available_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The measured window (start to the last response or failure, drain included, so every
+/// counted response is inside it) and the sending window (start to the last send).
+fn windows(
+    config: &RunConfig,
+    started: Instant,
+    outputs: &[WorkerOutput],
+    cancelled: bool,
+) -> (Duration, Duration) {
+    let finished = outputs.iter().map(|o| o.finished).max().unwrap_or(started);
+    let mut elapsed = finished.saturating_duration_since(started);
+    if let StopAt::Duration(d) = config.stop {
+        // A `-z` run that was not interrupted lasted at least `-z`, even if its last request
+        // (open loop, low rate) ended earlier; in-flight requests are abandoned at the drain
+        // cap, so anything after that is teardown.
+        let floor = if cancelled { Duration::ZERO } else { d };
+        elapsed = elapsed.clamp(floor, d + config.drain_cap);
+    }
+    let elapsed = elapsed.max(Duration::from_nanos(1));
+    let last_send = outputs.iter().filter_map(|o| o.last_send).max();
+    let sending = last_send.map_or(Duration::ZERO, |t| t.saturating_duration_since(started));
+    (elapsed, sending.min(elapsed))
 }
 
 /// Slots of worker `i` when `total` slots are spread over `workers` as evenly as possible.

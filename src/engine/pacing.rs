@@ -9,12 +9,15 @@
 //!   bursting to catch up after a slow response.
 //! - `OpenLoop`: `--rate`: request *i* of the run is due at `start + i/rate`, whichever
 //!   connection is free takes it (like wrk2 and vegeta). When none is free the request waits,
-//!   and that wait counts in its latency.
+//!   and that wait counts in its latency. Sends leave on time through the worker's alarm
+//!   (`engine::alarm`: microseconds, not tokio's millisecond ticks), since a timer's delay
+//!   would otherwise be counted as the server's latency.
 
 use std::pin::Pin;
 
 use tokio::time::{sleep_until, Duration, Instant, Sleep};
 
+use super::alarm::Alarm;
 use super::progress::Progress;
 use crate::config::{RunConfig, StopAt};
 
@@ -45,12 +48,14 @@ impl Pacing {
     }
 }
 
-/// The run-wide facts a pacer needs: when the run started and when it ends.
-#[derive(Debug, Clone, Copy)]
+/// The facts a pacer needs: when the run started and when it ends, and the worker's alarm
+/// that releases open-loop sends on time.
+#[derive(Clone, Copy)]
 pub struct Budget<'a> {
     pub stop: StopAt,
     pub start: Instant,
     pub progress: &'a Progress,
+    pub(crate) alarm: &'a Alarm,
 }
 
 impl Budget<'_> {
@@ -71,7 +76,9 @@ pub struct Due {
     /// When the pacer released it (the service time starts here). Equal to `intended` in
     /// closed loops, so the hot path reads the clock once for both.
     pub released: Instant,
-    /// The request was already overdue when a connection became free to take it.
+    /// Open loop: the connection that took the request became free (finished its previous
+    /// request, or the run started) only after the request was due, i.e. it was due while
+    /// every connection was busy. Never set by timer or start-up delays.
     pub late: bool,
 }
 
@@ -79,8 +86,11 @@ pub struct Due {
 pub struct Pacer {
     pacing: Pacing,
     next: Option<Instant>,
-    /// One timer, created on first use and re-armed for every wait: no timer entry per
-    /// request, and the (large) timer lives on the heap instead of in every idle slot's
+    /// When the connection finished its previous request; `None` before the first one (it was
+    /// free from the run's start).
+    free_since: Option<Instant>,
+    /// One timer for `-q` waits, created on first use and re-armed for every wait: no timer
+    /// entry per request, and the (large) timer lives on the heap instead of in every idle slot's
     /// future.
     timer: Option<Pin<Box<Sleep>>>,
 }
@@ -91,8 +101,15 @@ impl Pacer {
         Pacer {
             pacing,
             next: None,
+            free_since: None,
             timer: None,
         }
+    }
+
+    /// Notes that the connection finished its request at `at` and is free for the next one.
+    #[inline]
+    pub fn freed(&mut self, at: Instant) {
+        self.free_since = Some(at);
     }
 
     async fn sleep_until(&mut self, at: Instant) {
@@ -130,12 +147,12 @@ impl Pacer {
         if budget.deadline().is_some_and(|end| intended >= end) {
             return None;
         }
-        let now = Instant::now();
-        let late = now > intended;
-        if !late {
-            self.sleep_until(intended).await;
+        let late = self.free_since.unwrap_or(budget.start) > intended;
+        let mut released = Instant::now();
+        if released < intended {
+            budget.alarm.until(intended).await;
+            released = Instant::now();
         }
-        let released = if late { now } else { Instant::now() };
         Some(Due {
             intended,
             released,
@@ -172,23 +189,39 @@ fn closed(budget: &Budget<'_>) -> Option<Due> {
 mod tests {
     use super::*;
 
-    fn budget(progress: &Progress, stop: StopAt) -> Budget<'_> {
+    /// A budget starting now, with an alarm that uses tokio's (paused) timer only.
+    fn budget<'a>(progress: &'a Progress, alarm: &'a Alarm, stop: StopAt) -> Budget<'a> {
         Budget {
             stop,
             start: Instant::now(),
             progress,
+            alarm,
+        }
+    }
+
+    fn paused_alarm() -> Alarm {
+        Alarm::coarse(8)
+    }
+
+    /// The pacer's next request, with the worker's alarm driven beside it.
+    async fn next(p: &mut Pacer, b: &Budget<'_>) -> Option<Due> {
+        tokio::select! {
+            biased;
+            () = b.alarm.run() => unreachable!("the alarm never finishes"),
+            due = p.next(b) => due,
         }
     }
 
     #[tokio::test(start_paused = true)]
     async fn per_connection_rate_spaces_requests() {
         let progress = Progress::default();
-        let b = budget(&progress, StopAt::Requests(100));
+        let alarm = paused_alarm();
+        let b = budget(&progress, &alarm, StopAt::Requests(100));
         let mut p = Pacer::new(Pacing::PerConnection {
             interval: Duration::from_millis(100),
         });
         for _ in 0..5 {
-            p.next(&b).await.unwrap();
+            next(&mut p, &b).await.unwrap();
         }
         // Sends at 0, 100, 200, 300, 400 ms.
         assert_eq!(Instant::now() - b.start, Duration::from_millis(400));
@@ -197,69 +230,133 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn late_requests_do_not_burst() {
         let progress = Progress::default();
-        let b = budget(&progress, StopAt::Requests(100));
+        let alarm = paused_alarm();
+        let b = budget(&progress, &alarm, StopAt::Requests(100));
         let mut p = Pacer::new(Pacing::PerConnection {
             interval: Duration::from_millis(100),
         });
-        p.next(&b).await.unwrap();
+        next(&mut p, &b).await.unwrap();
         tokio::time::sleep(Duration::from_millis(550)).await;
         let t1 = Instant::now();
-        p.next(&b).await.unwrap(); // overdue: immediately
-        p.next(&b).await.unwrap(); // but the next one is a full interval later
+        next(&mut p, &b).await.unwrap(); // overdue: immediately
+        next(&mut p, &b).await.unwrap(); // but the next one is a full interval later
         assert_eq!(Instant::now() - t1, Duration::from_millis(100));
     }
 
     #[tokio::test(start_paused = true)]
     async fn closed_loop_stops_after_exactly_n() {
         let progress = Progress::default();
-        let b = budget(&progress, StopAt::Requests(3));
+        let alarm = paused_alarm();
+        let b = budget(&progress, &alarm, StopAt::Requests(3));
         let mut p = Pacer::new(Pacing::Closed);
         let mut sent = 0;
-        while p.next(&b).await.is_some() {
+        while next(&mut p, &b).await.is_some() {
             sent += 1;
         }
         assert_eq!((sent, Instant::now()), (3, b.start));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn open_loop_follows_the_schedule_and_flags_overdue_requests() {
+    async fn open_loop_follows_the_schedule_and_flags_requests_due_while_busy() {
         let progress = Progress::default();
-        let b = budget(&progress, StopAt::Duration(Duration::from_secs(1)));
+        let alarm = paused_alarm();
+        let b = budget(&progress, &alarm, StopAt::Duration(Duration::from_secs(1)));
         let mut p = Pacer::new(Pacing::OpenLoop {
             interval: Duration::from_millis(250),
         });
-        let first = p.next(&b).await.unwrap();
+        let first = next(&mut p, &b).await.unwrap();
         assert_eq!(
             (first.intended, first.released, first.late),
             (b.start, b.start, false)
         );
         tokio::time::sleep(Duration::from_millis(600)).await; // a slow response
-        let second = p.next(&b).await.unwrap();
+        p.freed(Instant::now());
+        let second = next(&mut p, &b).await.unwrap();
         assert_eq!(second.intended, b.start + Duration::from_millis(250));
-        assert!(second.late, "due at 250 ms, taken at 600 ms");
-        let third = p.next(&b).await.unwrap();
+        assert!(second.late, "due at 250 ms, connection free at 600 ms");
+        assert_eq!(
+            second.released - second.intended,
+            Duration::from_millis(350)
+        );
+        p.freed(Instant::now());
+        let third = next(&mut p, &b).await.unwrap();
         assert_eq!(third.intended, b.start + Duration::from_millis(500));
-        let fourth = p.next(&b).await.unwrap();
-        assert!(!fourth.late);
-        assert_eq!(Instant::now(), b.start + Duration::from_millis(750));
         assert!(
-            p.next(&b).await.is_none(),
+            third.late,
+            "due at 500 ms, still busy with the second until 600 ms"
+        );
+        p.freed(Instant::now());
+        let fourth = next(&mut p, &b).await.unwrap();
+        assert!(!fourth.late);
+        assert_eq!(fourth.released, b.start + Duration::from_millis(750));
+        assert!(
+            next(&mut p, &b).await.is_none(),
             "1000 ms is past the 1 s deadline"
         );
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_late_start_is_not_a_late_send() {
+        // Like `--rate 100000 -n 10 -c 10`: every ticket is due within 100 us of the start,
+        // and the connections only begin some time after it. They were free all along, so
+        // nothing is late; the start-up delay shows as send lateness instead.
+        let progress = Progress::default();
+        let alarm = paused_alarm();
+        let b = budget(&progress, &alarm, StopAt::Requests(10));
+        tokio::time::advance(Duration::from_millis(2)).await;
+        let mut pacers: Vec<_> = (0..10)
+            .map(|_| {
+                Pacer::new(Pacing::OpenLoop {
+                    interval: Duration::from_micros(10),
+                })
+            })
+            .collect();
+        for p in &mut pacers {
+            let due = next(p, &b).await.unwrap();
+            assert!(!due.late, "{due:?}");
+            assert!(due.released - due.intended >= Duration::from_micros(1_900));
+        }
+        assert!(next(&mut pacers[0], &b).await.is_none(), "-n 10 is used up");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_connections_are_never_late() {
+        // Like `--rate 100 -c 5` against an instant server: each connection is free long
+        // before its next ticket is due.
+        let progress = Progress::default();
+        let alarm = paused_alarm();
+        let b = budget(&progress, &alarm, StopAt::Duration(Duration::from_secs(2)));
+        let interval = Duration::from_millis(10);
+        let mut pacers: Vec<_> = (0..5)
+            .map(|_| Pacer::new(Pacing::OpenLoop { interval }))
+            .collect();
+        let mut sent = 0;
+        'run: loop {
+            for p in &mut pacers {
+                let Some(due) = next(p, &b).await else {
+                    break 'run;
+                };
+                assert!(!due.late && due.released == due.intended, "{due:?}");
+                p.freed(Instant::now() + Duration::from_micros(50));
+                sent += 1;
+            }
+        }
+        assert_eq!(sent, 200);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn cancel_ends_every_policy() {
         let progress = Progress::default();
+        let alarm = paused_alarm();
         progress.cancel();
-        let b = budget(&progress, StopAt::Requests(10));
+        let b = budget(&progress, &alarm, StopAt::Requests(10));
         for pacing in [
             Pacing::Closed,
             Pacing::OpenLoop {
                 interval: Duration::from_millis(1),
             },
         ] {
-            assert!(Pacer::new(pacing).next(&b).await.is_none());
+            assert!(next(&mut Pacer::new(pacing), &b).await.is_none());
         }
     }
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::pacing::Pacing;
+use super::pacing::{Due, Pacing};
 use super::result::{
-    new_latency_histogram, ConnStats, ErrorKind, Phases, RunResult, LATENCY_MAX_NS,
+    new_latency_histogram, ConnStats, ErrorKind, Phases, RedirectStats, RunResult, LATENCY_MAX_NS,
 };
 use super::transport::Exchange;
 
@@ -24,12 +24,15 @@ pub struct Recorder {
     /// Expected interval between requests of one connection, for `--latency-correction`.
     correction_interval_ns: Option<u64>,
     late_sends: u64,
+    /// Open loop only: how late each send left after its scheduled instant.
+    send_lateness_ns: Option<Histogram<u64>>,
     phases: Phases,
     status: Box<[u64; STATUS_SLOTS]>,
     errors: [u64; ErrorKind::ALL.len()],
     body_bytes: u64,
     cut_off: u64,
     pub(crate) connections: ConnStats,
+    pub(crate) redirects: RedirectStats,
 }
 
 impl Recorder {
@@ -41,19 +44,21 @@ impl Recorder {
             }
             _ => None,
         };
-        let separate_service =
-            correction_interval_ns.is_some() || matches!(pacing, Pacing::OpenLoop { .. });
+        let open_loop = matches!(pacing, Pacing::OpenLoop { .. });
+        let separate_service = correction_interval_ns.is_some() || open_loop;
         Recorder {
             latency_ns: new_latency_histogram(),
             service_ns: separate_service.then(new_latency_histogram),
             correction_interval_ns,
             late_sends: 0,
+            send_lateness_ns: open_loop.then(new_latency_histogram),
             phases: Phases::default(),
             status: Box::new([0; STATUS_SLOTS]),
             errors: [0; ErrorKind::ALL.len()],
             body_bytes: 0,
             cut_off: 0,
             connections: ConnStats::default(),
+            redirects: RedirectStats::default(),
         }
     }
 
@@ -88,10 +93,15 @@ impl Recorder {
         self.body_bytes += exchange.body_bytes;
     }
 
-    /// Records an open-loop request that was overdue when a connection took it.
+    /// Records an open-loop send: how late it left, and whether it was due while every
+    /// connection was busy.
     #[inline]
-    pub fn late_send(&mut self) {
-        self.late_sends += 1;
+    pub fn open_loop_send(&mut self, due: &Due) {
+        self.late_sends += u64::from(due.late);
+        if let Some(lateness) = &mut self.send_lateness_ns {
+            let ns = (due.released - due.intended).as_nanos();
+            lateness.saturating_record(u64::try_from(ns).unwrap_or(u64::MAX).max(1));
+        }
     }
 
     /// Records a request that produced no response.
@@ -119,6 +129,12 @@ impl Recorder {
             let merged = result.service_ns.get_or_insert_with(new_latency_histogram);
             let _ = merged.add(service);
         }
+        if let Some(lateness) = &self.send_lateness_ns {
+            let merged = result
+                .send_lateness_ns
+                .get_or_insert_with(new_latency_histogram);
+            let _ = merged.add(lateness);
+        }
         result.late_sends += self.late_sends;
         result.phases.merge(&self.phases);
         for (code, &count) in self.status.iter().enumerate().filter(|(_, &c)| c > 0) {
@@ -136,5 +152,6 @@ impl Recorder {
         result.connections.opened += self.connections.opened;
         result.connections.reconnects += self.connections.reconnects;
         result.connections.preconnect_retries += self.connections.preconnect_retries;
+        result.redirects.merge(&self.redirects);
     }
 }

@@ -163,16 +163,45 @@ pub struct ConnStats {
     pub preconnect_retries: u64,
 }
 
+/// How redirects fared. hey and oha follow them, so vastar does too, on the same origin;
+/// these counts keep a redirecting target from passing for a plain one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RedirectStats {
+    /// Redirects followed, summed over all requests (a chain of three hops counts three).
+    pub followed: u64,
+    /// Requests still redirected when `--redirect` hops were used up (a loop, or a longer
+    /// chain): the last redirect response is what was recorded.
+    pub limit_reached: u64,
+    /// Redirects to another scheme, host or port, not followed: the redirect response is
+    /// what was recorded.
+    pub cross_host: u64,
+}
+
+impl RedirectStats {
+    /// Folds another request's or worker's counts into these.
+    pub fn merge(&mut self, other: &RedirectStats) {
+        self.followed += other.followed;
+        self.limit_reached += other.limit_reached;
+        self.cross_host += other.cross_host;
+    }
+
+    /// Whether any redirect was seen at all.
+    pub fn any(&self) -> bool {
+        *self != RedirectStats::default()
+    }
+}
+
 /// Everything one run measured.
 #[derive(Debug, Clone)]
 pub struct RunResult {
-    /// Wall time of the measured phase (pre-connect excluded; never longer than `-z`).
+    /// Wall time of the measured phase: from the start to the last response or failure, so
+    /// requests drained after a `-z` deadline are inside it (pre-connect excluded; for `-z`
+    /// at least the duration unless interrupted, at most the duration plus the drain cap).
+    /// Every rate of the run is counted over this window.
     pub elapsed: Duration,
-    /// Time after a `-z` deadline spent waiting for the requests then in flight (zero when
-    /// the run ended on time). Their responses are counted, so a rate over all responses
-    /// must divide by `elapsed + drained`: over `elapsed` alone a level of c connections
-    /// lasting d seconds over-reports by about c/d responses per second (what `sweep` does).
-    pub drained: Duration,
+    /// From the start to the last request sent (sending stopped; the rest of `elapsed` was
+    /// spent draining the requests in flight). At most `elapsed`.
+    pub sending: Duration,
     /// Latency of every completed response, in nanoseconds. For open-loop runs it is
     /// measured from the scheduled send time (response time, queueing included); with
     /// `--latency-correction` it includes HdrHistogram's synthetic samples for the requests
@@ -181,9 +210,12 @@ pub struct RunResult {
     /// Service time (from the actual send to the last byte), kept separately only when it
     /// differs from `latency_ns` by construction (open loop, or corrected runs).
     pub service_ns: Option<Histogram<u64>>,
-    /// Open-loop requests that were already overdue when a connection became free for them:
-    /// the connections could not keep up with the asked rate.
+    /// Open-loop requests that were due while every connection was busy: the connection
+    /// that sent one became free only after its scheduled time, so `-c` could not keep up.
     pub late_sends: u64,
+    /// Open loop only: how late each request left after its scheduled time, in nanoseconds
+    /// (the pacer's own precision, plus the wait of late sends for a free connection).
+    pub send_lateness_ns: Option<Histogram<u64>>,
     /// Per-phase timing of completed responses.
     pub phases: Phases,
     /// Completed responses by status code.
@@ -199,17 +231,21 @@ pub struct RunResult {
     /// Requests in flight when the run was interrupted: neither answered nor failed by the
     /// server, so they are counted apart from `errors`.
     pub cut_off: u64,
+    /// Redirects followed and not followed.
+    pub redirects: RedirectStats,
 }
 
 impl RunResult {
-    /// A result with nothing recorded yet, for workers (and tests) to merge into.
+    /// A result with nothing recorded yet, for workers (and tests) to merge into; sending
+    /// spans the whole window until the caller says otherwise.
     pub fn empty(elapsed: Duration) -> RunResult {
         RunResult {
             elapsed,
-            drained: Duration::ZERO,
+            sending: elapsed,
             latency_ns: new_latency_histogram(),
             service_ns: None,
             late_sends: 0,
+            send_lateness_ns: None,
             phases: Phases::default(),
             status_codes: BTreeMap::new(),
             errors: BTreeMap::new(),
@@ -217,6 +253,7 @@ impl RunResult {
             connections: ConnStats::default(),
             interrupted: false,
             cut_off: 0,
+            redirects: RedirectStats::default(),
         }
     }
 

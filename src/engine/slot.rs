@@ -1,8 +1,9 @@
 //! One connection slot: the loop that keeps one connection busy.
 //!
 //! A slot asks its pacer when to send, claims a request from the run's budget, makes sure it
-//! has a live connection, runs one exchange under the request's deadline, and records what
-//! happened. Every claimed request ends as exactly one response or one error.
+//! has a live connection, runs one exchange (and the redirects it follows) under the
+//! request's deadline, and records what happened. Every claimed request ends as exactly one
+//! response or one error.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -13,9 +14,9 @@ use tokio::time::{Duration, Instant};
 
 use super::pacing::{Budget, Due, Pacer, Pacing};
 use super::recorder::Recorder;
-use super::result::ErrorKind;
+use super::result::{ErrorKind, RedirectStats};
 use super::timer::Deadline;
-use super::transport::{classify_connect, Conn, Connector};
+use super::transport::{classify_connect, Conn, Connector, Exchange, Redirect};
 use crate::config::RunConfig;
 
 /// What every slot of one worker shares. Lives on the worker's thread only.
@@ -27,6 +28,8 @@ pub(crate) struct SlotContext<'a, C> {
     pub recorder: &'a RefCell<Recorder>,
     /// Requests claimed but not yet finished: what a cancellation turns into `aborted`.
     pub in_flight: Cell<u64>,
+    /// When this worker last sent a request: where its sending window ends.
+    pub last_send: Cell<Option<Instant>>,
 }
 
 impl<C: Connector> SlotContext<'_, C> {
@@ -49,16 +52,18 @@ pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotCon
     let mut pacer = Pacer::new(ctx.pacing);
     let mut deadline = Deadline::default();
     let mut connect_failures = 0u32;
+    let open_loop = matches!(ctx.pacing, Pacing::OpenLoop { .. });
     while let Some(due) = pacer.next(&ctx.budget).await {
-        if due.late {
-            ctx.recorder.borrow_mut().late_send();
+        ctx.last_send.set(Some(due.released));
+        if open_loop {
+            ctx.recorder.borrow_mut().open_loop_send(&due);
         }
         ctx.in_flight.set(ctx.in_flight.get() + 1);
         let outcome = one_request(&mut conn, ctx, &mut deadline, due).await;
         ctx.in_flight.set(ctx.in_flight.get() - 1);
         ctx.budget.progress.finished_one();
         connect_failures = match outcome {
-            Some(ErrorKind::Connect | ErrorKind::ConnectTimeout) => connect_failures + 1,
+            Err(ErrorKind::Connect | ErrorKind::ConnectTimeout) => connect_failures + 1,
             _ => 0,
         };
         if connect_failures > 0 {
@@ -66,16 +71,19 @@ pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotCon
             // hammered in a busy loop (and `-z` runs do not count millions of errors).
             tokio::time::sleep(Duration::from_millis(5 << connect_failures.min(4))).await;
         }
+        // The clock is read only off the fast path: a response carries its finish time.
+        pacer.freed(outcome.unwrap_or_else(|_| Instant::now()));
     }
 }
 
-/// Runs one request to completion or failure and records it. Returns the error, if any.
+/// Runs one request to completion or failure and records it. Returns when the response
+/// finished, or the error.
 async fn one_request<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     deadline: &mut Deadline,
     due: Due,
-) -> Option<ErrorKind> {
+) -> Result<Instant, ErrorKind> {
     let sent = due.released;
     let limit = ctx.limit(sent);
     let outcome = match with_limit(attempt(conn, ctx, sent), limit.map(|l| l.0), deadline).await {
@@ -84,30 +92,85 @@ async fn one_request<C: Connector>(
     };
     let mut recorder = ctx.recorder.borrow_mut();
     match outcome {
-        Ok(exchange) => {
+        Ok((exchange, redirects)) => {
             let done = exchange.finished;
             recorder.response(&exchange, done - due.intended, done - sent);
+            if redirects.any() {
+                recorder.redirects.merge(&redirects);
+            }
             if !exchange.reusable || !ctx.config.keepalive {
                 *conn = None;
             }
-            None
+            Ok(done)
         }
         Err(kind) => {
             // A failed connection is never reused: it may hold stale bytes.
             *conn = None;
             recorder.error(kind);
-            Some(kind)
+            Err(kind)
         }
     }
 }
 
-/// Connects if needed and exchanges, retrying once when a reused connection turns out to
-/// have been closed by the server while idle.
+/// Runs one request: its exchange, then any redirects it follows. One request is one
+/// latency sample from the first send to the last byte of the final response.
 async fn attempt<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     sent: Instant,
-) -> Result<super::transport::Exchange, ErrorKind> {
+) -> Result<(Exchange, RedirectStats), ErrorKind> {
+    let first = exchange(conn, ctx, sent, None).await?;
+    if first.redirect == Redirect::None {
+        return Ok((first, RedirectStats::default()));
+    }
+    // Boxed: redirects are rare, and inline their state would enlarge every slot.
+    Box::pin(follow(conn, ctx, first)).await
+}
+
+/// Follows the redirects that the response `done` starts, up to the run's limit, on the same connection
+/// when it may be reused and on a new one otherwise. The engine only carries the protocol's
+/// follow-up request from one exchange to the next; what a redirect means on the wire is
+/// the protocol's business.
+async fn follow<C: Connector>(
+    conn: &mut Option<C::Conn>,
+    ctx: &SlotContext<'_, C>,
+    mut done: Exchange,
+) -> Result<(Exchange, RedirectStats), ErrorKind> {
+    let mut stats = RedirectStats::default();
+    loop {
+        match done.redirect {
+            Redirect::None => break,
+            Redirect::OtherOrigin => {
+                stats.cross_host += 1;
+                break;
+            }
+            Redirect::Follow if stats.followed >= u64::from(ctx.config.redirect_limit) => {
+                stats.limit_reached += 1;
+                break;
+            }
+            Redirect::Follow => {}
+        }
+        let Some(next) = conn.as_mut().and_then(Conn::take_followup) else {
+            break;
+        };
+        if !done.reusable || !ctx.config.keepalive {
+            *conn = None;
+        }
+        let hop = exchange(conn, ctx, done.finished, Some(&next)).await?;
+        stats.followed += 1;
+        done = done.then(hop);
+    }
+    Ok((done, stats))
+}
+
+/// Connects if needed and exchanges, retrying once when a reused connection turns out to
+/// have been closed by the server while idle.
+async fn exchange<C: Connector>(
+    conn: &mut Option<C::Conn>,
+    ctx: &SlotContext<'_, C>,
+    sent: Instant,
+    followup: Option<&<C::Conn as Conn>::Followup>,
+) -> Result<Exchange, ErrorKind> {
     let mut retried = false;
     loop {
         let (live, start) = match conn {
@@ -119,7 +182,7 @@ async fn attempt<C: Connector>(
                 (conn.insert(opened), Instant::now())
             }
         };
-        match live.exchange(start).await {
+        match live.exchange(start, followup).await {
             Ok(exchange) => return Ok(exchange),
             Err(failure) if failure.stale && !retried => {
                 retried = true;

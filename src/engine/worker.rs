@@ -14,6 +14,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use super::alarm::Alarm;
 use super::pacing::{Budget, Pacing};
 use super::progress::Progress;
 use super::recorder::Recorder;
@@ -46,7 +47,17 @@ pub(crate) struct Setup<'a> {
 /// What one worker hands back.
 pub(crate) struct WorkerOutput {
     pub recorder: Recorder,
+    /// When its last request ended (response, failure or cancellation).
     pub finished: std::time::Instant,
+    /// When it sent its last request; `None` if it sent none.
+    pub last_send: Option<std::time::Instant>,
+}
+
+/// When a worker's measured phase ended, as seen from inside its runtime.
+#[derive(Default)]
+struct Ends {
+    finished: Option<Instant>,
+    last_send: Option<Instant>,
 }
 
 /// Runs one worker thread's share (`slots` connections) of the run.
@@ -55,7 +66,7 @@ pub(crate) fn run<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>) 
         Pacing::of(setup.config),
         setup.config.latency_correction,
     ));
-    match tokio::runtime::Builder::new_current_thread()
+    let ends = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -68,11 +79,15 @@ pub(crate) fn run<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>) 
                 .unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
             setup.preconnected.wait();
             setup.go.wait();
+            Ends::default()
         }
-    }
+    };
     WorkerOutput {
         recorder: recorder.into_inner(),
-        finished: std::time::Instant::now(),
+        finished: ends
+            .finished
+            .map_or_else(std::time::Instant::now, Instant::into_std),
+        last_send: ends.last_send.map(Instant::into_std),
     }
 }
 
@@ -81,7 +96,7 @@ async fn drive<C: Connector>(
     slots: usize,
     setup: &Setup<'_>,
     recorder: &RefCell<Recorder>,
-) {
+) -> Ends {
     // Ctrl-C must not wait for connects that hang (up to 3 x the connect timeout).
     let conns = tokio::select! {
         conns = preconnect(connector, slots, setup, recorder) => conns,
@@ -91,10 +106,17 @@ async fn drive<C: Connector>(
     setup.preconnected.wait();
     setup.go.wait();
     if setup.abort.load(Relaxed) {
-        return;
+        return Ends::default();
     }
     let Some(&start) = setup.start.get() else {
-        return;
+        return Ends::default();
+    };
+    let pacing = Pacing::of(setup.config);
+    let open_loop = matches!(pacing, Pacing::OpenLoop { .. });
+    let alarm = if open_loop {
+        Alarm::new(slots)
+    } else {
+        Alarm::spinning(0)
     };
     let ctx = SlotContext {
         connector,
@@ -103,12 +125,28 @@ async fn drive<C: Connector>(
             stop: setup.config.stop,
             start: Instant::from_std(start),
             progress: setup.progress,
+            alarm: &alarm,
         },
-        pacing: Pacing::of(setup.config),
+        pacing,
         recorder,
         in_flight: Cell::new(0),
+        last_send: Cell::new(None),
     };
-    let mut slots: FuturesUnordered<_> = conns.into_iter().map(|c| slot::drive(c, &ctx)).collect();
+    measure(conns, &ctx, open_loop).await;
+    Ends {
+        finished: Some(Instant::now()),
+        last_send: ctx.last_send.get(),
+    }
+}
+
+/// The measured phase: drives every slot (and, for an open loop, the alarm that releases
+/// their sends) until the budget is used up or the run is cancelled.
+async fn measure<C: Connector>(
+    conns: Vec<Option<C::Conn>>,
+    ctx: &SlotContext<'_, C>,
+    open_loop: bool,
+) {
+    let mut slots: FuturesUnordered<_> = conns.into_iter().map(|c| slot::drive(c, ctx)).collect();
     // Unconstrained: tokio's cooperative budget (128 I/O operations per task poll) is meant
     // to keep one task from starving others, but this task is the only one on its runtime.
     // With thousands of connections in it, the budget ran out on every poll and every later
@@ -116,13 +154,25 @@ async fn drive<C: Connector>(
     // c = 10000. Fairness between connections is FuturesUnordered's job (each poll visits
     // each ready connection at most once), and a connection yields on its own after a
     // bounded number of reads (see `Http1Conn`).
-    let all = tokio::task::unconstrained(async { while slots.next().await.is_some() {} });
+    let all = tokio::task::unconstrained(async {
+        let all = async { while slots.next().await.is_some() {} };
+        if open_loop {
+            // The alarm is polled first, so the slots it wakes are polled in the same pass.
+            tokio::select! {
+                biased;
+                () = ctx.budget.alarm.run() => {}
+                () = all => {}
+            }
+        } else {
+            all.await;
+        }
+    });
     tokio::select! {
         () = all => {}
-        _ = setup.progress.cancelled() => {
+        _ = ctx.budget.progress.cancelled() => {
             // Requests abandoned by a cancel were claimed, so they must be counted, but the
             // server did not fail them: they are cut off, not errors.
-            recorder.borrow_mut().cut_off(ctx.in_flight.get());
+            ctx.recorder.borrow_mut().cut_off(ctx.in_flight.get());
         }
     }
 }

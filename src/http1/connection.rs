@@ -10,15 +10,17 @@ use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::Instant;
 
+use super::redirect::{Followup, Next, RedirectPolicy};
 use super::response::{Progress, ResponseParser};
 use crate::engine::result::ErrorKind;
-use crate::engine::transport::{classify_io, Conn, Exchange, Failure};
+use crate::engine::transport::{classify_io, Conn, Exchange, Failure, Redirect};
 
 const SCRATCH_SIZE: usize = 64 * 1024;
 
@@ -38,6 +40,10 @@ pub struct Http1Conn<T> {
     request: Bytes,
     head_request: bool,
     served: u64,
+    /// How to follow redirects; `None` when they are off.
+    redirects: Option<Arc<RedirectPolicy>>,
+    /// The request the last response redirected to, until the engine takes it.
+    followup: Option<Box<Followup>>,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
@@ -49,6 +55,34 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
             request,
             head_request,
             served: 0,
+            redirects: None,
+            followup: None,
+        }
+    }
+
+    /// Follows redirects as `policy` says (`None`: redirect responses are final).
+    pub fn with_redirects(mut self, policy: Option<Arc<RedirectPolicy>>) -> Self {
+        self.redirects = policy;
+        self
+    }
+
+    /// Judges the response just parsed, a reply to `followup` (or to the run's request):
+    /// for a same-origin redirect, builds the request that follows it.
+    fn judge_redirect(&mut self, followup: Option<&Followup>) -> Redirect {
+        let (Some(policy), Some(status), Some(location)) = (
+            self.redirects.as_deref(),
+            self.parser.status(),
+            self.parser.location(),
+        ) else {
+            return Redirect::None;
+        };
+        match policy.next(followup, status, location) {
+            Next::Follow(next) => {
+                self.followup = Some(next);
+                Redirect::Follow
+            }
+            Next::OtherOrigin => Redirect::OtherOrigin,
+            Next::Final => Redirect::None,
         }
     }
 
@@ -118,13 +152,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
-    async fn exchange(&mut self, start: Instant) -> Result<Exchange, Failure> {
-        self.parser.start(self.head_request);
+    type Followup = Followup;
+
+    async fn exchange(
+        &mut self,
+        start: Instant,
+        followup: Option<&Followup>,
+    ) -> Result<Exchange, Failure> {
+        self.parser
+            .start(followup.map_or(self.head_request, Followup::is_head));
+        if self.followup.is_some() {
+            self.followup = None;
+        }
         if self.served > 0 && self.idle_input_pending() {
             // Replaced (and retried) by the caller before anything is written: `stale`.
             return Err(self.fail(ErrorKind::Eof));
         }
-        if let Err(e) = self.io.write_all(&self.request).await {
+        let request = followup.map_or(&self.request, |f| &f.request);
+        if let Err(e) = self.io.write_all(request).await {
             return Err(self.fail(classify_write(&e)));
         }
         let written = Instant::now();
@@ -135,6 +180,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
             return Err(self.fail(ErrorKind::Malformed));
         };
         self.served += 1;
+        let redirect = match self.redirects {
+            Some(_) => self.judge_redirect(followup),
+            None => Redirect::None,
+        };
         Ok(Exchange {
             status,
             body_bytes: self.parser.body_bytes(),
@@ -143,7 +192,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
             read: done - first_byte,
             reusable: self.parser.keep_alive() && !unsolicited,
             finished: done,
+            redirect,
         })
+    }
+
+    fn take_followup(&mut self) -> Option<Followup> {
+        self.followup.take().map(|next| *next)
     }
 }
 
@@ -226,7 +280,7 @@ mod tests {
         let mut cx = Context::from_waker(&waker);
         let start = Instant::now();
         {
-            let mut exchange = std::pin::pin!(conn.exchange(start));
+            let mut exchange = std::pin::pin!(conn.exchange(start, None));
             assert!(exchange.as_mut().poll(&mut cx).is_pending());
             assert!(exchange.as_mut().poll(&mut cx).is_pending());
         }

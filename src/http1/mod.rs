@@ -2,5 +2,6 @@
 
 pub mod chunked;
 pub mod connection;
+pub mod redirect;
 pub mod request;
 pub mod response;

@@ -67,11 +67,32 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
+/// How the request line names its target (RFC 9112 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `GET /path?q HTTP/1.1`: to the origin server itself.
+    Origin,
+    /// `GET http://host:port/path?q HTTP/1.1`: to a proxy, which must learn the target.
+    Absolute,
+}
+
 /// Encodes the request line, headers and body into the bytes written for every request.
 /// `Content-Length` is derived from the body; callers must not put it in `spec.headers`.
 pub fn encode(target: &Target, spec: &RequestSpec) -> Bytes {
+    encode_with(target, spec, Form::Origin)
+}
+
+/// [`encode`] with the request target in `form`: absolute-form for requests through a
+/// proxy. The authority never carries the URL's user:pass (that goes in headers).
+pub fn encode_with(target: &Target, spec: &RequestSpec, form: Form) -> Bytes {
     let mut out = Vec::with_capacity(256 + spec.body.len());
-    let line = format!("{} {} HTTP/1.1\r\n", spec.method, target.path_and_query);
+    let line = match form {
+        Form::Origin => format!("{} {} HTTP/1.1\r\n", spec.method, target.path_and_query),
+        Form::Absolute => format!(
+            "{} http://{}{} HTTP/1.1\r\n",
+            spec.method, target.authority, target.path_and_query
+        ),
+    };
     out.extend_from_slice(line.as_bytes());
     for (name, value) in &spec.headers {
         out.extend_from_slice(name.as_bytes());
@@ -153,6 +174,25 @@ mod tests {
             &bytes[..],
             &b"POST /p?q=1 HTTP/1.1\r\nHost: h:8080\r\nContent-Length: 7\r\n\r\n{\"k\":1}"[..]
         );
+    }
+
+    #[test]
+    fn absolute_form_names_scheme_authority_path_and_query_but_no_credentials() {
+        let target = Target::parse("http://u:s3cret@H:8080/p?q=1").unwrap();
+        let mut h = HeaderList::default();
+        h.set("Host", &target.authority);
+        let bytes = encode_with(&target, &spec("GET", h, b""), Form::Absolute);
+        assert_eq!(
+            &bytes[..],
+            b"GET http://h:8080/p?q=1 HTTP/1.1\r\nHost: h:8080\r\n\r\n"
+        );
+        let v6 = Target::parse("http://[::1]/").unwrap();
+        let bytes = encode_with(
+            &v6,
+            &spec("GET", HeaderList::default(), b""),
+            Form::Absolute,
+        );
+        assert_eq!(&bytes[..], b"GET http://[::1]/ HTTP/1.1\r\n\r\n");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! Invariants:
 //! - No reference to input outlives a `feed` call. The only owned buffer is `head_buf`, and
 //!   it holds bytes only while one response head is split across reads; its contents never
-//!   exceed [`MAX_HEAD`] bytes and its allocation is reused across responses.
+//!   exceed [`MAX_HEAD`] bytes and its allocation is reused across responses. The one
+//!   exception is the `Location` of a redirect response (301, 302, 303, 307, 308), copied
+//!   out for the redirect that follows; other responses never look for it.
 //! - `Partial` means every input byte was consumed; `Complete { consumed }` means exactly
 //!   the first `consumed` bytes belonged to this response. The parse result never depends
 //!   on how the bytes were split across `feed` calls.
@@ -107,6 +109,8 @@ pub struct ResponseParser {
     keep_alive: bool,
     body_bytes: u64,
     received_any: bool,
+    /// `Location` of a redirect response (301, 302, 303, 307, 308); `None` otherwise.
+    location: Option<Box<[u8]>>,
 }
 
 impl Default for ResponseParser {
@@ -129,6 +133,7 @@ impl ResponseParser {
             keep_alive: false,
             body_bytes: 0,
             received_any: false,
+            location: None,
         }
     }
 
@@ -147,6 +152,7 @@ impl ResponseParser {
         self.keep_alive = false;
         self.body_bytes = 0;
         self.received_any = false;
+        self.location = None;
     }
 
     /// Feeds the next bytes read from the socket. `Partial`: all of `input` was consumed.
@@ -190,6 +196,12 @@ impl ResponseParser {
     /// HTTP minor version of the final head (`0` or `1`), once parsed.
     pub fn version(&self) -> Option<u8> {
         self.version
+    }
+
+    /// The `Location` of the final head, when its status redirects (301, 302, 303, 307,
+    /// 308); other responses never copy it, so plain runs do not allocate for it.
+    pub fn location(&self) -> Option<&[u8]> {
+        self.location.as_deref()
     }
 
     /// Body payload bytes seen so far for this response (chunk framing excluded).
@@ -264,7 +276,7 @@ impl ResponseParser {
         let window = input.get(..room).unwrap_or(input);
         match parse_head(window, self.head_request)? {
             Some((n, head)) => {
-                self.on_head(head);
+                self.on_head(head, window);
                 Ok(n)
             }
             None if window.len() >= room => Err(ParseError::HeadTooLarge),
@@ -301,7 +313,10 @@ impl ResponseParser {
             Some((n, head)) => {
                 // `n == old + take`: every earlier empty line was parsed at when it arrived,
                 // so the head ends at this one.
-                self.on_head(head);
+                let buffered = std::mem::take(&mut self.head_buf);
+                self.on_head(head, &buffered);
+                self.head_buf = buffered;
+                self.head_buf.clear();
                 Ok(n.saturating_sub(old))
             }
             None if self.head_len >= MAX_HEAD => {
@@ -320,11 +335,16 @@ impl ResponseParser {
         }
     }
 
-    /// Applies a complete head: an interim one is dropped, a final one sets up the body.
-    fn on_head(&mut self, head: Option<Head>) {
+    /// Applies a complete head parsed from `parsed`: an interim one is dropped, a final one
+    /// sets up the body.
+    fn on_head(&mut self, head: Option<Head>, parsed: &[u8]) {
         self.head_buf.clear();
         self.head_len = 0;
         let Some(head) = head else { return };
+        self.location = head
+            .location
+            .and_then(|(start, end)| parsed.get(start..end))
+            .map(Box::from);
         self.status = Some(head.status);
         self.version = Some(head.version);
         self.keep_alive = head.keep_alive;

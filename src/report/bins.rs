@@ -1,7 +1,8 @@
 //! The latency histogram of the report, and the level scale that colors it.
 //!
-//! Invariants: bins are linear from fastest to slowest (like hey), and every recorded response
-//! lands in exactly one bin, so the bin counts always add up to the number of responses.
+//! Invariants: bins run from fastest to slowest, their edges spaced evenly (linear, like hey)
+//! or by a constant factor (log), and every recorded response lands in exactly one bin, so the
+//! bin counts always add up to the number of responses.
 
 use std::time::Duration;
 
@@ -78,29 +79,54 @@ pub struct Bin {
     pub level: u8,
 }
 
-/// Splits the recorded latencies into `bins` linear bins from fastest to slowest.
+/// How the histogram's bin edges are spaced between the fastest and the slowest response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistScale {
+    /// Each bin's upper edge is a constant factor above the previous one. Latency spreads
+    /// multiplicatively, so one slow outlier stretches the range without squeezing every
+    /// other response into the first bar; on a narrow range it looks nearly linear.
+    Log,
+    /// Bins of equal width, as hey draws them: readable only when the slowest response is a
+    /// small multiple of the fastest.
+    Linear,
+}
+
+impl HistScale {
+    /// The name used by `--hist-scale`, the JSON `histogram_scale` and the text heading.
+    pub fn key(self) -> &'static str {
+        match self {
+            HistScale::Log => "log",
+            HistScale::Linear => "linear",
+        }
+    }
+}
+
+/// Splits the recorded latencies into `bins` bins from fastest to slowest, spaced by
+/// `spacing`.
 ///
 /// Returns no bins for an empty histogram and one bin when every response had the same
-/// latency (within histogram precision). Counts come from `iter_recorded`, using the value
-/// each recorded bucket reports (its highest equivalent), the same value the percentiles use.
-pub(crate) fn linear_bins(
+/// latency (within histogram precision); fewer than `bins` when the range has fewer distinct
+/// nanoseconds. Counts come from `iter_recorded`, using the value each recorded bucket
+/// reports (its highest equivalent), the same value the percentiles use.
+pub(crate) fn bins(
     latency_ns: &Histogram<u64>,
     bins: usize,
+    spacing: HistScale,
     scale: &LevelScale,
 ) -> Vec<Bin> {
     if latency_ns.is_empty() {
         return Vec::new();
     }
     let (fastest, slowest) = (latency_ns.min(), latency_ns.max());
-    let span = slowest.saturating_sub(fastest);
-    let n = if latency_ns.equivalent(fastest, slowest) {
-        1
+    let n = bins.max(1) as u64;
+    let uppers = if latency_ns.equivalent(fastest, slowest) {
+        vec![slowest]
     } else {
-        (bins.max(1) as u64).min(span.max(1))
+        match spacing {
+            HistScale::Linear => linear_uppers(fastest, slowest, n),
+            HistScale::Log => log_uppers(fastest, slowest, n),
+        }
     };
-    let uppers: Vec<u64> = (1..=n)
-        .map(|i| fastest + (u128::from(span) * u128::from(i) / u128::from(n)) as u64)
-        .collect();
     let mut counts = vec![0u64; uppers.len()];
     for v in latency_ns.iter_recorded() {
         let value = v.value_iterated_to();
@@ -119,6 +145,29 @@ pub(crate) fn linear_bins(
         .collect()
 }
 
+/// Upper edges `fastest + span * i / n`; never more bins than nanoseconds in the span.
+fn linear_uppers(fastest: u64, slowest: u64, n: u64) -> Vec<u64> {
+    let span = slowest.saturating_sub(fastest);
+    let n = n.min(span.max(1));
+    (1..=n)
+        .map(|i| fastest + (u128::from(span) * u128::from(i) / u128::from(n)) as u64)
+        .collect()
+}
+
+/// Upper edges `fastest * (slowest / fastest)^(i / n)`, the last exactly `slowest`. Edges that
+/// round to the same nanosecond (a very narrow range) are merged.
+fn log_uppers(fastest: u64, slowest: u64, n: u64) -> Vec<u64> {
+    let low = fastest.max(1) as f64;
+    let ratio = slowest as f64 / low;
+    let mut uppers: Vec<u64> = (1..n)
+        .map(|i| (low * ratio.powf(i as f64 / n as f64)).round() as u64)
+        .filter(|&u| u > fastest && u < slowest)
+        .collect();
+    uppers.dedup();
+    uppers.push(slowest);
+    uppers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +182,67 @@ mod tests {
     }
 
     fn bins_of(h: &Histogram<u64>, n: usize) -> Vec<Bin> {
-        linear_bins(h, n, &LevelScale::relative(h))
+        bins(h, n, HistScale::Linear, &LevelScale::relative(h))
+    }
+
+    fn log_bins_of(h: &Histogram<u64>, n: usize) -> Vec<Bin> {
+        bins(h, n, HistScale::Log, &LevelScale::relative(h))
+    }
+
+    /// 99,990 responses between 1 and 3 ms and ten stalls of one second: the shape of the
+    /// issue's run, whose linear histogram put all but 50 of 862,819 responses in its first bar.
+    fn outlier_run() -> Histogram<u64> {
+        let bulk = (0..99_990u64).map(|i| 1_000_000 + (i * 7_919) % 2_000_000);
+        hist(bulk.chain([1_000_000_000; 10]))
+    }
+
+    #[test]
+    fn log_bins_count_every_response_once_with_geometric_edges() {
+        let h = hist((1..=1000u64).map(|i| 20_000 + (i * i * 7919) % 5_000_000));
+        for n in [1, 2, 7, 11, 40] {
+            let bins = log_bins_of(&h, n);
+            assert_eq!(bins.len(), n);
+            assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 1000, "n={n}");
+            assert!(bins.windows(2).all(|w| w[0].high == w[1].low));
+            assert_eq!(bins[0].low, Duration::from_nanos(h.min()));
+            assert_eq!(bins[n - 1].high, Duration::from_nanos(h.max()));
+        }
+        let bins = log_bins_of(&h, 11);
+        let factors: Vec<f64> = bins
+            .iter()
+            .map(|b| b.high.as_secs_f64() / b.low.as_secs_f64())
+            .collect();
+        let expected = (h.max() as f64 / h.min() as f64).powf(1.0 / 11.0);
+        assert!(
+            factors.iter().all(|f| (f / expected - 1.0).abs() < 0.01),
+            "{factors:?} vs {expected}"
+        );
+    }
+
+    #[test]
+    fn one_outlier_squeezes_linear_bins_but_not_log_ones() {
+        let h = outlier_run();
+        let linear = bins_of(&h, 11);
+        assert_eq!(linear[0].count, 99_990, "{linear:?}");
+        let log = log_bins_of(&h, 11);
+        assert_eq!(log.iter().map(|b| b.count).sum::<u64>(), 100_000);
+        assert_eq!(log.last().map(|b| b.count), Some(10));
+        let bulk: Vec<u64> = log.iter().map(|b| b.count).filter(|&c| c > 1_000).collect();
+        assert!(
+            bulk.len() >= 2,
+            "the bulk spreads over several bars: {log:?}"
+        );
+    }
+
+    #[test]
+    fn log_bins_of_a_narrow_range_merge_instead_of_repeating_edges() {
+        let h = hist([1_000, 1_001, 1_002, 1_003]);
+        let bins = log_bins_of(&h, 11);
+        assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 4);
+        assert!(bins.windows(2).all(|w| w[0].high < w[1].high), "{bins:?}");
+        assert!(bins.len() <= 3, "{bins:?}");
+        assert_eq!(log_bins_of(&hist([5_000_000; 42]), 11).len(), 1);
+        assert!(log_bins_of(&new_latency_histogram(), 11).is_empty());
     }
 
     #[test]

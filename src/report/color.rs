@@ -1,7 +1,10 @@
-//! ANSI styling for the text report, and the one place that decides what an escape looks like.
+//! ANSI styling for the text report, the one place that decides what an escape looks like,
+//! and whether `--color auto` colors at all ([`auto_enabled`]).
 //!
 //! Invariant: every function here returns its input unchanged when color is off, so a report
 //! rendered with `color: false` cannot contain a single escape byte, whatever the data.
+
+use std::ffi::OsStr;
 
 use super::insight::Health;
 use super::model::MAX_LEVEL;
@@ -25,6 +28,14 @@ pub(crate) const GRADIENT: [u8; MAX_LEVEL as usize + 1] = [
     124, // (3,0,0)
     88,  // (2,0,0) dark red
 ];
+
+/// Whether `--color auto` colors the report: only on a terminal, and neither `NO_COLOR` set
+/// to anything non-empty (no-color.org) nor `TERM=dumb` (a terminal that cannot show escapes,
+/// such as Emacs' shell buffer or a serial console). Pure, so the environment is read by the
+/// caller and the policy is tested here.
+pub fn auto_enabled(is_tty: bool, no_color: Option<&OsStr>, term: Option<&OsStr>) -> bool {
+    is_tty && no_color.is_none_or(OsStr::is_empty) && term.is_none_or(|t| t != "dumb")
+}
 
 /// Whether to style, copied from `TextStyle` so helpers need not know about the public type.
 #[derive(Debug, Clone, Copy)]
@@ -120,6 +131,18 @@ mod tests {
         for corner in PATH {
             assert!(GRADIENT.iter().any(|&i| cube(i) == corner), "{corner:?}");
         }
+    }
+
+    #[test]
+    fn auto_colors_only_a_capable_terminal_without_no_color() {
+        let os = |s: &'static str| Some(OsStr::new(s));
+        assert!(auto_enabled(true, None, None));
+        assert!(auto_enabled(true, None, os("xterm-256color")));
+        assert!(auto_enabled(true, os(""), os("screen")));
+        assert!(!auto_enabled(false, None, os("xterm-256color")));
+        assert!(!auto_enabled(true, os("1"), os("xterm")));
+        assert!(!auto_enabled(true, None, os("dumb")));
+        assert!(!auto_enabled(true, os("1"), os("dumb")));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::model::{Report, ReportOptions};
+use super::model::{HistScale, Report, ReportOptions};
 use crate::config::{RunConfig, StopAt};
 use crate::engine::result::{
     new_latency_histogram, ConnStats, ErrorKind, PhaseStats, Phases, RunResult,
@@ -206,8 +206,10 @@ pub fn report_open_loop() -> Report {
     let mut config = config_z(Duration::from_secs(10), 50);
     config.rate = Some(2500.0);
     let mut result = result_basic();
-    result.elapsed = Duration::from_secs(10);
+    result.elapsed = Duration::from_micros(10_008_700);
+    result.sending = Duration::from_micros(9_999_650);
     result.service_ns = Some(shrunk(&result.latency_ns, 10));
+    result.send_lateness_ns = Some(shrunk(&result.latency_ns, 200));
     result.late_sends = 40;
     Report::new(&config, &result, &ReportOptions::default())
 }
@@ -220,6 +222,24 @@ pub fn report_corrected() -> Report {
     let mut result = result_basic();
     result.service_ns = Some(shrunk(&result.latency_ns, 2));
     Report::new(&config, &result, &ReportOptions::default())
+}
+
+/// The shape behind the log scale: [`result_basic`]'s healthy bulk plus three requests that
+/// hit a 2-second stall, which stretch the range 2,500-fold. A linear histogram puts all but
+/// the three in its first bar.
+pub fn report_outlier(scale: HistScale) -> Report {
+    let mut result = result_basic();
+    record(
+        &mut result,
+        200,
+        [2_000_000_000, 2_010_000_000, 2_040_000_000],
+    );
+    result.elapsed = Duration::from_millis(3200);
+    let options = ReportOptions {
+        hist_scale: scale,
+        ..ReportOptions::default()
+    };
+    Report::new(&config_n(3003, 50), &result, &options)
 }
 
 /// `hist` with every recorded value divided by `factor`.

@@ -13,14 +13,15 @@ use serde::{Deserialize, Serialize};
 
 use super::format::ms;
 use super::insight::Insight;
-use super::model::{Bin, Latency, PhaseSummary, Quantile, Report};
+use super::model::{Bin, HistScale, Latency, PhaseSummary, Quantile, Report};
 use super::schedule::Schedule;
 use crate::slo::SloOutcome;
 
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
 /// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
-/// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`
-/// and `summary.cut_off`, among others (each field says when it was added).
+/// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`,
+/// `summary.cut_off`, `summary.send_secs`, `rate.send_lateness_ms`, `histogram_scale`,
+/// `redirects`, `params.redirect_limit` and `params.proxy` (each field says when it was added).
 pub const SCHEMA_VERSION: &str = "1.2";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
@@ -44,8 +45,14 @@ pub struct JsonReport {
     pub summary: JsonSummary,
     /// Latency percentiles in milliseconds; every field is null when no response arrived.
     pub latency_ms: JsonLatency,
-    /// Linear bins from fastest to slowest; empty when no response arrived.
+    /// Bins from fastest to slowest, spaced as `histogram_scale` says; empty when no
+    /// response arrived.
     pub histogram: Vec<JsonBin>,
+    /// Spacing of the histogram's bin edges: `"log"` (each upper edge a constant factor above
+    /// the previous one, the default) or `"linear"` (equal widths, `--hist-scale linear`).
+    /// Reports older than 1.2 have linear bins (added in 1.2).
+    #[serde(default = "linear_scale")]
+    pub histogram_scale: String,
     /// Responses by status code (keys are the decimal code, e.g. `"200"`).
     pub status_codes: BTreeMap<u16, u64>,
     /// Failed requests by cause (`ErrorKind::key`); only kinds that occurred.
@@ -68,6 +75,22 @@ pub struct JsonReport {
     /// from the scheduled send time (`--rate`) or corrected (`--latency-correction`); null
     /// otherwise, since both views are then the same (added in 1.1).
     pub service_time_ms: Option<JsonLatency>,
+    /// Redirects followed and not followed (added in 1.2).
+    #[serde(default)]
+    pub redirects: JsonRedirects,
+}
+
+/// How redirects fared: followed on the same origin, stopped at `--redirect`, or pointing
+/// to another host. A request whose redirect was not followed recorded the 3xx itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonRedirects {
+    /// Redirects followed, summed over requests (a chain of three hops counts three).
+    pub followed: u64,
+    /// Requests still redirected when the `--redirect` limit was used up (a loop).
+    pub limit_reached: u64,
+    /// Redirects to another scheme, host or port; not followed.
+    pub cross_host: u64,
 }
 
 /// How well an open-loop run kept its arrival schedule.
@@ -76,11 +99,19 @@ pub struct JsonReport {
 pub struct JsonRate {
     /// The asked rate (`--rate`), requests per second across the run.
     pub target_rps: f64,
-    /// Requests actually sent per second.
+    /// Requests sent per second of the sending window, which runs from the start to one
+    /// schedule interval (`1 / target_rps`) after the last send: the target when the
+    /// schedule was kept, less when sends fell behind, never more.
     pub achieved_rps: f64,
-    /// Requests already overdue when a connection became free for them: more than zero
-    /// means the connections (`-c`) could not keep up with the schedule.
+    /// Requests due while every connection was busy (the connection that sent one became
+    /// free only after its scheduled time): more than zero means the connections (`-c`)
+    /// could not keep up with the schedule. Timer or start-up delays never count.
     pub late_sends: u64,
+    /// How late requests left after their scheduled time (actual minus scheduled send), in
+    /// milliseconds: the pacer's precision, plus the wait of late sends for a connection.
+    /// Every field is null when nothing was sent (added in 1.2).
+    #[serde(default)]
+    pub send_lateness_ms: JsonLatency,
 }
 
 /// The program that wrote the report.
@@ -121,14 +152,27 @@ pub struct JsonParams {
     /// Whether `-q` latency was corrected for coordinated omission.
     #[serde(default)]
     pub latency_correction: bool,
+    /// Redirects followed per request at most (`--redirect`; 0 = off) (added in 1.2).
+    #[serde(default)]
+    pub redirect_limit: u32,
+    /// The `-x` proxy URL, password replaced by `***`; null without a proxy (added in 1.2).
+    #[serde(default)]
+    pub proxy: Option<String>,
 }
 
 /// Headline numbers, as in the text report's Summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonSummary {
-    /// Wall time of the measured phase, in seconds.
+    /// Wall time of the measured phase, in seconds: from the start to the last response or
+    /// failure (for `-z`, at least the duration unless interrupted), so requests drained
+    /// after a `-z` deadline are inside it. `rps` is counted over this window.
     pub total_secs: f64,
+    /// From the start to the last request sent, in seconds (sending stopped; the rest of
+    /// `total_secs` drained the requests in flight). Null only in reports older than 1.2
+    /// (added in 1.2).
+    #[serde(default)]
+    pub send_secs: Option<f64>,
     /// Requests attempted: `successful + failed`.
     pub requests: u64,
     /// Responses received, whatever their status.
@@ -154,7 +198,7 @@ pub struct JsonSummary {
 }
 
 /// Latency percentiles (rank `ceil(q * n)`, within 0.1% histogram precision).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonLatency {
     /// 10th percentile.
@@ -287,6 +331,7 @@ impl From<&Report> for JsonReport {
             summary: summary(r),
             latency_ms: latency(lat),
             histogram: r.histogram.iter().map(bin).collect(),
+            histogram_scale: r.histogram_scale.key().to_string(),
             status_codes: r.status_codes.clone(),
             errors: r
                 .errors
@@ -316,10 +361,16 @@ impl From<&Report> for JsonReport {
                     target_rps,
                     achieved_rps,
                     late_sends,
+                    send_lateness_ms: latency(r.send_lateness.as_ref()),
                 }),
                 _ => None,
             },
             service_time_ms: r.service.as_ref().map(|s| latency(Some(s))),
+            redirects: JsonRedirects {
+                followed: r.redirects.followed,
+                limit_reached: r.redirects.limit_reached,
+                cross_host: r.redirects.cross_host,
+            },
         }
     }
 }
@@ -354,6 +405,8 @@ fn params(r: &Report) -> JsonParams {
         compression: p.compression,
         rate: p.rate,
         latency_correction: p.latency_correction,
+        redirect_limit: p.redirect_limit,
+        proxy: p.proxy.clone(),
     }
 }
 
@@ -362,6 +415,7 @@ fn summary(r: &Report) -> JsonSummary {
     let lat = r.latency.as_ref();
     JsonSummary {
         total_secs: s.elapsed.as_secs_f64(),
+        send_secs: Some(s.sending.as_secs_f64()),
         requests: s.requests,
         successful: s.successful,
         failed: s.failed,
@@ -388,6 +442,11 @@ fn latency(lat: Option<&Latency>) -> JsonLatency {
         p99_9: at(Quantile::P99_9),
         p99_99: at(Quantile::P99_99),
     }
+}
+
+/// The spacing of every histogram written before 1.2.
+fn linear_scale() -> String {
+    HistScale::Linear.key().to_string()
 }
 
 fn bin(b: &Bin) -> JsonBin {

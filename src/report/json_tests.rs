@@ -106,8 +106,13 @@ fn header_and_params_of_a_count_run() {
         json!({
             "url": "http://***@127.0.0.1:8080/bench", "method": "GET", "requests": 3000,
             "concurrency": 50, "duration_s": null, "qps": null, "timeout_s": 20.0,
-            "keepalive": true, "compression": false, "rate": null, "latency_correction": false
+            "keepalive": true, "compression": false, "rate": null, "latency_correction": false,
+            "redirect_limit": 10, "proxy": null
         })
+    );
+    assert_eq!(
+        v["redirects"],
+        json!({"followed": 0, "limit_reached": 0, "cross_host": 0})
     );
     assert!(!String::from_utf8_lossy(&rendered(&fixtures::report_basic())).contains("secret"));
 }
@@ -122,19 +127,33 @@ fn open_loop_run_reports_its_schedule_and_both_latency_views() {
         service.record(ms * 100_000).expect("in range");
     }
     result.service_ns = Some(service);
+    let mut lateness = crate::engine::result::new_latency_histogram();
+    for us in 1..=100u64 {
+        lateness.record(us * 1_000).expect("in range");
+    }
+    result.send_lateness_ns = Some(lateness);
     result.late_sends = 3;
+    result.sending = std::time::Duration::from_micros(9_997_500);
     let report = Report::new(&config, &result, &ReportOptions::default());
     let v = value(&report);
     assert_eq!(schema_errors(&v), Vec::<String>::new());
     assert_eq!(v["params"]["rate"], 400.0);
     assert_eq!(v["rate"]["target_rps"], 400.0);
     assert_eq!(v["rate"]["late_sends"], 3);
+    assert_eq!(v["summary"]["send_secs"], 9.9975);
+    // 100 requests sent, the last at 9.9975 s, plus one 2.5 ms interval: 10 s.
+    assert_eq!(v["rate"]["achieved_rps"], 10.0);
     let near = |x: &Value, expected: f64| (x.as_f64().unwrap_or(f64::NAN) - expected).abs() < 0.05;
     assert!(near(&v["latency_ms"]["p50"], 50.0), "{}", v["latency_ms"]);
     assert!(
         near(&v["service_time_ms"]["p50"], 5.0),
         "{}",
         v["service_time_ms"]
+    );
+    let lateness = &v["rate"]["send_lateness_ms"];
+    assert!(
+        near(&lateness["p50"], 0.05) && near(&lateness["p99"], 0.099),
+        "{lateness}"
     );
     let closed = value(&fixtures::report_basic());
     assert_eq!(
@@ -266,7 +285,79 @@ fn schema_checks_slo_gates() {
 fn a_1_0_document_still_validates() {
     let mut v = value(&fixtures::report_basic());
     v.as_object_mut().map(|o| o.remove("slo"));
+    v.as_object_mut().map(|o| o.remove("redirects"));
+    for added in ["redirect_limit", "proxy"] {
+        v["params"].as_object_mut().map(|o| o.remove(added));
+    }
     v["schema_version"] = json!("1.0");
     let errors = schema_errors(&v);
     assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn histogram_scale_says_how_the_bins_are_spaced() {
+    use super::model::HistScale;
+    for (scale, key) in [(HistScale::Log, "log"), (HistScale::Linear, "linear")] {
+        let v = value(&fixtures::report_outlier(scale));
+        assert_eq!(v["histogram_scale"], key);
+        let errors = schema_errors(&v);
+        assert!(errors.is_empty(), "{key}: {errors:#?}");
+        let counts: Vec<u64> = v["histogram"].as_array().map_or(Vec::new(), |bins| {
+            bins.iter().filter_map(|b| b["count"].as_u64()).collect()
+        });
+        assert_eq!(counts.iter().sum::<u64>(), 3003, "{key}");
+    }
+    assert_eq!(value(&fixtures::report_basic())["histogram_scale"], "log");
+    let mut v = value(&fixtures::report_basic());
+    v["histogram_scale"] = json!("exponential");
+    assert!(!schema_errors(&v).is_empty());
+}
+
+#[test]
+fn a_1_1_document_without_histogram_scale_reads_as_linear() {
+    let mut v = value(&fixtures::report_basic());
+    v.as_object_mut().map(|o| o.remove("histogram_scale"));
+    v["schema_version"] = json!("1.1");
+    assert!(schema_errors(&v).is_empty());
+    let parsed: JsonReport = serde_json::from_value(v).expect("a 1.1 document parses");
+    assert_eq!(parsed.histogram_scale, "linear");
+}
+
+#[test]
+fn redirects_and_a_redacted_proxy_are_reported() {
+    let mut config = fixtures::config_n(100, 4);
+    config.proxy = Some(crate::url::Target::parse("http://u:s3cret@10.0.0.1:3128").unwrap());
+    config.redirect_limit = 5;
+    let mut result = fixtures::result_with_latencies_ms(1..=100);
+    result.redirects = crate::engine::result::RedirectStats {
+        followed: 30,
+        limit_reached: 2,
+        cross_host: 1,
+    };
+    let report = Report::new(&config, &result, &ReportOptions::default());
+    let v = value(&report);
+    assert_eq!(schema_errors(&v), Vec::<String>::new());
+    assert_eq!(
+        v["redirects"],
+        json!({"followed": 30, "limit_reached": 2, "cross_host": 1})
+    );
+    assert_eq!(v["params"]["redirect_limit"], 5);
+    assert_eq!(v["params"]["proxy"], "http://***@10.0.0.1:3128");
+    assert!(!String::from_utf8_lossy(&rendered(&report)).contains("s3cret"));
+}
+
+#[test]
+fn a_1_1_document_without_the_1_2_fields_still_validates_and_parses() {
+    let mut v = value(&fixtures::report_open_loop());
+    v["schema_version"] = json!("1.1");
+    v["summary"].as_object_mut().map(|o| o.remove("send_secs"));
+    v["rate"]
+        .as_object_mut()
+        .map(|o| o.remove("send_lateness_ms"));
+    let errors = schema_errors(&v);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let parsed: JsonReport = serde_json::from_value(v).expect("a 1.1 document parses");
+    assert_eq!(parsed.summary.send_secs, None);
+    let rate = parsed.rate.expect("open-loop fixture");
+    assert_eq!(rate.send_lateness_ms.p50, None);
 }

@@ -4,6 +4,7 @@
 //! [`text::render`] and [`json::render`] only format it, so the two reports always agree.
 //! Renderers make no I/O decisions: whether to color, and where to write, is the caller's.
 
+pub mod color;
 pub mod insight;
 pub mod json;
 pub mod model;
@@ -11,7 +12,6 @@ pub mod schedule;
 pub mod text;
 
 mod bins;
-mod color;
 mod format;
 
 #[cfg(test)]

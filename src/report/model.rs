@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::bins::linear_bins;
-pub use super::bins::{Bin, LevelScale, LEVEL_QUANTILES};
+use super::bins::bins;
+pub use super::bins::{Bin, HistScale, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
-use super::schedule::{service_time, Schedule};
+use super::schedule::{send_lateness, service_time, Schedule};
 use crate::config::{RunConfig, StopAt};
-use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RunResult};
+use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RedirectStats, RunResult};
 use crate::slo::{self, LatencyGate, Measurements, SloOutcome};
 
 /// The darkest color level; levels run `0..=MAX_LEVEL`, one per step of the gradient.
@@ -25,11 +25,16 @@ pub const MAX_LEVEL: u8 = 10;
 pub struct ReportOptions {
     /// Number of histogram bars; 11 like the original tool (hey uses 10 + 1 marks).
     pub hist_bins: usize,
+    /// How the bars' edges are spaced; log by default (see [`HistScale::Log`]).
+    pub hist_scale: HistScale,
 }
 
 impl Default for ReportOptions {
     fn default() -> Self {
-        ReportOptions { hist_bins: 11 }
+        ReportOptions {
+            hist_bins: 11,
+            hist_scale: HistScale::Log,
+        }
     }
 }
 
@@ -131,13 +136,21 @@ pub struct Params {
     /// `--rate`, or `None` for closed-loop runs.
     pub rate: Option<f64>,
     pub latency_correction: bool,
+    /// `--redirect`: redirects followed per request at most (0: none).
+    pub redirect_limit: u32,
+    /// `-x` proxy URL with any password hidden, or `None` without a proxy.
+    pub proxy: Option<String>,
 }
 
 /// Headline counts and rates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    /// Wall time of the measured phase.
+    /// Wall time of the measured phase: start to the last response or failure, drain
+    /// included, so every counted response lies inside it.
     pub elapsed: Duration,
+    /// Start to the last request sent; `elapsed` minus this is the drain of requests in
+    /// flight when sending stopped.
+    pub sending: Duration,
     /// Requests attempted: responses plus failures.
     pub requests: u64,
     /// Responses of any status (a 500 is a successful measurement of a failing server).
@@ -148,7 +161,8 @@ pub struct Summary {
     pub cut_off: u64,
     /// The run was stopped early (Ctrl-C, SIGTERM): the numbers cover what was measured.
     pub interrupted: bool,
-    /// Responses per second of elapsed time; 0 when no time elapsed.
+    /// Responses per second of `elapsed` (the same window that holds them); 0 when no time
+    /// elapsed.
     pub rps: f64,
     /// Response body bytes received.
     pub bytes_total: u64,
@@ -193,14 +207,19 @@ pub struct Report {
     pub latency: Option<Latency>,
     /// `None` when no response arrived.
     pub insight: Option<Insight>,
-    /// Linear bins from fastest to slowest; empty when no response arrived.
+    /// Bins from fastest to slowest, spaced by `histogram_scale`; empty when no response
+    /// arrived.
     pub histogram: Vec<Bin>,
+    /// How the histogram's bin edges are spaced.
+    pub histogram_scale: HistScale,
     /// Responses by status code, in code order.
     pub status_codes: BTreeMap<u16, u64>,
     /// Non-zero error counts, in [`ErrorKind::ALL`] order.
     pub errors: Vec<(ErrorKind, u64)>,
     pub details: Details,
     pub connections: ConnStats,
+    /// Redirects followed, stopped at the limit, or pointing to another host.
+    pub redirects: RedirectStats,
     /// The verdict on the run's `--slo` gates; `None` when no gate was given.
     pub slo: Option<SloOutcome>,
     /// The latency gate whose limit sets the color levels (histogram and percentiles);
@@ -210,6 +229,9 @@ pub struct Report {
     pub schedule: Schedule,
     /// Service time (from the actual send), when it differs from `latency` by construction.
     pub service: Option<Latency>,
+    /// Open loop: how late sends left after their scheduled time; `None` otherwise or when
+    /// nothing was sent.
+    pub send_lateness: Option<Latency>,
 }
 
 impl Report {
@@ -239,7 +261,8 @@ impl Report {
             summary,
             latency,
             insight,
-            histogram: linear_bins(hist, options.hist_bins, &scale),
+            histogram: bins(hist, options.hist_bins, options.hist_scale, &scale),
+            histogram_scale: options.hist_scale,
             status_codes: result.status_codes.clone(),
             errors: ErrorKind::ALL
                 .iter()
@@ -247,6 +270,7 @@ impl Report {
                 .collect(),
             schedule: Schedule::of(config, result),
             service: service_time(result, &scale),
+            send_lateness: send_lateness(result),
             details: Details {
                 connect: PhaseSummary::of(&phases.connect),
                 write: PhaseSummary::of(&phases.write),
@@ -254,6 +278,7 @@ impl Report {
                 read: PhaseSummary::of(&phases.read),
             },
             connections: result.connections,
+            redirects: result.redirects,
         }
     }
 }
@@ -275,6 +300,8 @@ fn params(config: &RunConfig) -> Params {
         compression: config.compression,
         rate: config.rate,
         latency_correction: config.latency_correction,
+        redirect_limit: config.redirect_limit,
+        proxy: config.proxy.as_ref().map(|p| p.display.clone()),
     }
 }
 
@@ -283,6 +310,7 @@ fn summary(result: &RunResult) -> Summary {
     let secs = result.elapsed.as_secs_f64();
     Summary {
         elapsed: result.elapsed,
+        sending: result.sending,
         requests: result.requests(),
         successful,
         failed: result.failures(),

@@ -20,9 +20,10 @@ pub enum Schedule {
     /// `--rate`: a fixed arrival schedule across the run.
     OpenLoop {
         target_rps: f64,
-        /// Requests actually sent per second.
+        /// Requests sent per second of the sending window (start to one schedule interval
+        /// after the last send): never above the target.
         achieved_rps: f64,
-        /// Requests that were already overdue when a connection became free.
+        /// Requests that were due while every connection was busy.
         late_sends: u64,
     },
     /// `-q` with `--latency-correction`: closed loop, corrected for the requests a stalled
@@ -36,7 +37,7 @@ impl Schedule {
         match (config.rate, config.qps_per_connection) {
             (Some(target_rps), _) => Schedule::OpenLoop {
                 target_rps,
-                achieved_rps: per_second(result.requests(), result.elapsed),
+                achieved_rps: achieved_rps(result, target_rps),
                 late_sends: result.late_sends,
             },
             (None, Some(q)) if config.latency_correction => Schedule::Corrected {
@@ -52,13 +53,22 @@ pub fn service_time(result: &RunResult, scale: &LevelScale) -> Option<Latency> {
     result.service_ns.as_ref().and_then(|h| latency(h, scale))
 }
 
-fn per_second(count: u64, elapsed: Duration) -> f64 {
-    let secs = elapsed.as_secs_f64();
-    if secs > 0.0 {
-        count as f64 / secs
-    } else {
-        0.0
+/// Send lateness percentiles (open loop), when any request was sent.
+pub fn send_lateness(result: &RunResult) -> Option<Latency> {
+    let hist = result.send_lateness_ns.as_ref()?;
+    latency(hist, &LevelScale::relative(hist))
+}
+
+/// Requests sent per second of the sending window, which runs from the start to one schedule
+/// interval (`1 / target`) after the last send: request *k* is due at `(k-1) / target`, so a
+/// run that kept its schedule reports the target, one that fell behind reports less, and
+/// the result never exceeds the target.
+fn achieved_rps(result: &RunResult, target_rps: f64) -> f64 {
+    let sent = result.requests();
+    if sent == 0 || target_rps <= 0.0 {
+        return 0.0;
     }
+    sent as f64 / (result.sending.as_secs_f64() + 1.0 / target_rps)
 }
 
 #[cfg(test)]
@@ -66,23 +76,51 @@ mod tests {
     use super::*;
     use crate::report::fixtures;
 
+    fn achieved(config: &RunConfig, result: &RunResult) -> (f64, u64) {
+        match Schedule::of(config, result) {
+            Schedule::OpenLoop {
+                target_rps,
+                achieved_rps,
+                late_sends,
+            } => {
+                assert_eq!(target_rps, config.rate.unwrap_or(0.0));
+                (achieved_rps, late_sends)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn open_loop_reports_target_achieved_and_late() {
         let mut config = fixtures::config_n(1000, 10);
         config.rate = Some(500.0);
         let mut result = fixtures::result_with_latencies_ms(1..=1000);
         result.late_sends = 7;
-        match Schedule::of(&config, &result) {
-            Schedule::OpenLoop {
-                target_rps,
-                achieved_rps,
-                late_sends,
-            } => {
-                assert_eq!((target_rps, late_sends), (500.0, 7));
-                assert!((achieved_rps - 1000.0 / result.elapsed.as_secs_f64()).abs() < 1e-9);
-            }
-            other => panic!("{other:?}"),
-        }
+        // 1000 requests on schedule: the last one due at 1.998 s, sent 0.1 ms late.
+        result.sending = Duration::from_micros(1_998_100);
+        let (achieved_rps, late_sends) = achieved(&config, &result);
+        assert_eq!(late_sends, 7);
+        assert!(
+            (achieved_rps - 1000.0 / 2.0001).abs() < 1e-9,
+            "{achieved_rps}"
+        );
+    }
+
+    #[test]
+    fn achieved_rate_never_exceeds_the_target() {
+        // `--rate 1 -z 2.5s` sends at 0, 1 and 2 s: 3 requests in a 2.5 s run, yet 1 per
+        // second; counted over the run's time it would read 1.2 req/s.
+        let mut config = fixtures::config_z(Duration::from_millis(2500), 5);
+        config.rate = Some(1.0);
+        let mut result = fixtures::result_with_latencies_ms(1..=3);
+        result.elapsed = Duration::from_millis(2500);
+        result.sending = Duration::from_secs(2);
+        assert_eq!(achieved(&config, &result).0, 1.0);
+        // Falling behind (the last send 1 s late) shows as a lower rate.
+        result.sending = Duration::from_secs(3);
+        assert_eq!(achieved(&config, &result).0, 0.75);
+        let none = RunResult::empty(Duration::from_secs(1));
+        assert_eq!(achieved(&config, &none).0, 0.0);
     }
 
     #[test]

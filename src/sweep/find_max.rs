@@ -254,11 +254,9 @@ fn judge(level: u64, runs: &[RunResult], gates: &[Gate]) -> Probe {
     }
 }
 
-/// What the SLO gates read from one run; the rate includes the drain time, as the level's
-/// [`Measurement`] does, so an `rps>=` gate is not flattered by responses drained after the
-/// deadline.
+/// What the SLO gates read from one run, counted as the flat report's summary counts them.
 fn measurements(r: &RunResult) -> Measurements<'_> {
-    let secs = (r.elapsed + r.drained).as_secs_f64();
+    let secs = r.elapsed.as_secs_f64();
     Measurements {
         latency_ns: &r.latency_ns,
         requests: r.requests(),

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::app::Session;
 use crate::config::RunConfig;
-use crate::engine::{self, fdlimit, result::RunResult, EngineError};
+use crate::engine::{self, result::RunResult, EngineError};
 
 /// Runs levels one after the other; see the module doc.
 pub struct Runner {
@@ -63,19 +63,20 @@ impl Runner {
         }
         self.runs += 1;
         // A no-op below the limit raised up front; names the fix for a level above it.
-        fdlimit::ensure(config.concurrency)?;
+        self.session.reserve(config.concurrency)?;
         let addrs = self.addrs(config)?;
         let result = self.session.measure(config, &addrs)?;
         Ok((!self.interrupted()).then_some(result))
     }
 
-    /// The target's addresses, resolved on first use.
+    /// The addresses a run connects to (the target's, or its proxy's), resolved on first use.
     fn addrs(&mut self, config: &RunConfig) -> Result<Vec<SocketAddr>, EngineError> {
-        let key = format!("{}:{}", config.target.host, config.target.port);
+        let peer = config.proxy.as_ref().unwrap_or(&config.target);
+        let key = format!("{}:{}", peer.host, peer.port);
         if let Some((_, addrs)) = self.resolved.iter().find(|(k, _)| *k == key) {
             return Ok(addrs.clone());
         }
-        let addrs = engine::resolve(&config.target)?;
+        let addrs = engine::resolve(config)?;
         self.resolved.push((key, addrs.clone()));
         Ok(addrs)
     }

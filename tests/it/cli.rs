@@ -11,7 +11,12 @@ use crate::support::{run, run_json, unused_local_addr, url_of};
 /// Checks one bad invocation (`vastar -t 1 ARGS`): exit 2, nothing on stdout, one stderr
 /// line that contains every `fragment` and no panic text. Returns what is wrong, if anything.
 fn problems_with_bad_input(args: &[&str], fragments: &[&str]) -> Option<String> {
-    let run = run("-t 1", args);
+    problems_with("-t 1", args, fragments)
+}
+
+/// [`problems_with_bad_input`] for `vastar FLAGS ARGS`.
+fn problems_with(flags: &str, args: &[&str], fragments: &[&str]) -> Option<String> {
+    let run = run(flags, args);
     let mut problems = Vec::new();
     if run.code != Some(2) {
         problems.push(format!("exit code {:?}", run.code));
@@ -64,6 +69,49 @@ fn bad_input_exits_2_with_one_line_naming_the_problem() {
         .filter_map(|(args, fragments)| problems_with_bad_input(args, fragments))
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn negative_counts_units_on_t_and_a_second_url_are_named() {
+    let url = url_of(unused_local_addr());
+    let url = url.as_str();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["-n", "-5", url],
+            &["-n takes a count", "positive", "\"-5\""],
+        ),
+        (
+            &["-c", "-5", url],
+            &["-c takes a count", "positive", "\"-5\""],
+        ),
+        (&["-n", "1.5", url], &["-n takes a count", "whole number"]),
+        (
+            &["-t", "1s", url],
+            &["-t takes seconds as a number (e.g. -t 1.5", "got \"1s\""],
+        ),
+        (&["-t", "-5", url], &["-t must be a non-negative number"]),
+        (&["-q", "-5", url], &["-q must be a non-negative number"]),
+        (
+            &["--rate", "-5", url],
+            &["--rate must be a positive number"],
+        ),
+        (
+            &["http://127.0.0.1:1/", "http://127.0.0.1:2/"],
+            &["one URL", "second argument \"http://127.0.0.1:2/\""],
+        ),
+        (&["-H", "Accept:", "text/html", url], &["one URL", "quote"]),
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(args, fragments)| problems_with("", args, fragments))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let unexpected = run("", &["-n", "-5", url]);
+    assert!(
+        !unexpected.stderr.contains("unexpected argument"),
+        "{}",
+        unexpected.stderr
+    );
 }
 
 #[test]

@@ -5,18 +5,26 @@
 //! - [`responses`]: response framing the client must survive.
 //! - [`failures`]: stalled, closing, refusing and late servers.
 //! - [`cli`]: exit codes, bad input, the `demo` and `serve` subcommands.
+//! - [`environment`]: a low open-file limit (`ulimit -n`) and a narrow terminal (tmux).
 //! - [`output`]: the JSON document and its schema; plain text when piped.
 //! - [`slo`]: `--slo` gates and their exit codes.
 //! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
+//! - [`hey`]: hey's single-dash flags, `-host`, `-cpus`, and the refused `-h2` / `-o csv`.
+//! - [`redirects`]: chains, loops, cross-host redirects and method rules.
+//! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
 mod cli;
+mod environment;
 mod failures;
 mod faults;
+mod hey;
 mod output;
+mod proxy;
 mod rate;
+mod redirects;
 mod requests;
 mod responses;
 mod slo;

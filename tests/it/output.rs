@@ -98,3 +98,31 @@ fn stderr_has_no_progress_bar_when_not_a_terminal() {
         run.stderr
     );
 }
+
+#[test]
+fn histograms_are_log_scale_by_default_and_linear_on_request() {
+    let server = builtin_target();
+    let url = url_of(server.addr());
+    let log = run_json("-n 200 -c 4 -t 5", &[&url]);
+    assert_eq!(log.histogram_scale, "log");
+    let linear = run_json(
+        "-n 200 -c 4 -t 5 --hist-scale linear --hist-bins 5",
+        &[&url],
+    );
+    assert_eq!(linear.histogram_scale, "linear");
+    assert!(linear.histogram.len() <= 5, "{:?}", linear.histogram);
+    for (flags, heading) in [
+        ("", "\nResponse time histogram (log scale):\n"),
+        (
+            "--hist-scale linear",
+            "\nResponse time histogram (linear scale):\n",
+        ),
+    ] {
+        let text = run(&format!("-n 200 -c 4 -t 5 {flags}"), &[&url])
+            .success()
+            .stdout_text();
+        assert!(text.contains(heading), "{heading:?} not in:\n{text}");
+    }
+    let refused = run("-n 10 --hist-scale cubic", &[&url]).expect_code(2);
+    assert!(refused.stderr.contains("cubic"), "{}", refused.stderr);
+}

@@ -1,16 +1,20 @@
-//! Open-loop `--rate` and `--latency-correction` against a server that freezes.
+//! Open-loop `--rate` and `--latency-correction` against a server that freezes, open-loop
+//! timing against a fast one, and rates over the right window against a slow one.
 //!
 //! The built-in target freezes completely for 300 ms every few hundred requests, like a
 //! stop-the-world pause. A closed loop stops sending while it waits, so only the handful of
 //! requests in flight see the pause (coordinated omission); an open loop keeps its schedule,
 //! so every request due during the pause waits, and the percentiles show it.
+//!
+//! Against the plain built-in target on loopback a response takes ~0.05 ms, so an open loop
+//! that reports much more is measuring its own timer, not the server.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use vastar::serve::{Background, ServeConfig, Stall};
 
-use crate::support::{run_json, url_of};
+use crate::support::{builtin_target, run, run_json, url_of};
 
 const STALL: Duration = Duration::from_millis(300);
 
@@ -24,6 +28,21 @@ fn freezing_target(every: u64) -> Background {
     };
     Background::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config, 1)
         .expect("start the freezing target")
+}
+
+fn slow_target(delay: Duration) -> Background {
+    let config = ServeConfig {
+        delay: Some(delay),
+        ..ServeConfig::default()
+    };
+    Background::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config, 1)
+        .expect("start the slow target")
+}
+
+fn ms(percentiles: &serde_json::Value, key: &str) -> f64 {
+    percentiles[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is a number in {percentiles}"))
 }
 
 fn p99_ms(report: &crate::support::report::Report) -> f64 {
@@ -113,4 +132,84 @@ fn latency_correction_restores_the_requests_a_stalled_connection_did_not_send() 
     );
     assert!(corrected.service_time_ms["p99"].as_f64().is_some());
     assert!(corrected.params.latency_correction && !plain.params.latency_correction);
+}
+
+#[test]
+fn an_open_loop_sends_on_schedule_and_measures_the_server_not_its_timer() {
+    let server = builtin_target();
+    let report = run_json("--rate 2000 -z 2s -c 20 -t 5", &[&url_of(server.addr())]);
+    let rate = report
+        .rate
+        .as_ref()
+        .expect("open-loop runs report their rate");
+    // A millisecond timer leaves ~0.5 ms late on average and that delay was counted as
+    // latency (p50 ~1 ms); sent on time, the response time is the ~0.05 ms of the wire.
+    let lateness_p50 = ms(&rate.send_lateness_ms, "p50");
+    assert!(lateness_p50 < 0.05, "send lateness p50 {lateness_p50} ms");
+    let latency_p50 = ms(&report.latency_ms, "p50");
+    assert!(latency_p50 < 0.3, "latency p50 {latency_p50} ms");
+    assert!(ms(&rate.send_lateness_ms, "p99_99") >= lateness_p50);
+    assert!(
+        rate.achieved_rps <= 2000.0 && rate.achieved_rps > 1900.0,
+        "{rate:?}"
+    );
+    assert_eq!(report.summary.requests, 4000, "{:?}", report.summary);
+}
+
+#[test]
+fn connections_free_for_their_turn_are_never_late_sends() {
+    let server = builtin_target();
+    let url = url_of(server.addr());
+    // Far below capacity: 50 connections for 100 requests/s, each free 9.9 ms of every 10.
+    let slow_rate = run_json("--rate 100 -z 2s -c 50 -t 5", &[&url]);
+    // Every ticket due within 0.1 ms of the start, before the workers are even running: late
+    // in leaving, but each connection was free, so no send is "late".
+    let start_burst = run_json("--rate 100000 -n 10 -c 10 -t 5", &[&url]);
+    for report in [&slow_rate, &start_burst] {
+        let rate = report
+            .rate
+            .as_ref()
+            .expect("open-loop runs report their rate");
+        assert_eq!(rate.late_sends, 0, "{rate:?}");
+        assert!(rate.achieved_rps <= rate.target_rps, "{rate:?}");
+    }
+    assert_eq!(slow_rate.summary.requests, 200);
+    assert_eq!(start_burst.summary.requests, 10);
+}
+
+#[test]
+fn an_open_loop_faster_than_its_connections_reports_late_sends() {
+    // Two connections, 20 ms per response: at most 100 requests/s, asked for 400.
+    let server = slow_target(Duration::from_millis(20));
+    let report = run_json("--rate 400 -z 1s -c 2 -t 5", &[&url_of(server.addr())]);
+    let rate = report
+        .rate
+        .as_ref()
+        .expect("open-loop runs report their rate");
+    assert!(rate.late_sends > 100, "{rate:?}");
+    assert!(rate.achieved_rps < 200.0, "{rate:?}");
+    // Late sends wait for a connection, and their lateness shows it.
+    assert!(ms(&rate.send_lateness_ms, "p50") > 20.0, "{rate:?}");
+}
+
+#[test]
+fn rates_count_drained_responses_over_the_time_they_took() {
+    // Each connection sends at 0 s and again at 1.5 s, before the 2 s deadline; the second
+    // answers arrive at 3 s. 200 responses in 3 s is 66.7/s, not 200 in 2 s = 100/s.
+    let server = slow_target(Duration::from_millis(1500));
+    let run = run(
+        "-o json -z 2s -c 100 -t 10 --slo rps>=90",
+        &[&url_of(server.addr())],
+    )
+    .expect_code(1);
+    let report = run.report();
+    let s = &report.summary;
+    assert_eq!(s.successful, 200, "{s:?}");
+    assert!((2.95..3.6).contains(&s.total_secs), "{s:?}");
+    assert!((1.45..2.0).contains(&s.send_secs), "{s:?}");
+    assert!((55.0..68.0).contains(&s.rps), "{s:?}");
+    // The gate judges the same rate the summary shows.
+    let gate = &report.slo["gates"][0];
+    assert_eq!(gate["measured"].as_f64(), Some(s.rps), "{gate}");
+    assert_eq!(gate["passed"], false);
 }

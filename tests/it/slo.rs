@@ -85,7 +85,7 @@ fn a_failing_gate_exits_1_after_the_full_text_report() {
     ] {
         assert!(text.contains(section), "missing {section}:\n{text}");
     }
-    assert!(text.contains("Response time histogram (colors: SLO p50 <= 0.001 ms):"));
+    assert!(text.contains("Response time histogram (log scale, colors: SLO p50 <= 0.001 ms):"));
 }
 
 #[test]

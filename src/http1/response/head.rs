@@ -12,6 +12,7 @@
 use std::mem::MaybeUninit;
 
 use super::{ParseError, MAX_HEADERS};
+use crate::http1::redirect::is_redirect;
 
 /// How the body of a final response is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,9 @@ pub(super) struct Head {
     pub body: Body,
     /// May the connection carry another request after this response?
     pub keep_alive: bool,
+    /// Where the `Location` value lies in the parsed bytes (start, end), for a redirect
+    /// status only: other responses never pay for looking.
+    pub location: Option<(usize, usize)>,
 }
 
 /// Parses a head from the start of `buf`: `None` if incomplete, else its length and, for a
@@ -51,7 +55,15 @@ pub(super) fn parse_head(
     let parsed = httparse::ParserConfig::default()
         .parse_response_with_uninit_headers(&mut resp, buf, &mut slots);
     match parsed {
-        Ok(httparse::Status::Complete(n)) => Ok(Some((n, classify(&resp, head_request)?))),
+        Ok(httparse::Status::Complete(n)) => {
+            let head = classify(&resp, head_request)?.map(|mut head| {
+                if is_redirect(head.status) {
+                    head.location = location(resp.headers, buf);
+                }
+                head
+            });
+            Ok(Some((n, head)))
+        }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(ParseError::TooManyHeaders),
         Err(e) => Err(ParseError::InvalidHead(e)),
@@ -101,7 +113,19 @@ fn classify(
         version,
         body,
         keep_alive,
+        location: None,
     }))
+}
+
+/// The span of the first `Location` value within `buf`, which the headers were parsed from.
+fn location(headers: &[httparse::Header<'_>], buf: &[u8]) -> Option<(usize, usize)> {
+    let h = headers
+        .iter()
+        .find(|h| h.name.len() == 8 && h.name.eq_ignore_ascii_case("location"))?;
+    // httparse hands out sub-slices of `buf`, so the offset is the distance between them.
+    let start = (h.value.as_ptr() as usize).checked_sub(buf.as_ptr() as usize)?;
+    let end = start.checked_add(h.value.len())?;
+    (end <= buf.len()).then_some((start, end))
 }
 
 /// The framing and persistence header fields of one head, scanned in a single pass.

@@ -721,3 +721,57 @@ proptest! {
         prop_assert_eq!(run_cut(g.head_request, &g.bytes, &cuts, g.eof), whole);
     }
 }
+
+/// The `Location` the parser keeps after feeding `input` split at `cut` (0: one piece).
+fn location_after(input: &[u8], cut: usize) -> Option<Vec<u8>> {
+    let mut p = ResponseParser::new();
+    p.start(false);
+    let rest = if cut > 0 {
+        assert_eq!(p.feed(&input[..cut]), Ok(Progress::Partial));
+        &input[cut..]
+    } else {
+        input
+    };
+    assert!(matches!(p.feed(rest), Ok(Progress::Complete { .. })));
+    p.location().map(<[u8]>::to_vec)
+}
+
+#[test]
+fn location_of_a_redirect_is_kept_at_every_split() {
+    let input = b"HTTP/1.1 100 Continue\r\nLocation: /interim\r\n\r\n\
+                  HTTP/1.1 302 Found\r\nX: y\r\nlocation:  /next?a=1 \r\nLocation: /second\r\n\
+                  Content-Length: 2\r\n\r\nok";
+    for cut in 0..input.len() - 2 {
+        assert_eq!(
+            location_after(input, cut).as_deref(),
+            Some(&b"/next?a=1"[..]),
+            "cut at {cut}"
+        );
+    }
+}
+
+#[test]
+fn location_is_ignored_unless_the_status_redirects() {
+    for status in [
+        "200 OK",
+        "300 Multiple",
+        "304 Not Modified",
+        "404 Not Found",
+    ] {
+        let input = format!("HTTP/1.1 {status}\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(location_after(input.as_bytes(), 0), None, "{status}");
+    }
+    for status in [301, 303, 307, 308] {
+        let input = format!("HTTP/1.1 {status} R\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(location_after(input.as_bytes(), 0), Some(b"/x".to_vec()));
+    }
+    let mut p = ResponseParser::new();
+    p.start(false);
+    let _ = p.feed(b"HTTP/1.1 301 M\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n");
+    p.start(false);
+    assert_eq!(
+        p.location(),
+        None,
+        "start forgets the last response's Location"
+    );
+}

@@ -11,7 +11,8 @@ use super::super::insight::Health;
 use super::super::model::{Latency, Quantile, Report};
 use super::super::schedule::Schedule;
 
-/// The percentiles shown for the service time: enough to compare with the lines above.
+/// The percentiles shown for the service time and send lateness: enough to compare with the
+/// lines above.
 const SHOWN: [(Quantile, &str); 4] = [
     (Quantile::P50, "p50"),
     (Quantile::P90, "p90"),
@@ -41,6 +42,9 @@ pub(super) fn section(report: &Report, p: Painter, out: &mut impl Write) -> io::
                     "  {late}: due while every connection was busy (raise -c)"
                 )?;
             }
+            if let Some(lateness) = &report.send_lateness {
+                percentiles("Send lateness (actual send after schedule)", lateness, out)?;
+            }
             writeln!(
                 out,
                 "  Response times above count from each request's scheduled send time."
@@ -60,19 +64,16 @@ pub(super) fn section(report: &Report, p: Painter, out: &mut impl Write) -> io::
         }
     }
     match &report.service {
-        Some(service) => service_line(service, out),
+        Some(service) => percentiles("Service time (from the actual send)", service, out),
         None => Ok(()),
     }
 }
 
-fn service_line(service: &Latency, out: &mut impl Write) -> io::Result<()> {
+/// One line of `label: p50 … ms, p90 … ms, …`.
+fn percentiles(label: &str, values: &Latency, out: &mut impl Write) -> io::Result<()> {
     let values: Vec<String> = SHOWN
         .iter()
-        .map(|(q, name)| format!("{name} {} ms", latency(service.at(*q))))
+        .map(|(q, name)| format!("{name} {} ms", latency(values.at(*q))))
         .collect();
-    writeln!(
-        out,
-        "  Service time (from the actual send): {}",
-        values.join(", ")
-    )
+    writeln!(out, "  {label}: {}", values.join(", "))
 }

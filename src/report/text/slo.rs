@@ -152,11 +152,11 @@ mod tests {
         };
         assert_eq!(
             heading("p50=20ms,p99.9=1s,p99=250ms").as_deref(),
-            Some("Response time histogram (colors: SLO p99.9 <= 1000 ms):")
+            Some("Response time histogram (log scale, colors: SLO p99.9 <= 1000 ms):")
         );
         assert_eq!(
             heading("errors=1%,rps>=10").as_deref(),
-            Some("Response time histogram:")
+            Some("Response time histogram (log scale):")
         );
     }
 }

@@ -99,7 +99,12 @@ fn an_endless_chunked_body_in_a_timed_run_is_aborted_at_the_deadline() {
     // 1 s of run plus at most 2 s of drain, nowhere near the 30 s request timeout.
     assert!(finished.elapsed >= Duration::from_secs(1), "{finished:?}");
     assert!(finished.elapsed < Duration::from_secs(10), "{finished:?}");
-    assert!(report.summary.total_secs <= 1.05, "{report:#?}");
+    // The aborted requests end at the drain cap (2 s after the deadline), inside the window.
+    let s = &report.summary;
+    assert!(
+        (2.9..=3.2).contains(&s.total_secs) && s.send_secs < 0.1,
+        "{report:#?}"
+    );
 }
 
 #[test]

@@ -25,6 +25,8 @@ pub struct Report {
     pub summary: Summary,
     pub latency_ms: Value,
     pub histogram: Vec<Value>,
+    /// `"log"` or `"linear"`: how the histogram's edges are spaced.
+    pub histogram_scale: String,
     /// Responses by status code.
     pub status_codes: BTreeMap<u16, u64>,
     /// Failed requests by error key (`timeout`, `aborted`, ...).
@@ -40,6 +42,17 @@ pub struct Report {
     pub service_time_ms: Value,
     /// Stopped early by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    /// Redirects followed and not followed.
+    pub redirects: Redirects,
+}
+
+/// `redirects`: how redirects fared.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redirects {
+    pub followed: u64,
+    pub limit_reached: u64,
+    pub cross_host: u64,
 }
 
 /// `rate`: how an open-loop run kept its schedule.
@@ -49,6 +62,8 @@ pub struct Rate {
     pub target_rps: f64,
     pub achieved_rps: f64,
     pub late_sends: u64,
+    /// Percentiles of how late sends left after their scheduled time.
+    pub send_lateness_ms: Value,
 }
 
 /// `tool`: which program wrote the report.
@@ -74,6 +89,8 @@ pub struct Params {
     pub compression: bool,
     pub rate: Option<f64>,
     pub latency_correction: bool,
+    pub redirect_limit: u32,
+    pub proxy: Option<String>,
 }
 
 /// `summary`: headline counts.
@@ -81,6 +98,8 @@ pub struct Params {
 #[serde(deny_unknown_fields)]
 pub struct Summary {
     pub total_secs: f64,
+    /// Start to the last send; `total_secs` also holds the drain.
+    pub send_secs: f64,
     pub requests: u64,
     pub successful: u64,
     pub failed: u64,
