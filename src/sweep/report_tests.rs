@@ -188,6 +188,9 @@ fn capacity_search_json_and_text() {
         text.contains("━━━ Capacity: max passing c=8, first failing c=9 ━━━"),
         "{text}"
     );
-    assert!(text.contains("Binding gate: p99"), "{text}");
+    assert!(
+        text.contains("Binding gate: p99 (25.000 measured at c=9, limit p99 <= 20 ms)"),
+        "{text}"
+    );
     assert!(text.contains("Interrupted:"), "{text}");
 }

@@ -262,7 +262,7 @@ fn capacity(config: &SweepConfig, f: &FindMax, out: &mut impl Write) -> io::Resu
         level(f.first_failing, "none (the largest probe passed)")
     )?;
     if let Some(gate) = &f.binding_gate {
-        writeln!(out, "Binding gate: {gate}")?;
+        writeln!(out, "Binding gate: {}", binding(f, gate))?;
     }
     if let Some(b) = f.boundary {
         let kind = match b {
@@ -275,6 +275,26 @@ fn capacity(config: &SweepConfig, f: &FindMax, out: &mut impl Write) -> io::Resu
         )?;
     }
     Ok(())
+}
+
+/// `p99 (41.5 ms measured at c=9, limit p99 <= 40 ms)`: the binding gate at the first
+/// failing level.
+fn binding(f: &FindMax, gate: &str) -> String {
+    let at = f
+        .first_failing
+        .and_then(|l| f.probes.iter().rev().find(|p| p.level == l));
+    let value = at.and_then(|p| p.gates.iter().find(|g| g.gate.name() == gate));
+    match (at, value) {
+        (Some(p), Some(g)) => format!(
+            "{gate} ({} measured at {}={}, limit {})",
+            g.measured
+                .map_or("nothing".to_string(), |m| format!("{m:.3}")),
+            f.by.name(),
+            p.level,
+            g.gate
+        ),
+        _ => gate.to_string(),
+    }
 }
 
 fn probe_row(p: &Probe) -> String {
