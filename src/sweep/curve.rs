@@ -47,19 +47,7 @@ pub fn sweep(config: &SweepConfig, runner: &mut Runner) -> Result<SweepReport, S
         baseline,
         points: Vec::new(),
     };
-    for c in config.plan.levels() {
-        if !sweep.measure(runner, c, Phase::Coarse)? {
-            break;
-        }
-        if matches!(config.plan, Plan::Auto { .. }) && plan::auto_done(&sweep.points) {
-            let why = match sweep.points.iter().any(|p| p.disqualified.is_none()) {
-                true => "throughput peaked and the tail degraded",
-                false => "throughput peaked and the tail degraded, with no level qualified",
-            };
-            notes.push(format!("auto stopped after c={c}: {why}"));
-            break;
-        }
-    }
+    sweep.coarse(runner, &mut notes)?;
     if config.refine && !runner.interrupted() {
         sweep.refine(runner, &mut notes)?;
     }
@@ -119,6 +107,24 @@ impl Levels<'_> {
         let at = self.points.partition_point(|p| p.concurrency < c);
         self.points.insert(at, point);
         Ok(true)
+    }
+
+    /// The planned levels, in order, until `auto` sees the peak (or a signal arrives).
+    fn coarse(&mut self, runner: &mut Runner, notes: &mut Vec<String>) -> Result<(), SweepError> {
+        for c in self.config.plan.levels() {
+            if !self.measure(runner, c, Phase::Coarse)? {
+                break;
+            }
+            if matches!(self.config.plan, Plan::Auto { .. }) && plan::auto_done(&self.points) {
+                let why = match self.points.iter().any(|p| p.disqualified.is_none()) {
+                    true => "throughput peaked and the tail degraded",
+                    false => "throughput peaked and the tail degraded, with no level qualified",
+                };
+                notes.push(format!("auto stopped after c={c}: {why}"));
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn refine(&mut self, runner: &mut Runner, notes: &mut Vec<String>) -> Result<(), SweepError> {
