@@ -227,3 +227,12 @@ fn bad_usage_exits_2_with_one_line() {
         assert!(run.stdout.is_empty(), "{flags}");
     }
 }
+
+#[test]
+fn an_unreachable_target_exits_3_with_one_line() {
+    let url = url_of(crate::support::unused_local_addr());
+    let run = sweep("--conc 2 -z 100ms", &url, 3);
+    assert!(run.stderr.starts_with("vastar: error:"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "no report without a measurement");
+}
