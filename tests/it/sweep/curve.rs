@@ -236,3 +236,26 @@ fn an_unreachable_target_exits_3_with_one_line() {
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(run.stdout.is_empty(), "no report without a measurement");
 }
+
+#[test]
+fn cooldown_pauses_between_levels() {
+    let server = capacity_target(K, D);
+    let run = sweep(
+        "-o json --cooldown 400ms --conc 2,4 -z 50ms",
+        &url_of(server.addr()),
+        0,
+    );
+    // Calibration and two levels: two pauses between three runs.
+    assert!(
+        run.elapsed >= Duration::from_millis(800),
+        "{:?}",
+        run.elapsed
+    );
+    let result = Sweep::parse(&run.stdout);
+    assert!(
+        result.notes.iter().any(|n| n == "cooldown=400ms"),
+        "{:?}",
+        result.notes
+    );
+    assert_eq!(result.params["cooldown_s"], 0.4);
+}
