@@ -48,6 +48,9 @@ pub struct Probe {
     pub gates: Vec<GateValue>,
     /// Median numbers of the runs, `None` without any response.
     pub measured: Option<Measurement>,
+    /// By rate: scheduled sends that found no free connection in time, over all runs; the
+    /// `-c` cap, not the target, held them back.
+    pub late_sends: u64,
 }
 
 impl Probe {
@@ -101,6 +104,19 @@ pub fn search(
         .filter(|p| p.disagreed())
         .map(|p| format!("{}={}/{}", p.level, p.passes, p.runs))
         .collect();
+    let late: Vec<String> = search
+        .probes
+        .iter()
+        .filter(|p| p.late_sends > 0)
+        .map(|p| p.level.to_string())
+        .collect();
+    if !late.is_empty() {
+        notes.push(format!(
+            "late sends at rate={}: the -c cap of {} connections could not keep the schedule there; raise -c",
+            late.join(","),
+            config.base.concurrency
+        ));
+    }
     if !disagreed.is_empty() {
         notes.push(format!(
             "repeats disagreed at {} (passes/runs)",
@@ -251,6 +267,7 @@ fn judge(level: u64, runs: &[RunResult], gates: &[Gate]) -> Probe {
         passed: majority(passes),
         gates: gate_values,
         measured: Measurement::median(&measured),
+        late_sends: runs.iter().map(|r| r.late_sends).sum(),
     }
 }
 

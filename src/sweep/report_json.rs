@@ -204,6 +204,8 @@ pub struct ProbeJson {
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub error_rate: Option<f64>,
+    /// By rate: sends the `-c` cap held back (0 by c).
+    pub late_sends: u64,
     pub gates: Vec<GateJson>,
 }
 
@@ -399,6 +401,7 @@ fn probe(p: &Probe) -> ProbeJson {
         p50_ms: p.measured.map(|m| m.p50_ms),
         p99_ms: p.measured.map(|m| m.p99_ms),
         error_rate: p.measured.map(|m| m.error_rate),
+        late_sends: p.late_sends,
         gates: p
             .gates
             .iter()

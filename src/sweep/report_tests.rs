@@ -160,6 +160,7 @@ fn capacity_search_json_and_text() {
             passed,
         }],
         measured: point(1, 100.0, 10.0, p99).measured,
+        late_sends: 0,
     };
     let report = SweepReport {
         baseline: None,

@@ -103,6 +103,7 @@ pub struct Probe {
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub error_rate: Option<f64>,
+    pub late_sends: u64,
     pub gates: Vec<Value>,
 }
 

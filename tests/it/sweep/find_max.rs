@@ -97,3 +97,20 @@ fn a_passing_ceiling_leaves_no_failing_level() {
     let fm = result.find_max.unwrap();
     assert_eq!((fm.max_passing, fm.first_failing), (Some(4), None));
 }
+
+#[test]
+fn by_rate_says_when_the_connection_cap_held_sends_back() {
+    // One connection at 20 ms a request carries at most 50 req/s; 100 are asked.
+    let server = capacity_target(K as usize, D);
+    let flags =
+        "sweep -o json --find-max --by rate -c 1 --start 100 --ceiling 100 --slo p99=10s -z 300ms";
+    let run = crate::support::run(flags, &[&url_of(server.addr())]);
+    let result = crate::support::sweep::Sweep::parse(&run.stdout);
+    let probe = &result.find_max.unwrap().probes[0];
+    assert!(probe.late_sends > 0, "{probe:?}");
+    assert!(
+        result.notes.iter().any(|n| n.contains("raise -c")),
+        "{:?}",
+        result.notes
+    );
+}
