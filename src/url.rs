@@ -13,6 +13,16 @@ pub enum Scheme {
     Https,
 }
 
+impl Scheme {
+    /// The scheme as written in a URL, without `://`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// A parsed target URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 use std::sync::Arc;
 
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::engine::Cancel;
 
@@ -21,11 +21,18 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    /// Installs the SIGINT and SIGTERM handlers on a thread of their own.
+    /// Installs the SIGINT and SIGTERM handlers before returning (a signal that arrives a
+    /// moment later is already caught), and serves them on a thread of their own.
     pub fn watch() -> Arc<Interrupt> {
         let interrupt = Arc::new(Interrupt::default());
-        let watcher = Arc::clone(&interrupt);
-        std::thread::spawn(move || watcher.serve());
+        match Watcher::install() {
+            Ok(watcher) => {
+                let target = Arc::clone(&interrupt);
+                std::thread::spawn(move || watcher.serve(&target));
+            }
+            // The run still works; only its interruption would not be reported.
+            Err(e) => eprintln!("vastar: warning: cannot watch for Ctrl-C and SIGTERM: {e}"),
+        }
         interrupt
     }
 
@@ -48,30 +55,42 @@ impl Interrupt {
         let _ = self.signal.compare_exchange(0, signo, Relaxed, Relaxed);
         self.cancel.cancel();
     }
+}
 
-    fn serve(&self) {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+/// The installed handlers and the runtime that delivers them.
+struct Watcher {
+    runtime: tokio::runtime::Runtime,
+    int: Signal,
+    term: Signal,
+}
+
+impl Watcher {
+    fn install() -> std::io::Result<Watcher> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build()
-        else {
-            return;
+            .build()?;
+        let (int, term) = {
+            let _inside = runtime.enter();
+            (
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            )
         };
-        runtime.block_on(async {
-            let (Ok(mut int), Ok(mut term)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-            ) else {
-                return;
-            };
+        Ok(Watcher { runtime, int, term })
+    }
+
+    /// First signal: stop the runs. Second: exit at once.
+    fn serve(mut self, interrupt: &Interrupt) {
+        self.runtime.block_on(async {
             loop {
                 let signo = tokio::select! {
-                    _ = int.recv() => libc::SIGINT,
-                    _ = term.recv() => libc::SIGTERM,
+                    _ = self.int.recv() => libc::SIGINT,
+                    _ = self.term.recv() => libc::SIGTERM,
                 };
-                if self.exit_code().is_some() {
+                if interrupt.exit_code().is_some() {
                     std::process::exit(128 + signo);
                 }
-                self.fire(signo);
+                interrupt.fire(signo);
             }
         });
     }

@@ -54,11 +54,8 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
             .min(usize::try_from(n).unwrap_or(usize::MAX)),
         StopAt::Duration(_) => args.concurrency,
     };
-    if !(args.qps >= 0.0 && args.qps.is_finite()) {
-        return Err(usage(format!(
-            "-q must be a non-negative number, got {}",
-            args.qps
-        )));
+    if args.qps != 0.0 {
+        checked_rate("-q", args.qps)?;
     }
     config.rate = match args.rate {
         Some(r) => Some(positive_rate(r)?),
@@ -80,11 +77,24 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
 
 /// A `--rate` value: a positive, finite number of requests per second.
 pub fn positive_rate(r: f64) -> Result<f64, UsageError> {
-    if r > 0.0 && r.is_finite() {
+    checked_rate("--rate", r)
+}
+
+/// Fastest rate a schedule can keep: one request per nanosecond, the clock's resolution.
+const MAX_RATE: f64 = 1e9;
+
+/// Slowest rate accepted: one request a day. Slower is certainly a typo, and its interval
+/// would not fit the clock.
+const MIN_RATE: f64 = 1.0 / 86_400.0;
+
+/// A rate flag (`--rate`, `-q`): requests per second whose interval the schedule can keep.
+fn checked_rate(flag: &str, r: f64) -> Result<f64, UsageError> {
+    if (MIN_RATE..=MAX_RATE).contains(&r) {
         return Ok(r);
     }
     Err(usage(format!(
-        "--rate must be a positive number of requests per second, got {r}"
+        "{flag} must be a number of requests per second between one a day (0.0000116) and \
+         1e9, got {r}"
     )))
 }
 
@@ -429,6 +439,17 @@ mod tests {
         assert!(err(&["-D", "/nonexistent/file", "http://h/"]).contains("/nonexistent/file"));
         assert!(err(&["ftp://h/"]).contains("ftp"));
         assert!(err(&["--rate", "0", "http://h/"]).contains("--rate"));
+        // Intervals the clock cannot keep: zero (a -z run would never end) or past
+        // Duration's range (a panic).
+        for rate in ["1e10", "1e-300", "inf", "NaN"] {
+            assert!(
+                err(&["--rate", rate, "http://h/"]).contains("--rate"),
+                "{rate}"
+            );
+            assert!(err(&["-q", rate, "http://h/"]).contains("-q"), "{rate}");
+        }
+        assert!(config(&["--rate", "1e9", "-n", "1", "http://h/"]).is_ok());
+        assert!(config(&["-q", "0.5", "http://h/"]).is_ok());
         assert!(err(&["--latency-correction", "http://h/"]).contains("-q"));
     }
 

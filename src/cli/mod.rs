@@ -73,7 +73,8 @@ pub struct RunArgs {
           allow_negative_numbers = true, value_parser = parse_connections)]
     pub concurrency: usize,
     /// Run for this long instead of -n requests (e.g. 10s, 1m, 500ms).
-    #[arg(short = 'z', value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short = 'z', value_name = "DURATION", value_parser = parse_duration,
+          allow_hyphen_values = true)]
     pub duration: Option<Duration>,
     /// Rate limit per connection, in requests per second (0 = unlimited).
     #[arg(
@@ -104,7 +105,8 @@ pub struct RunArgs {
     #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,
     /// Number of bars in the latency histogram.
-    #[arg(long, value_name = "N", default_value_t = 11)]
+    #[arg(long, value_name = "N", default_value_t = 11,
+          allow_negative_numbers = true, value_parser = parse_hist_bins)]
     pub hist_bins: usize,
     /// Spacing of the histogram's bars between the fastest and the slowest response.
     ///
@@ -181,16 +183,17 @@ pub struct RequestArgs {
     pub disable_redirects: bool,
     /// Follow up to N redirects (301, 302, 303, 307, 308) per request, like hey and oha;
     /// 0 = off, at most 100. Latency spans every hop. Only redirects to the same scheme,
-    /// host and port are followed (connections are opened to one target); others are
-    /// recorded as the 3xx they are and counted as cross-host.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    /// host and port (or to the --host name) are followed, since connections are opened to
+    /// one target; others are recorded as the 3xx they are and counted as cross-host.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          allow_negative_numbers = true, value_parser = parse_redirects)]
     pub redirect: u32,
     /// Host header to send instead of the URL's host (hey's -host).
     #[arg(long, value_name = "HOST")]
     pub host: Option<String>,
     /// At most N worker threads (hey's -cpus) [default: one per 128 connections, up to two
     /// per CPU].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_cpus)]
     pub cpus: Option<usize>,
     /// Send every request through this HTTP proxy, e.g. http://user:pass@127.0.0.1:3128
     /// (http:// only; hey's host:port also works). Requests use the absolute form.
@@ -237,7 +240,8 @@ pub struct DemoArgs {
           allow_negative_numbers = true, value_parser = parse_connections)]
     pub concurrency: usize,
     /// How long to run.
-    #[arg(short = 'z', value_parser = parse_duration, default_value = "3s")]
+    #[arg(short = 'z', value_parser = parse_duration, default_value = "3s",
+          allow_hyphen_values = true)]
     pub duration: Duration,
     /// Output format.
     #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
@@ -304,6 +308,25 @@ fn parse_count<T: std::str::FromStr>(flag: &str, what: &str, s: &str) -> Result<
     s.trim().parse().map_err(|_| {
         FlagValueError(format!(
             "{flag} takes a count, which must be a positive whole number of {what} (e.g. {flag} 10), got {s:?}"
+        ))
+    })
+}
+
+/// `--hist-bins`: a whole number of bars (range checked in `build`).
+pub fn parse_hist_bins(s: &str) -> Result<usize, FlagValueError> {
+    parse_count("--hist-bins", "bars", s)
+}
+
+/// `--cpus`: a whole number of worker threads (see [`parse_requests`]).
+pub fn parse_cpus(s: &str) -> Result<usize, FlagValueError> {
+    parse_count("--cpus", "worker threads", s)
+}
+
+/// `--redirect`: a whole number of redirects, where 0 turns following off.
+pub fn parse_redirects(s: &str) -> Result<u32, FlagValueError> {
+    s.trim().parse().map_err(|_| {
+        FlagValueError(format!(
+            "--redirect takes a whole number of redirects to follow (0 = off, e.g. --redirect 5), got {s:?}"
         ))
     })
 }

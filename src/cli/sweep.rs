@@ -32,10 +32,12 @@ pub struct SweepArgs {
     #[arg(long, value_name = "SPEC")]
     pub conc: Option<String>,
     /// Requests per level (every level sends this many; c may not exceed it).
-    #[arg(short = 'n', value_name = "REQUESTS", conflicts_with = "duration")]
+    #[arg(short = 'n', value_name = "REQUESTS", conflicts_with = "duration",
+          allow_negative_numbers = true, value_parser = super::parse_requests)]
     pub requests: Option<u64>,
     /// Duration of each level (e.g. 1s, 500ms) [default: 1s unless -n is given].
-    #[arg(short = 'z', value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short = 'z', value_name = "DURATION", value_parser = parse_duration,
+          allow_hyphen_values = true)]
     pub duration: Option<Duration>,
     /// Runs per level; each metric is the median of the runs (noise robustness).
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -120,7 +122,8 @@ pub struct SweepArgs {
     pub resolution: String,
     /// With --find-max --by rate: connections that carry the schedule (the cap on requests
     /// in flight).
-    #[arg(short = 'c', value_name = "CONNECTIONS", default_value_t = 100)]
+    #[arg(short = 'c', value_name = "CONNECTIONS", default_value_t = 100,
+          allow_negative_numbers = true, value_parser = super::parse_connections)]
     pub concurrency: usize,
     #[command(flatten)]
     pub request: RequestArgs,

@@ -7,7 +7,7 @@
 //! thousands of connects.
 //!
 //! The need is counted, not guessed: the descriptors already open, the connections, each
-//! worker's runtime, the signal watcher and a small margin. `-c 1` needs about 22, so a
+//! worker's runtime, the signal watcher and a small margin. `-c 1` needs about 23, so a
 //! `ulimit -n 64` shell can still run small tests.
 
 use std::io;
@@ -17,6 +17,11 @@ use std::io;
 /// `/proc/self/fd` before and after building runtimes: each one added 4 (checked by
 /// `tests/descriptors.rs`, so a tokio upgrade cannot change it unnoticed).
 pub const PER_RUNTIME: u64 = 4;
+
+/// What each worker opens besides its runtime: the open-loop alarm's kernel timer
+/// (`timerfd`), one per worker of a `--rate` run. Counted for every run, since the process may
+/// measure several (a sweep by rate) and one spare descriptor per worker costs nothing.
+pub const PER_WORKER_TIMER: u64 = 1;
 
 /// The signal-watching thread (Ctrl-C, SIGTERM): one more runtime plus the process-wide
 /// signal socket pair tokio creates with the first signal handler. (The progress bar's
@@ -94,7 +99,7 @@ pub fn needed(connections: usize, workers: usize) -> u64 {
 fn needed_beside(open: u64, connections: usize, workers: usize) -> u64 {
     let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     open.saturating_add(SIGNAL_WATCHER)
-        .saturating_add(as_u64(workers).saturating_mul(PER_RUNTIME))
+        .saturating_add(as_u64(workers).saturating_mul(PER_RUNTIME + PER_WORKER_TIMER))
         .saturating_add(as_u64(connections))
         .saturating_add(MARGIN)
 }
@@ -181,9 +186,10 @@ mod tests {
 
     #[test]
     fn the_need_counts_what_is_open_connections_and_runtimes() {
-        // -c 1 from a shell: stdio, the signal watcher, one worker, one socket, the margin.
-        assert_eq!(needed_beside(3, 1, 1), 3 + 6 + 4 + 1 + 8);
-        assert_eq!(needed_beside(10, 1000, 4), 10 + 6 + 16 + 1000 + 8);
+        // -c 1 from a shell: stdio, the signal watcher, one worker (runtime and alarm timer),
+        // one socket, the margin.
+        assert_eq!(needed_beside(3, 1, 1), 3 + 6 + 5 + 1 + 8);
+        assert_eq!(needed_beside(10, 1000, 4), 10 + 6 + 20 + 1000 + 8);
         assert_eq!(needed_beside(3, usize::MAX, usize::MAX), u64::MAX);
         assert!(needed(0, 0) >= STDIO + SIGNAL_WATCHER + MARGIN);
     }

@@ -66,6 +66,16 @@ impl Budget<'_> {
             StopAt::Requests(_) => None,
         }
     }
+
+    /// Whether no further request will be released: the `-n` budget is claimed, the `-z`
+    /// deadline passed, or the run was cancelled. For pauses that would only delay the end.
+    pub fn spent(&self) -> bool {
+        self.progress.is_cancelled()
+            || match self.stop {
+                StopAt::Requests(n) => self.progress.issued() >= n,
+                StopAt::Duration(d) => Instant::now() >= self.start + d,
+            }
+    }
 }
 
 /// A request the pacer released.

@@ -60,6 +60,12 @@ impl Progress {
         self.issued.fetch_add(1, Relaxed)
     }
 
+    /// Requests claimed or schedule slots taken so far (may exceed the `-n` limit: claims
+    /// past it are refused).
+    pub(crate) fn issued(&self) -> u64 {
+        self.issued.load(Relaxed)
+    }
+
     #[inline]
     pub(crate) fn finished_one(&self) {
         self.completed.fetch_add(1, Relaxed);

@@ -3,7 +3,8 @@
 //! A slot asks its pacer when to send, claims a request from the run's budget, makes sure it
 //! has a live connection, runs one exchange (and the redirects it follows) under the
 //! request's deadline, and records what happened. Every claimed request ends as exactly one
-//! response or one error.
+//! response or one error, or, when a signal interrupts the run, is counted as cut off by the
+//! worker.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -26,7 +27,7 @@ pub(crate) struct SlotContext<'a, C> {
     pub budget: Budget<'a>,
     pub pacing: Pacing,
     pub recorder: &'a RefCell<Recorder>,
-    /// Requests claimed but not yet finished: what a cancellation turns into `aborted`.
+    /// Requests claimed but not yet finished: what a cancellation counts as cut off.
     pub in_flight: Cell<u64>,
     /// When this worker last sent a request: where its sending window ends.
     pub last_send: Cell<Option<Instant>>,
@@ -66,9 +67,10 @@ pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotCon
             Err(ErrorKind::Connect | ErrorKind::ConnectTimeout) => connect_failures + 1,
             _ => 0,
         };
-        if connect_failures > 0 {
+        if connect_failures > 0 && !ctx.budget.spent() {
             // A refused connect fails in microseconds; back off so a dead server is not
-            // hammered in a busy loop (and `-z` runs do not count millions of errors).
+            // hammered in a busy loop (and `-z` runs do not count millions of errors). Not
+            // after the run's last request: the pause would only stretch its measured time.
             tokio::time::sleep(Duration::from_millis(5 << connect_failures.min(4))).await;
         }
         // The clock is read only off the fast path: a response carries its finish time.
@@ -86,18 +88,21 @@ async fn one_request<C: Connector>(
 ) -> Result<Instant, ErrorKind> {
     let sent = due.released;
     let limit = ctx.limit(sent);
-    let outcome = match with_limit(attempt(conn, ctx, sent), limit.map(|l| l.0), deadline).await {
+    // Outside the limited future, so hops followed before a failure or timeout still count.
+    let mut redirects = RedirectStats::default();
+    let attempt = attempt(conn, ctx, sent, &mut redirects);
+    let outcome = match with_limit(attempt, limit.map(|l| l.0), deadline).await {
         Some(outcome) => outcome,
         None => Err(limit.map_or(ErrorKind::Timeout, |l| l.1)),
     };
     let mut recorder = ctx.recorder.borrow_mut();
+    if redirects.any() {
+        recorder.redirects.merge(&redirects);
+    }
     match outcome {
-        Ok((exchange, redirects)) => {
+        Ok(exchange) => {
             let done = exchange.finished;
             recorder.response(&exchange, done - due.intended, done - sent);
-            if redirects.any() {
-                recorder.redirects.merge(&redirects);
-            }
             if !exchange.reusable || !ctx.config.keepalive {
                 *conn = None;
             }
@@ -112,31 +117,32 @@ async fn one_request<C: Connector>(
     }
 }
 
-/// Runs one request: its exchange, then any redirects it follows. One request is one
-/// latency sample from the first send to the last byte of the final response.
+/// Runs one request: its exchange, then any redirects it follows (counted in `stats`). One
+/// request is one latency sample from the first send to the last byte of the final response.
 async fn attempt<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     sent: Instant,
-) -> Result<(Exchange, RedirectStats), ErrorKind> {
+    stats: &mut RedirectStats,
+) -> Result<Exchange, ErrorKind> {
     let first = exchange(conn, ctx, sent, None).await?;
     if first.redirect == Redirect::None {
-        return Ok((first, RedirectStats::default()));
+        return Ok(first);
     }
     // Boxed: redirects are rare, and inline their state would enlarge every slot.
-    Box::pin(follow(conn, ctx, first)).await
+    Box::pin(follow(conn, ctx, first, stats)).await
 }
 
-/// Follows the redirects that the response `done` starts, up to the run's limit, on the same connection
-/// when it may be reused and on a new one otherwise. The engine only carries the protocol's
-/// follow-up request from one exchange to the next; what a redirect means on the wire is
-/// the protocol's business.
+/// Follows the redirects that the response `done` starts, up to the run's limit, on the
+/// same connection when it may be reused and on a new one otherwise. The engine only carries
+/// the protocol's follow-up request from one exchange to the next; what a redirect means on
+/// the wire is the protocol's business.
 async fn follow<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     mut done: Exchange,
-) -> Result<(Exchange, RedirectStats), ErrorKind> {
-    let mut stats = RedirectStats::default();
+    stats: &mut RedirectStats,
+) -> Result<Exchange, ErrorKind> {
     loop {
         match done.redirect {
             Redirect::None => break,
@@ -160,7 +166,7 @@ async fn follow<C: Connector>(
         stats.followed += 1;
         done = done.then(hop);
     }
-    Ok((done, stats))
+    Ok(done)
 }
 
 /// Connects if needed and exchanges, retrying once when a reused connection turns out to

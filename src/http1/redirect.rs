@@ -162,12 +162,28 @@ pub struct RedirectPolicy {
     target: Target,
     spec: RequestSpec,
     form: Form,
+    /// The origin the `Host` header names when it overrides the URL's (`--host`): servers
+    /// build absolute `Location`s from `Host`, and those point back at the same server.
+    host_origin: Option<Target>,
 }
 
 impl RedirectPolicy {
     /// The policy for requests of `spec` to `target`, written in `form`.
     pub fn new(target: Target, spec: RequestSpec, form: Form) -> Self {
-        RedirectPolicy { target, spec, form }
+        let host_origin = spec
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+            .filter(|(_, value)| !value.eq_ignore_ascii_case(&target.authority))
+            .and_then(|(_, value)| {
+                Target::parse(&format!("{}://{value}/", target.scheme.as_str())).ok()
+            });
+        RedirectPolicy {
+            target,
+            spec,
+            form,
+            host_origin,
+        }
     }
 
     /// The request that follows a `status` response with `location` to the request
@@ -181,9 +197,19 @@ impl RedirectPolicy {
                 &self.spec.body,
             ),
         };
+        let aliased = || {
+            let host_origin = self.host_origin.as_ref()?;
+            match resolve(host_origin, base, location) {
+                Resolved::SameOrigin(p) => Some(p),
+                _ => None,
+            }
+        };
         let path_and_query = match resolve(&self.target, base, location) {
             Resolved::SameOrigin(p) => p,
-            Resolved::OtherOrigin => return Next::OtherOrigin,
+            Resolved::OtherOrigin => match aliased() {
+                Some(p) => p,
+                None => return Next::OtherOrigin,
+            },
             Resolved::Invalid => return Next::Final,
         };
         let keep = matches!(status, 307 | 308);
@@ -327,6 +353,35 @@ mod tests {
         assert_eq!((third.method.as_str(), third.body.len()), ("GET", 0));
         assert_eq!(p.next(None, 302, b"http://elsewhere/"), Next::OtherOrigin);
         assert_eq!(p.next(None, 302, b"bad location"), Next::Final);
+    }
+
+    #[test]
+    fn a_location_built_from_an_overridden_host_header_is_the_same_origin() {
+        let target = Target::parse("http://10.0.0.5:8080/dir").unwrap();
+        let spec = RequestSpec {
+            method: "GET".into(),
+            headers: vec![("Host".into(), "api.example".into())],
+            body: Bytes::new(),
+        };
+        let p = RedirectPolicy::new(target, spec, Form::Origin);
+        let f = follow(&p, None, 301, "http://API.example/dir/");
+        assert_eq!(f.path_and_query, "/dir/");
+        assert_eq!(
+            &f.request[..],
+            b"GET /dir/ HTTP/1.1\r\nHost: api.example\r\n\r\n"
+        );
+        assert_eq!(
+            follow(&p, None, 301, "http://10.0.0.5:8080/x").path_and_query,
+            "/x"
+        );
+        assert_eq!(
+            p.next(None, 301, b"https://api.example/"),
+            Next::OtherOrigin
+        );
+        assert_eq!(
+            p.next(None, 301, b"http://other.example/"),
+            Next::OtherOrigin
+        );
     }
 
     #[test]

@@ -173,7 +173,7 @@ pub struct JsonSummary {
     /// (added in 1.2).
     #[serde(default)]
     pub send_secs: Option<f64>,
-    /// Requests attempted: `successful + failed`.
+    /// Requests attempted: `successful + failed + cut_off`.
     pub requests: u64,
     /// Responses received, whatever their status.
     pub successful: u64,

@@ -151,7 +151,7 @@ pub struct Summary {
     /// Start to the last request sent; `elapsed` minus this is the drain of requests in
     /// flight when sending stopped.
     pub sending: Duration,
-    /// Requests attempted: responses plus failures.
+    /// Requests attempted: responses, failures and requests cut off by an interruption.
     pub requests: u64,
     /// Responses of any status (a 500 is a successful measurement of a failing server).
     pub successful: u64,

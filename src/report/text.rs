@@ -16,6 +16,7 @@ use super::color::Painter;
 use super::format::{latency, plural, ratio};
 use super::insight::{Finding, Health};
 use super::model::{Latency, Report};
+use crate::engine::result::ErrorKind;
 
 /// Presentation choices the caller makes (from `--color`, `NO_COLOR` and whether stdout is a
 /// terminal); the renderer itself never looks at the environment.
@@ -157,7 +158,18 @@ fn errors(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
     }
     section(out, p, "Error distribution:")?;
     for (kind, count) in &report.errors {
-        writeln!(out, "  [{count}] {}", kind.describe())?;
+        // Through a proxy, connects go to the proxy: its failures must not read as the
+        // target's.
+        match (&report.params.proxy, kind) {
+            (Some(proxy), ErrorKind::Connect | ErrorKind::ConnectTimeout) => {
+                writeln!(
+                    out,
+                    "  [{count}] {} (to the proxy {proxy})",
+                    kind.describe()
+                )?;
+            }
+            _ => writeln!(out, "  [{count}] {}", kind.describe())?,
+        }
     }
     Ok(())
 }
@@ -244,6 +256,20 @@ mod tests {
             "{name} differs; run with UPDATE_GOLDEN=1 to accept. Actual:\n{}",
             String::from_utf8_lossy(actual)
         );
+    }
+
+    #[test]
+    fn connect_errors_through_a_proxy_name_the_proxy() {
+        let mut report = fixtures::report_errors();
+        let plain = String::from_utf8(rendered(&report, false)).unwrap();
+        assert!(plain.contains("  [5] connect failed\n"), "{plain}");
+        report.params.proxy = Some("http://***@127.0.0.1:3128".into());
+        let text = String::from_utf8(rendered(&report, false)).unwrap();
+        assert!(
+            text.contains("  [5] connect failed (to the proxy http://***@127.0.0.1:3128)\n"),
+            "{text}"
+        );
+        assert!(text.contains("  [45] request timed out\n"), "{text}");
     }
 
     /// Removes `ESC [ ... m` sequences.

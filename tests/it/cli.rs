@@ -90,10 +90,27 @@ fn negative_counts_units_on_t_and_a_second_url_are_named() {
             &["-t takes seconds as a number (e.g. -t 1.5", "got \"1s\""],
         ),
         (&["-t", "-5", url], &["-t must be a non-negative number"]),
-        (&["-q", "-5", url], &["-q must be a non-negative number"]),
+        (
+            &["-q", "-5", url],
+            &["-q must be a number of requests per second"],
+        ),
+        (
+            &["--redirect", "-1", url],
+            &["--redirect takes a whole number"],
+        ),
+        (
+            &["--cpus", "-1", url],
+            &["--cpus takes a count", "positive"],
+        ),
+        (&["--hist-bins", "-1", url], &["--hist-bins takes a count"]),
+        (&["-z", "-1s", url], &["invalid duration \"-1s\""]),
+        (
+            &["--rate", "1e10", url],
+            &["--rate must be a number", "1e9"],
+        ),
         (
             &["--rate", "-5", url],
-            &["--rate must be a positive number"],
+            &["--rate must be a number of requests per second"],
         ),
         (
             &["http://127.0.0.1:1/", "http://127.0.0.1:2/"],
