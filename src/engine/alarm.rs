@@ -5,14 +5,17 @@
 //! server's. So the alarm sleeps until shortly before the earliest due send, then yields to
 //! the runtime in a loop (which keeps polling sockets meanwhile) until the instant passes,
 //! and wakes every slot whose send is due. On Linux it sleeps on a kernel high-resolution
-//! timer ([`TimerFd`]) until [`KERNEL_LEAD`] before the instant, so the yield loop only
-//! covers the thread's wake-up time; elsewhere (or if no timerfd can be made) on tokio's
-//! timer until [`SPIN_WINDOW`] before it, which costs up to a core at high rates.
+//! timer ([`TimerFd`]) armed [`KERNEL_LEAD`] before the instant, the thread's usual wake-up
+//! time, and releases the sends due within that lead: no yield loop at all. Elsewhere (or if
+//! no timerfd can be made) it sleeps on tokio's timer until [`SPIN_WINDOW`] before the
+//! instant and yields in a loop from there, which costs up to a core at high rates.
 //!
 //! One alarm serves all slots of a worker: waiting connections only sit in its queue, so a
 //! worker arms one timer (or yields in one loop) at a time however many connections it
-//! drives. Measured at `--rate 2000` on a loaded 2-core VM: sends leave a median 13 us late
-//! for 0.6 s of CPU in 4 s; the yield loop alone gets 1 us for a whole core.
+//! drives. Measured at `--rate 2000` against a loopback nginx on a loaded 2-core VM, three
+//! alternating runs: generator CPU 58-63 us per request (a 75 us lead plus a yield loop for
+//! the rest: 90-93 us; oha -q 2000: 70 us), send lateness p90 41-79 us, latency p50 equal
+//! or lower; a yield loop alone gets 1 us lateness for a whole core.
 //!
 //! Invariant: a slot has at most one entry at a time, so a queue sized to the worker's slots
 //! up front never grows on the hot path.
@@ -33,11 +36,15 @@ use super::timerfd::TimerFd;
 /// OS adds its own slack, so the coarse sleep ends about 1.25 to 0.2 ms before the instant.
 pub(crate) const SPIN_WINDOW: Duration = Duration::from_micros(1250);
 
-/// With a kernel timer: how long before a due instant it wakes the thread. A sleeping
-/// thread takes some 30-50 us to run again after its timer fires (more in a VM), so the
-/// yield loop covers only the rest: a few microseconds of CPU per send.
+/// With a kernel timer: how long before a due instant it is armed, and how early a send may
+/// then leave. A sleeping thread takes some 30-50 us to run again after its timer fires
+/// (more in a VM), so arming this much early lands most sends within microseconds of their
+/// instant without a yield loop: a spinning thread costs a core at high rates and, on a busy
+/// machine, is preempted for whole time slices (milliseconds of lateness), while a
+/// sleeping one is woken first. A send released early is timed from when it actually left,
+/// never from its later due instant, so it cannot flatter the latency.
 #[cfg(target_os = "linux")]
-pub(crate) const KERNEL_LEAD: Duration = Duration::from_micros(75);
+pub(crate) const KERNEL_LEAD: Duration = Duration::from_micros(50);
 
 /// How the alarm waits for the earliest due send.
 enum Clock {
@@ -119,7 +126,7 @@ impl Alarm {
         let mut timer = Box::pin(sleep_until(Instant::now()));
         loop {
             let now = Instant::now();
-            let Some(at) = self.release(now) else {
+            let Some(at) = self.release(now + self.early()) else {
                 self.rest(Wake::Never, &mut timer).await;
                 continue;
             };
@@ -127,14 +134,21 @@ impl Alarm {
                 #[cfg(test)]
                 Clock::Coarse => self.rest(Wake::Tokio(at), &mut timer).await,
                 #[cfg(target_os = "linux")]
-                Clock::Kernel(_) if at <= now + KERNEL_LEAD => tokio::task::yield_now().await,
-                #[cfg(target_os = "linux")]
                 Clock::Kernel(kernel) if kernel.set(at - KERNEL_LEAD).is_ok() => {
                     self.rest(Wake::Kernel, &mut timer).await;
                 }
                 _ if at <= now + SPIN_WINDOW => tokio::task::yield_now().await,
                 _ => self.rest(Wake::Tokio(at - SPIN_WINDOW), &mut timer).await,
             }
+        }
+    }
+
+    /// How early a send may leave: [`KERNEL_LEAD`] with the kernel timer, none otherwise.
+    fn early(&self) -> Duration {
+        match self.clock {
+            #[cfg(target_os = "linux")]
+            Clock::Kernel(_) => KERNEL_LEAD,
+            _ => Duration::ZERO,
         }
     }
 
@@ -225,7 +239,7 @@ impl Future for Until<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.at {
+        if Instant::now() + self.alarm.early() >= self.at {
             return Poll::Ready(());
         }
         if self.queued {
@@ -295,7 +309,12 @@ mod tests {
             // next tick, about 0.5 ms late on average.
             let at = Instant::now() + Duration::from_micros(1_000 + 137 * i);
             with_alarm(alarm, alarm.until(at)).await;
-            late.push(Instant::now() - at);
+            let now = Instant::now();
+            assert!(
+                now + alarm.early() >= at,
+                "released before its lead: {at:?} {now:?}"
+            );
+            late.push(now.saturating_duration_since(at));
         }
         late.sort();
         // The median, not the worst: a loaded machine may preempt the thread now and then.

@@ -102,7 +102,8 @@ async fn one_request<C: Connector>(
     match outcome {
         Ok(exchange) => {
             let done = exchange.finished;
-            recorder.response(&exchange, done - due.intended, done - sent);
+            // A send the alarm released a little early is timed from when it left.
+            recorder.response(&exchange, done - due.intended.min(sent), done - sent);
             if !exchange.reusable || !ctx.config.keepalive {
                 *conn = None;
             }

@@ -109,6 +109,7 @@ pub struct JsonRate {
     pub late_sends: u64,
     /// How late requests left after their scheduled time (actual minus scheduled send), in
     /// milliseconds: the pacer's precision, plus the wait of late sends for a connection.
+    /// A send the alarm released early (by at most 50 us) counts as 0.
     /// Every field is null when nothing was sent (added in 1.2).
     #[serde(default)]
     pub send_lateness_ms: JsonLatency,
