@@ -121,10 +121,10 @@ pub struct SweepArgs {
     )]
     pub resolution: String,
     /// With --find-max --by rate: connections that carry the schedule (the cap on requests
-    /// in flight).
-    #[arg(short = 'c', value_name = "CONNECTIONS", default_value_t = 100,
+    /// in flight) [default: 100]. Other sweeps vary c themselves (--conc).
+    #[arg(short = 'c', value_name = "CONNECTIONS",
           allow_negative_numbers = true, value_parser = super::parse_connections)]
-    pub concurrency: usize,
+    pub concurrency: Option<usize>,
     #[command(flatten)]
     pub request: RequestArgs,
     /// Output format on stdout: the table ("text") or the JSON document ("json").

@@ -16,6 +16,9 @@ use crate::sweep::config::{
 use crate::sweep::paired;
 use crate::sweep::plan::{self, Plan};
 
+/// Connections that carry a `--find-max --by rate` schedule unless `-c` says otherwise.
+pub const DEFAULT_RATE_CONNECTIONS: usize = 100;
+
 /// Duration of each level when neither -n nor -z is given.
 pub const DEFAULT_LEVEL_DURATION: Duration = Duration::from_secs(1);
 
@@ -34,6 +37,14 @@ pub fn sweep_config(args: &SweepArgs) -> Result<SweepConfig, UsageError> {
     let mut base = build::request_config(&args.request, &args.url, stop)?;
     base.reset_on_close = true;
     check_numbers(args)?;
+    if let StopAt::Requests(n) = stop {
+        if args.baseline_c as u64 > n {
+            return Err(usage(format!(
+                "--baseline-c {} goes above -n {n}: the calibration run sends -n requests, so its c may not exceed it",
+                args.baseline_c
+            )));
+        }
+    }
     let find_max = find_max(args, &base)?;
     let mut config = SweepConfig {
         conc_spec: args.conc.clone().unwrap_or_else(|| "auto".into()),
@@ -61,10 +72,18 @@ pub fn sweep_config(args: &SweepArgs) -> Result<SweepConfig, UsageError> {
         },
         base,
     };
-    if let Some(fm) = &config.find_max {
-        if fm.by == SearchBy::Rate {
-            config.base.concurrency = args.concurrency;
+    let by_rate = config
+        .find_max
+        .as_ref()
+        .is_some_and(|fm| fm.by == SearchBy::Rate);
+    match (by_rate, args.concurrency) {
+        (true, c) => config.base.concurrency = c.unwrap_or(DEFAULT_RATE_CONNECTIONS),
+        (false, Some(_)) => {
+            return Err(usage(
+                "-c applies to --find-max --by rate only: a sweep varies c itself (use --conc)",
+            ))
         }
+        (false, None) => {}
     }
     config.paired = paired_config(args, &mut config)?;
     Ok(config)
@@ -77,8 +96,13 @@ fn check_numbers(args: &SweepArgs) -> Result<(), UsageError> {
     if args.baseline_c == 0 {
         return Err(usage("--baseline-c must be at least 1"));
     }
-    if args.concurrency == 0 {
+    if args.concurrency == Some(0) {
         return Err(usage("-c must be at least 1"));
+    }
+    if args.find_max && args.conc.is_some() {
+        return Err(usage(
+            "--find-max chooses its own levels (--start, --ceiling, --resolution): it takes no --conc",
+        ));
     }
     if !(args.knee_ratio > 0.0 && args.knee_ratio <= 1.0) {
         return Err(usage(format!(
@@ -118,14 +142,23 @@ fn check_numbers(args: &SweepArgs) -> Result<(), UsageError> {
 fn plan(args: &SweepArgs, stop: StopAt) -> Result<Plan, UsageError> {
     let spec = args.conc.as_deref().unwrap_or("auto");
     let plan = plan::parse(spec).map_err(|e| usage(e.to_string()))?;
+    within_requests(plan, stop, &format!("--conc {spec}"))
+}
+
+/// `plan` checked against `-n`: every level sends -n requests, so c may not exceed it.
+fn within_requests(plan: Plan, stop: StopAt, what: &str) -> Result<Plan, UsageError> {
     let StopAt::Requests(n) = stop else {
         return Ok(plan);
     };
     let n = usize::try_from(n).unwrap_or(usize::MAX);
     match plan {
+        Plan::Auto { last } if last.min(n) < plan::AUTO_FIRST => Err(usage(format!(
+            "--conc auto starts at c = {} but -n {n} caps every level below it (raise -n or use -z)",
+            plan::AUTO_FIRST
+        ))),
         Plan::Auto { last } => Ok(Plan::Auto { last: last.min(n) }),
         Plan::Levels(levels) if levels.iter().any(|&c| c > n) => Err(usage(format!(
-            "--conc {spec} goes above -n {n}: each level sends -n requests, so c may not exceed it (raise -n or use -z)"
+            "{what} goes above -n {n}: each level sends -n requests, so c may not exceed it (raise -n or use -z)"
         ))),
         levels => Ok(levels),
     }
@@ -146,7 +179,9 @@ fn paired_config(
                 return Err(usage("--refine needs a live reference (--vs): a cached curve has only its own levels"));
             }
             if matches!(config.plan, Plan::Auto { .. }) {
-                config.plan = Plan::Levels(curve.points.iter().map(|(c, _)| *c).collect());
+                let levels: Vec<usize> = curve.points.iter().map(|(c, _)| *c).collect();
+                config.plan =
+                    within_requests(Plan::Levels(levels), config.base.stop, "the cached levels")?;
             }
             paired::check_coverage(&curve, &config.plan.levels()).map_err(usage)?;
             Reference::Cached(curve)
@@ -161,7 +196,11 @@ fn paired_config(
 }
 
 fn reference_run(args: &SweepArgs, url: &str, stop: StopAt) -> Result<RunConfig, UsageError> {
-    build::request_config(&args.request, url, stop).map_err(|e| usage(format!("--vs: {}", e.0)))
+    let mut reference = build::request_config(&args.request, url, stop)
+        .map_err(|e| usage(format!("--vs: {}", e.0)))?;
+    // Like the target's levels: thousands of sockets per level must leave no TIME_WAIT.
+    reference.reset_on_close = true;
+    Ok(reference)
 }
 
 fn find_max(args: &SweepArgs, base: &RunConfig) -> Result<Option<FindMaxConfig>, UsageError> {
@@ -173,12 +212,17 @@ fn find_max(args: &SweepArgs, base: &RunConfig) -> Result<Option<FindMaxConfig>,
         ByArg::C => SearchBy::Concurrency,
         ByArg::Rate => SearchBy::Rate,
     };
-    let (start, ceiling) = match by {
+    let (start, ceiling): (f64, f64) = match by {
         SearchBy::Concurrency => (1.0, 10_000.0),
         SearchBy::Rate => (10.0, 1_000_000.0),
     };
     let start = args.start.unwrap_or(start);
-    let ceiling = args.ceiling.unwrap_or(ceiling);
+    let ceiling = match (args.ceiling, by, base.stop) {
+        (Some(ceiling), _, _) => ceiling,
+        // With -n, no level may exceed it: the default ceiling follows.
+        (None, SearchBy::Concurrency, StopAt::Requests(n)) => ceiling.min(n as f64),
+        (None, _, _) => ceiling,
+    };
     if !(start >= 1.0 && start.is_finite() && ceiling >= start && ceiling.is_finite()) {
         return Err(usage(format!(
             "--start and --ceiling must be levels of at least 1 with --start <= --ceiling, got {start} and {ceiling}"

@@ -115,6 +115,8 @@ pub struct CachedCurve {
     pub url: String,
     /// Its method.
     pub method: String,
+    /// The concurrency of its calibration run.
+    pub baseline_c: usize,
     /// Its calibration run.
     pub baseline: Measurement,
     /// Its measured levels, by concurrency (ascending).

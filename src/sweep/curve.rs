@@ -109,6 +109,18 @@ impl Levels<'_> {
         Ok(true)
     }
 
+    /// Whether some disqualified level measured more throughput than every qualified one.
+    fn rps_still_rising(&self) -> bool {
+        let best = |qualified: bool| {
+            self.points
+                .iter()
+                .filter(|p| p.disqualified.is_none() == qualified)
+                .filter_map(|p| p.measured.map(|m| m.rps))
+                .fold(0.0, f64::max)
+        };
+        best(false) > best(true)
+    }
+
     /// The planned levels, in order, until `auto` sees the peak (or a signal arrives).
     fn coarse(&mut self, runner: &mut Runner, notes: &mut Vec<String>) -> Result<(), SweepError> {
         for c in self.config.plan.levels() {
@@ -117,6 +129,10 @@ impl Levels<'_> {
             }
             if matches!(self.config.plan, Plan::Auto { .. }) && plan::auto_done(&self.points) {
                 let why = match self.points.iter().any(|p| p.disqualified.is_none()) {
+                    true if self.rps_still_rising() => {
+                        "throughput peaked among qualified levels (disqualified ones measured \
+                         more, but their tail is out of the gates) and the tail degraded"
+                    }
                     true => "throughput peaked and the tail degraded",
                     false => "throughput peaked and the tail degraded, with no level qualified",
                 };
@@ -193,7 +209,7 @@ fn measure_level(
     }
     let reference = match config.paired.as_ref().map(|p| &p.reference) {
         Some(Reference::Live(_)) => Measurement::median(&reference),
-        Some(Reference::Cached(curve)) if c == config.baseline_c => Some(curve.baseline),
+        Some(Reference::Cached(curve)) if c == curve.baseline_c => Some(curve.baseline),
         Some(Reference::Cached(curve)) => curve.at(c),
         None => None,
     };

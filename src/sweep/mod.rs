@@ -53,6 +53,10 @@ pub enum SweepError {
 
 /// Runs the sweep (or the capacity search), writes its report, and says how it ended.
 pub fn execute(config: &SweepConfig) -> Result<Outcome, SweepError> {
+    // A sweep can take minutes: a --json-path that cannot be written fails before them.
+    if let Some(path) = &config.output.json_path {
+        std::fs::File::create(path).map_err(|e| json_path_error(path, e))?;
+    }
     let mut runner = run::Runner::new(config.cooldown, max_connections(config));
     let report = match &config.find_max {
         Some(fm) => find_max::search(config, fm, &mut runner)?,
@@ -77,19 +81,9 @@ fn max_connections(config: &SweepConfig) -> usize {
     max
 }
 
-/// JSON to `--json-path` if asked, then the text table (or the JSON with `-o json`) on
-/// stdout.
+/// The text table (or the JSON with `-o json`) on stdout, then the JSON to `--json-path` if
+/// asked: a file that cannot be written no longer hides what was measured.
 fn emit(config: &SweepConfig, report: &SweepReport) -> Result<(), SweepError> {
-    if let Some(path) = &config.output.json_path {
-        let mut bytes = Vec::new();
-        report_json::render(config, report, &mut bytes).map_err(SweepError::Output)?;
-        std::fs::write(path, bytes).map_err(|e| {
-            SweepError::Output(std::io::Error::new(
-                e.kind(),
-                format!("{}: {e}", path.display()),
-            ))
-        })?;
-    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match config.output.json_stdout {
@@ -99,7 +93,20 @@ fn emit(config: &SweepConfig, report: &SweepReport) -> Result<(), SweepError> {
     .and_then(|()| out.flush());
     match written {
         // A closed pipe (`vastar sweep ... | head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(SweepError::Output),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.map_err(SweepError::Output)?,
     }
+    if let Some(path) = &config.output.json_path {
+        let mut bytes = Vec::new();
+        report_json::render(config, report, &mut bytes).map_err(SweepError::Output)?;
+        std::fs::write(path, bytes).map_err(|e| json_path_error(path, e))?;
+    }
+    Ok(())
+}
+
+fn json_path_error(path: &std::path::Path, e: std::io::Error) -> SweepError {
+    SweepError::Output(std::io::Error::new(
+        e.kind(),
+        format!("--json-path {}: {e}", path.display()),
+    ))
 }

@@ -32,17 +32,23 @@ pub fn disqualify(
     };
     let mut reasons = Vec::new();
     if m.error_rate > gates.max_errors {
-        reasons.push(format!("errors={}%", round(m.error_rate * 100.0, 2)));
+        reasons.push(format!(
+            "errors={}%",
+            over(m.error_rate * 100.0, gates.max_errors * 100.0)
+        ));
     }
     if m.spread() > gates.max_spread {
-        reasons.push(format!("spread={}", round(m.spread(), 1)));
+        reasons.push(format!("spread={}", over(m.spread(), gates.max_spread)));
     }
     if m.p999_ratio() > gates.max_p999_ratio {
-        reasons.push(format!("p999_ratio={}", round(m.p999_ratio(), 1)));
+        reasons.push(format!(
+            "p999_ratio={}",
+            over(m.p999_ratio(), gates.max_p999_ratio)
+        ));
     }
     let tail = m.p99_ms / baseline.p99_ms.max(1e-6);
     if tail > gates.max_tail_mult {
-        reasons.push(format!("tail={}x", round(tail, 1)));
+        reasons.push(format!("tail={}x", over(tail, gates.max_tail_mult)));
     }
     if let Some(limits) = paired {
         reasons.extend(paired_reasons(point, limits));
@@ -59,13 +65,25 @@ fn paired_reasons(point: &Point, limits: PairedGates) -> Vec<String> {
         .overhead_pct()
         .filter(|o| *o > limits.max_overhead_pct)
     {
-        reasons.push(format!("overhead={}%", round(o, 1)));
+        reasons.push(format!("overhead={}%", over(o, limits.max_overhead_pct)));
     }
     let deficit = point.rps_deficit_pct();
     if let Some(d) = deficit.filter(|d| *d > limits.max_rps_deficit_pct) {
-        reasons.push(format!("rps_deficit={}%", round(d, 1)));
+        reasons.push(format!(
+            "rps_deficit={}%",
+            over(d, limits.max_rps_deficit_pct)
+        ));
     }
     reasons
+}
+
+/// `x`, which exceeds `limit`, with one decimal, or as many more (up to four) as it takes to
+/// still show it above the limit: `spread=1.04` against 1.0, never a puzzling `spread=1`.
+fn over(x: f64, limit: f64) -> f64 {
+    (1..=4)
+        .map(|decimals| round(x, decimals))
+        .find(|&shown| shown > limit)
+        .unwrap_or(x)
 }
 
 /// `x` rounded to `decimals`, printed without trailing zeros.
@@ -157,6 +175,13 @@ fn knee(
 mod tests {
     use super::*;
     use crate::sweep::point::tests::point;
+
+    #[test]
+    fn a_reason_shows_its_value_above_the_limit() {
+        assert_eq!(over(1.04, 1.0), 1.04);
+        assert_eq!(over(3.0001, 3.0), 3.0001);
+        assert_eq!(over(5.26, 4.0), 5.3);
+    }
 
     fn baseline() -> Measurement {
         point(1, 100.0, 1.0, 2.0).measured.unwrap()

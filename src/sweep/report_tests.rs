@@ -121,6 +121,7 @@ fn paired_json_and_text_carry_the_reference() {
             path: "up.json".into(),
             url: "http://127.0.0.1:4545/".into(),
             method: "GET".into(),
+            baseline_c: 1,
             baseline,
             points: vec![(10, baseline)],
         }),

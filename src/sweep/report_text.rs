@@ -40,7 +40,7 @@ pub fn render(config: &SweepConfig, report: &SweepReport, out: &mut impl Write) 
     }
     writeln!(out, "Machine: {}", machine(report))?;
     match &report.find_max {
-        Some(f) => capacity(config, f, out)?,
+        Some(f) => capacity(config, f, report.interrupted.is_some(), out)?,
         None => sweep(config, report, out)?,
     }
     if !report.notes.is_empty() {
@@ -239,7 +239,12 @@ fn charts(report: &SweepReport, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-fn capacity(config: &SweepConfig, f: &FindMax, out: &mut impl Write) -> io::Result<()> {
+fn capacity(
+    config: &SweepConfig,
+    f: &FindMax,
+    interrupted: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let unit = f.by.name();
     if let Some(fm) = &config.find_max {
         let gates: Vec<String> = fm.slo.iter().map(|g| g.to_string()).collect();
@@ -259,7 +264,13 @@ fn capacity(config: &SweepConfig, f: &FindMax, out: &mut impl Write) -> io::Resu
         out,
         "{RULE} Capacity: max passing {}, first failing {} {RULE}",
         level(f.max_passing, "none (even the first probe failed)"),
-        level(f.first_failing, "none (the largest probe passed)")
+        level(
+            f.first_failing,
+            match interrupted {
+                true => "not reached (interrupted)",
+                false => "none (the largest probe passed)",
+            }
+        )
     )?;
     if let Some(gate) = &f.binding_gate {
         writeln!(out, "Binding gate: {}", binding(f, gate))?;

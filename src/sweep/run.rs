@@ -22,7 +22,9 @@ pub struct Runner {
     /// Resolved addresses by `host:port`: the target, and the reference in paired mode.
     resolved: Vec<(String, Vec<SocketAddr>)>,
     cooldown: Duration,
-    runs: usize,
+    /// The level of the last run (connections, open-loop rate): `--cooldown` pauses only
+    /// when the level changes, not between a level's repeats or its reference and target.
+    last_level: Option<(usize, Option<u64>)>,
     progress_lines: bool,
 }
 
@@ -37,7 +39,7 @@ impl Runner {
             session,
             resolved: Vec::new(),
             cooldown,
-            runs: 0,
+            last_level: None,
             progress_lines: std::io::stderr().is_terminal(),
         }
     }
@@ -55,13 +57,15 @@ impl Runner {
     /// Runs `config` once. `Ok(None)` when interrupted (the partial run is dropped: a level
     /// cut short is no measurement of that level).
     pub fn measure(&mut self, config: &RunConfig) -> Result<Option<RunResult>, EngineError> {
-        if self.runs > 0 && !self.cooldown.is_zero() && !self.interrupted() {
+        let level = (config.concurrency, config.rate.map(f64::to_bits));
+        let new_level = self.last_level.is_some_and(|last| last != level);
+        if new_level && !self.cooldown.is_zero() && !self.interrupted() {
             std::thread::sleep(self.cooldown);
         }
         if self.interrupted() {
             return Ok(None);
         }
-        self.runs += 1;
+        self.last_level = Some(level);
         // A no-op below the limit raised up front; names the fix for a level above it.
         self.session.reserve(config.concurrency)?;
         let addrs = self.addrs(config)?;

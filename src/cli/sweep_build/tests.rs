@@ -96,3 +96,54 @@ fn find_max_by_rate_uses_the_c_cap() {
     assert_eq!(c.base.concurrency, 32);
     assert_eq!(resolution("2.5%").unwrap(), 0.025);
 }
+
+#[test]
+fn levels_and_calibration_must_fit_minus_n() {
+    let err = parse(&["-n", "5", "--baseline-c", "10", "http://h/"]).unwrap_err();
+    assert!(err.contains("--baseline-c 10 goes above -n 5"), "{err}");
+    let err = parse(&["-n", "1", "http://h/"]).unwrap_err();
+    assert!(err.contains("--conc auto starts at c = 2"), "{err}");
+    // The default --ceiling follows -n; only one the user gave is refused.
+    let c = parse(&["--find-max", "--slo", "p99=1s", "-n", "200", "http://h/"]).unwrap();
+    assert_eq!(c.find_max.unwrap().ceiling, 200.0);
+    let err = parse(&[
+        "--find-max",
+        "--slo",
+        "p99=1s",
+        "-n",
+        "200",
+        "--ceiling",
+        "300",
+        "http://h/",
+    ])
+    .unwrap_err();
+    assert!(err.contains("--ceiling 300"), "{err}");
+}
+
+#[test]
+fn flags_that_would_be_ignored_are_refused() {
+    let err = parse(&["-c", "50", "http://h/"]).unwrap_err();
+    assert!(err.contains("-c applies to --find-max --by rate"), "{err}");
+    let err = parse(&[
+        "--find-max",
+        "--slo",
+        "p99=1s",
+        "--conc",
+        "2,4",
+        "http://h/",
+    ])
+    .unwrap_err();
+    assert!(err.contains("no --conc"), "{err}");
+    let c = parse(&["--find-max", "--slo", "p99=1s", "--by", "rate", "http://h/"]).unwrap();
+    assert_eq!(c.base.concurrency, DEFAULT_RATE_CONNECTIONS);
+}
+
+#[test]
+fn the_reference_closes_its_sockets_without_time_wait_too() {
+    let c = parse(&["--vs", "http://ref/", "http://h/"]).unwrap();
+    assert!(c.base.reset_on_close);
+    match c.paired.unwrap().reference {
+        Reference::Live(reference) => assert!(reference.reset_on_close),
+        Reference::Cached(_) => panic!("--vs is a live reference"),
+    }
+}

@@ -213,6 +213,28 @@ fn json_path_writes_the_document_while_the_table_goes_to_stdout() {
 }
 
 #[test]
+fn an_unwritable_json_path_fails_before_measuring() {
+    let server = capacity_target(K, D);
+    let started = std::time::Instant::now();
+    let run = sweep(
+        "--conc 2,8 -z 2s --json-path /nonexistent-dir/sweep.json",
+        &url_of(server.addr()),
+        3,
+    );
+    assert!(
+        run.stderr
+            .contains("--json-path /nonexistent-dir/sweep.json"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "it measured first"
+    );
+}
+
+#[test]
 fn bad_usage_exits_2_with_one_line() {
     for flags in [
         "--conc 10,5",
@@ -220,6 +242,9 @@ fn bad_usage_exits_2_with_one_line() {
         "--repeats 0",
         "--knee-ratio 0",
         "--find-max",
+        "-c 50",
+        "-n 1",
+        "-n 5 --baseline-c 10",
     ] {
         let run =
             crate::support::run(&format!("sweep {flags}"), &["http://127.0.0.1:1/"]).expect_code(2);
