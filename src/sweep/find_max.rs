@@ -286,19 +286,23 @@ fn measurements(r: &RunResult) -> Measurements<'_> {
     }
 }
 
-/// The failed gate furthest past its limit (an unmeasurable gate is infinitely far).
+/// The failed gate furthest past its limit (an unmeasurable gate is infinitely far). A probe
+/// can fail by majority over repeats while each gate passes by majority (one run fails p99,
+/// another errors); the gate nearest its limit then binds.
 fn binding_gate(probe: &Probe) -> Option<String> {
     let excess = |g: &GateValue| match (g.gate, g.measured) {
         (_, None) => f64::INFINITY,
         (Gate::MinRps { min }, Some(m)) => min / m.max(1e-9),
         (_, Some(m)) => m / g.gate.limit().max(1e-12),
     };
-    probe
-        .gates
-        .iter()
-        .filter(|g| !g.passed)
-        .max_by(|a, b| excess(a).total_cmp(&excess(b)))
-        .map(|g| g.gate.name())
+    let furthest = |failed_only: bool| {
+        probe
+            .gates
+            .iter()
+            .filter(|g| !failed_only || !g.passed)
+            .max_by(|a, b| excess(a).total_cmp(&excess(b)))
+    };
+    furthest(true).or_else(|| furthest(false)).map(|g| g.gate.name())
 }
 
 /// Cliff when p99 or the error rate jumps by more than [`CLIFF_FACTOR`] across the bracket.
