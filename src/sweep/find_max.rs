@@ -302,7 +302,9 @@ fn binding_gate(probe: &Probe) -> Option<String> {
             .filter(|g| !failed_only || !g.passed)
             .max_by(|a, b| excess(a).total_cmp(&excess(b)))
     };
-    furthest(true).or_else(|| furthest(false)).map(|g| g.gate.name())
+    furthest(true)
+        .or_else(|| furthest(false))
+        .map(|g| g.gate.name())
 }
 
 /// Cliff when p99 or the error rate jumps by more than [`CLIFF_FACTOR`] across the bracket.
