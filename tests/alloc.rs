@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use vastar::config::{RunConfig, StopAt};
-use vastar::engine::{self, Progress};
+use vastar::engine::Progress;
 use vastar::serve::{Background, ServeConfig};
 use vastar::url::Target;
 
@@ -135,7 +135,7 @@ fn allocations_of_run(
     ALLOCATIONS.store(0, Relaxed);
     BYTES.store(0, Relaxed);
     ENABLED.store(true, Relaxed);
-    let result = engine::run(&config, &progress);
+    let result = vastar::connector::run(&config, &progress);
     ENABLED.store(false, Relaxed);
     let counts = (ALLOCATIONS.load(Relaxed), BYTES.load(Relaxed));
     let result = result.expect("the built-in server is reachable");

@@ -157,6 +157,17 @@ pub fn request_config(
             args.redirect
         )));
     }
+    if args.streams == 0 {
+        return Err(usage("--streams must be at least 1"));
+    }
+    // More than one request in flight per connection is HTTP/2's multiplexing; HTTP/1.1
+    // pipelining is not offered (servers and proxies mishandle it).
+    if args.streams > 1 {
+        return Err(usage(format!(
+            "--streams {} needs HTTP/2, which vastar does not speak yet; use -c for more requests in flight",
+            args.streams
+        )));
+    }
     if args.cpus == Some(0) {
         return Err(usage("--cpus must be at least 1"));
     }
@@ -184,6 +195,7 @@ pub fn request_config(
             args.redirect
         },
         max_workers: args.cpus,
+        streams: args.streams,
         proxy,
         reset_on_close: false,
     })
@@ -240,15 +252,17 @@ fn request_spec(
         let value = crate::http1::request::basic_auth(user, pass);
         headers.set("Proxy-Authorization", &value);
     }
-    if args.disable_keepalive {
-        headers.set("Connection", "close");
-    }
     for raw in &args.headers {
         let (name, value) = parse_header(raw)?;
         headers.set(name, value);
     }
+    // Kept apart from the headers: HTTP/1.1 writes it as `Host`, HTTP/2 as `:authority`.
+    let authority = headers
+        .remove("Host")
+        .unwrap_or_else(|| target.authority.clone());
     Ok(RequestSpec {
         method,
+        authority,
         headers: headers.into_vec(),
         body,
     })
@@ -335,6 +349,9 @@ mod tests {
     }
 
     fn header<'a>(c: &'a RunConfig, name: &str) -> Vec<&'a str> {
+        if name.eq_ignore_ascii_case("host") {
+            return vec![c.request.authority.as_str()];
+        }
         c.request
             .headers
             .iter()
@@ -366,6 +383,29 @@ mod tests {
         assert_eq!(header(&c, "content-type"), ["application/json"]);
         assert_eq!(header(&c, "accept"), ["c/d"]);
         assert_eq!(header(&c, "authorization"), ["Bearer t"]);
+    }
+
+    #[test]
+    fn streams_default_to_one_and_more_than_one_needs_http2() {
+        assert_eq!(config(&["http://h/"]).unwrap().streams, 1);
+        assert_eq!(config(&["--streams", "1", "http://h/"]).unwrap().streams, 1);
+        let err = |argv: &[&str]| config(argv).unwrap_err().0;
+        assert!(err(&["--streams", "0", "http://h/"]).contains("at least 1"));
+        assert!(err(&["--streams", "10", "http://h/"]).contains("needs HTTP/2"));
+    }
+
+    #[test]
+    fn host_and_connection_stay_out_of_the_protocol_neutral_headers() {
+        let c = config(&["--disable-keepalive", "-H", "Host: b.example", "http://h/"]).unwrap();
+        assert_eq!(c.request.authority, "b.example");
+        assert!(
+            c.request
+                .headers
+                .iter()
+                .all(|(n, _)| !n.eq_ignore_ascii_case("host")
+                    && !n.eq_ignore_ascii_case("connection"))
+        );
+        assert!(!c.keepalive);
     }
 
     #[test]

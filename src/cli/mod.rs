@@ -195,6 +195,11 @@ pub struct RequestArgs {
     /// per CPU].
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_cpus)]
     pub cpus: Option<usize>,
+    /// Requests in flight per connection (-c × M in all), like h2load's -m. Needs HTTP/2
+    /// (multiplexed streams); over HTTP/1.1 only 1 is accepted [default: 1].
+    #[arg(long, value_name = "M", default_value_t = 1,
+          allow_negative_numbers = true, value_parser = parse_streams)]
+    pub streams: usize,
     /// Send every request through this HTTP proxy, e.g. http://user:pass@127.0.0.1:3128
     /// (http:// only; hey's host:port also works). Requests use the absolute form.
     #[arg(short = 'x', long, value_name = "PROXY_URL")]
@@ -320,6 +325,11 @@ pub fn parse_hist_bins(s: &str) -> Result<usize, FlagValueError> {
 /// `--cpus`: a whole number of worker threads (see [`parse_requests`]).
 pub fn parse_cpus(s: &str) -> Result<usize, FlagValueError> {
     parse_count("--cpus", "worker threads", s)
+}
+
+/// `--streams`: a whole number of streams per connection (range checked in `build`).
+pub fn parse_streams(s: &str) -> Result<usize, FlagValueError> {
+    parse_count("--streams", "streams per connection", s)
 }
 
 /// `--redirect`: a whole number of redirects, where 0 turns following off.

@@ -1,0 +1,54 @@
+//! Picks the connector a run needs, by scheme and protocol, and runs the engine with it.
+//!
+//! This is the one place that knows every protocol: the engine drives any
+//! [`Connector`](crate::transport::Connector), and each protocol only knows its own wire.
+//! Each choice is a separate monomorphised engine, so the hot path never branches on the
+//! protocol.
+
+use std::net::SocketAddr;
+
+use crate::config::RunConfig;
+use crate::engine::result::RunResult;
+use crate::engine::{self, fdlimit, EngineError, Progress};
+use crate::http1::connector::Http1Connector;
+use crate::http1::redirect::RedirectPolicy;
+use crate::http1::request::{self, Form, Wire};
+use crate::transport::tcp::TcpDial;
+
+/// Runs one load test and returns what it measured: raises the open-file limit, resolves the
+/// target and runs. A process that measures many runs (a sweep) does the first two once and
+/// calls [`run_at`] per run instead. `progress` lets another thread watch and cancel it.
+pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
+    fdlimit::ensure(config.concurrency, config.workers(engine::available_cpus()))?;
+    let addrs = engine::resolve(config)?;
+    run_at(config, &addrs, progress)
+}
+
+/// Runs one load test against addresses from [`engine::resolve`]. The caller has made sure
+/// the open-file limit fits (see [`fdlimit::ensure`]).
+pub fn run_at(
+    config: &RunConfig,
+    addrs: &[SocketAddr],
+    progress: &Progress,
+) -> Result<RunResult, EngineError> {
+    let tcp = TcpDial::new(addrs.to_vec(), config.connect_timeout)
+        .via_proxy(config.proxy.is_some())
+        .reset_on_close(config.reset_on_close);
+    engine::run_with(&http1(tcp, config), config, progress)
+}
+
+/// HTTP/1.1 over `dial`: the request encoded once, redirects as the run asks.
+fn http1<D: crate::transport::Dial>(dial: D, config: &RunConfig) -> Http1Connector<D> {
+    let wire = Wire {
+        form: match config.proxy {
+            Some(_) => Form::Absolute,
+            None => Form::Origin,
+        },
+        close: !config.keepalive,
+    };
+    let encoded = request::encode_with(&config.target, &config.request, wire);
+    let head_request = config.request.method == "HEAD";
+    let redirects = (config.redirect_limit > 0)
+        .then(|| RedirectPolicy::new(config.target.clone(), config.request.clone(), wire));
+    Http1Connector::new(dial, encoded, head_request).with_redirects(redirects)
+}
