@@ -35,6 +35,18 @@ pub struct RequestSpec {
     pub body: Bytes,
 }
 
+/// How `https://` connections verify the server and identify the client: the PEM files
+/// contents as the CLI read them (so a missing file is a usage error, not a run error).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Extra trusted roots (`--cacert`), PEM, added to the system's roots.
+    pub extra_roots_pem: Option<Vec<u8>>,
+    /// Skip certificate verification (`-k`).
+    pub insecure: bool,
+    /// Client certificate chain and its private key (`--cert`, `--key`), PEM, for mTLS.
+    pub identity_pem: Option<(Vec<u8>, Vec<u8>)>,
+}
+
 /// One load run, fully described.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -71,6 +83,8 @@ pub struct RunConfig {
     pub redirect_limit: u32,
     /// Cap on worker threads (hey's `-cpus`); `None` leaves the choice to [`Self::workers`].
     pub max_workers: Option<usize>,
+    /// Certificate verification and client identity for `https://` targets.
+    pub tls: TlsSettings,
     /// Requests in flight per connection (`--streams`, at least 1): HTTP/2 streams
     /// multiplexed on one connection, so `concurrency × streams` requests are in flight.
     /// Always 1 over HTTP/1.1, which carries one request at a time.
@@ -110,6 +124,7 @@ impl RunConfig {
             slo: Vec::new(),
             redirect_limit: DEFAULT_REDIRECT_LIMIT,
             max_workers: None,
+            tls: TlsSettings::default(),
             streams: 1,
             proxy: None,
             reset_on_close: false,

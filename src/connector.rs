@@ -13,7 +13,9 @@ use crate::engine::{self, fdlimit, EngineError, Progress};
 use crate::http1::connector::Http1Connector;
 use crate::http1::redirect::RedirectPolicy;
 use crate::http1::request::{self, Form, Wire};
+use crate::tls::{self, TlsDial};
 use crate::transport::tcp::TcpDial;
+use crate::url::Scheme;
 
 /// Runs one load test and returns what it measured: raises the open-file limit, resolves the
 /// target and runs. A process that measures many runs (a sweep) does the first two once and
@@ -34,7 +36,18 @@ pub fn run_at(
     let tcp = TcpDial::new(addrs.to_vec(), config.connect_timeout)
         .via_proxy(config.proxy.is_some())
         .reset_on_close(config.reset_on_close);
-    engine::run_with(&http1(tcp, config), config, progress)
+    match config.target.scheme {
+        Scheme::Http => engine::run_with(&http1(tcp, config), config, progress),
+        Scheme::Https => {
+            let setup = |e: tls::TlsError| EngineError::Setup(e.to_string());
+            let client = tls::client_config(&config.tls).map_err(setup)?;
+            let dial = TlsDial::new(tcp, client, &config.target.host).map_err(setup)?;
+            let connector = http1(dial, config);
+            let mut result = engine::run_with(&connector, config, progress)?;
+            result.tls = connector.dial().version();
+            Ok(result)
+        }
+    }
 }
 
 /// HTTP/1.1 over `dial`: the request encoded once, redirects as the run asks.

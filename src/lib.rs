@@ -8,6 +8,7 @@
 //! - [`engine`]: `run_with(connector, config) -> RunResult`: drives connections, records
 //!   latency; imports no protocol.
 //! - [`connector`]: picks the protocol by scheme and runs the engine with it.
+//! - [`tls`]: rustls over TCP for `https://` (a `Dial` that HTTP/1.1 runs over).
 //! - [`report`]: pure renderers of a result (text, JSON).
 //! - [`slo`]: `--slo` gates, parsed and checked against a run; the verdict behind exit code 1.
 //! - [`sweep`]: `vastar sweep`: the engine many times in one process (sweet spot, paired
@@ -27,5 +28,6 @@ pub mod report;
 pub mod serve;
 pub mod slo;
 pub mod sweep;
+pub mod tls;
 pub mod transport;
 pub mod url;

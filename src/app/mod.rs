@@ -77,6 +77,7 @@ pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
 fn sweep(args: &SweepArgs) -> Result<i32, AppError> {
     use crate::sweep::Outcome;
     let config = crate::cli::sweep_build::sweep_config(args)?;
+    warn_if_insecure(&config.base);
     Ok(match crate::sweep::execute(&config)? {
         Outcome::Found => EXIT_OK,
         Outcome::NoneQualified => EXIT_SLO_FAILED,
@@ -87,7 +88,15 @@ fn sweep(args: &SweepArgs) -> Result<i32, AppError> {
 fn load(args: &RunArgs) -> Result<i32, AppError> {
     let config = build::run_config(args)?;
     let options = build::report_options(args);
+    warn_if_insecure(&config);
     measure_and_report(&config, &options, args.output, args.color)
+}
+
+/// `-k` on an `https://` run: one line, so nobody mistakes the run for a verified one.
+fn warn_if_insecure(config: &RunConfig) {
+    if config.tls.insecure && config.target.scheme == crate::url::Scheme::Https {
+        eprintln!("vastar: warning: -k: the server's certificate is not verified");
+    }
 }
 
 fn measure_and_report(

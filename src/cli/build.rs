@@ -9,7 +9,9 @@ use bytes::Bytes;
 use thiserror::Error;
 
 use super::{HistScaleArg, RequestArgs, RunArgs};
-use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
+use crate::config::{
+    RequestSpec, RunConfig, StopAt, TlsSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP,
+};
 use crate::http1::request::HeaderList;
 use crate::report::model::{HistScale, ReportOptions};
 use crate::slo;
@@ -173,6 +175,11 @@ pub fn request_config(
     }
     let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
     let proxy = proxy(args)?;
+    if proxy.is_some() && target.scheme == crate::url::Scheme::Https {
+        return Err(usage(
+            "-x with an https:// URL needs CONNECT tunnelling, which vastar does not do yet",
+        ));
+    }
     let request = request_spec(args, &target, proxy.as_ref())?;
     Ok(RunConfig {
         target,
@@ -196,9 +203,33 @@ pub fn request_config(
         },
         max_workers: args.cpus,
         streams: args.streams,
+        tls: tls_settings(args)?,
         proxy,
         reset_on_close: false,
     })
+}
+
+/// `--cacert`, `-k`, `--cert`/`--key`: the files read here (missing or unreadable is a usage
+/// error) and checked by building the client configuration once.
+fn tls_settings(args: &RequestArgs) -> Result<TlsSettings, UsageError> {
+    let read = |flag: &str, path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| usage(format!("cannot read {flag} {}: {e}", path.display())))
+    };
+    let settings = TlsSettings {
+        extra_roots_pem: args
+            .cacert
+            .as_deref()
+            .map(|p| read("--cacert", p))
+            .transpose()?,
+        insecure: args.insecure,
+        identity_pem: match (&args.cert, &args.key) {
+            (Some(cert), Some(key)) => Some((read("--cert", cert)?, read("--key", key)?)),
+            _ => None,
+        },
+    };
+    crate::tls::client_config(&settings).map_err(|e| usage(e.to_string()))?;
+    Ok(settings)
 }
 
 /// The `-x` proxy: an http:// URL, or hey's bare `host:port`.
@@ -212,6 +243,12 @@ fn proxy(args: &RequestArgs) -> Result<Option<Target>, UsageError> {
         format!("http://{raw}")
     };
     let proxy = Target::parse(&url).map_err(|e| usage(format!("-x: {e}")))?;
+    if proxy.scheme == crate::url::Scheme::Https {
+        return Err(usage(format!(
+            "-x: only http:// proxies are supported, got {}",
+            proxy.display
+        )));
+    }
     Ok(Some(proxy))
 }
 

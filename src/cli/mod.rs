@@ -204,6 +204,19 @@ pub struct RequestArgs {
     /// (http:// only; hey's host:port also works). Requests use the absolute form.
     #[arg(short = 'x', long, value_name = "PROXY_URL")]
     pub proxy: Option<String>,
+    /// https://: also trust the CA certificates in this PEM file (besides the system's).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<std::path::PathBuf>,
+    /// https://: do not verify the server's certificate (its name, issuer, expiry); the
+    /// traffic is still encrypted. Prints one warning line.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// https://: client certificate (PEM, chain allowed) for mutual TLS; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// https://: private key (PEM: PKCS#8, PKCS#1 or SEC1) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
 }
 
 /// Flags of `vastar serve`.

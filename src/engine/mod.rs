@@ -48,6 +48,9 @@ pub enum EngineError {
     /// Not a single connection could be opened.
     #[error("{0}")]
     Unreachable(String),
+    /// The protocol could not be set up (a TLS configuration), so nothing was tried.
+    #[error("{0}")]
+    Setup(String),
     /// The process may not open enough sockets for the run.
     #[error("{0}")]
     TooFewDescriptors(#[from] fdlimit::TooFewDescriptors),

@@ -11,6 +11,9 @@ use hdrhistogram::Histogram;
 
 pub use crate::transport::ErrorKind;
 
+/// [`RunResult::protocol`] for HTTP/1.1, in ALPN's spelling.
+pub const HTTP1: &str = "http/1.1";
+
 /// Sum, count and extremes of one request phase. Cheap enough to update on every request,
 /// and mergeable, unlike a mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +138,11 @@ impl RedirectStats {
 /// Everything one run measured.
 #[derive(Debug, Clone)]
 pub struct RunResult {
+    /// The HTTP version spoken (`http/1.1`), as the connector that was picked says; the
+    /// engine itself speaks no protocol.
+    pub protocol: &'static str,
+    /// The TLS version agreed on (`TLSv1.3`); `None` over plain TCP.
+    pub tls: Option<&'static str>,
     /// Wall time of the measured phase: from the start to the last response or failure, so
     /// requests drained after a `-z` deadline are inside it (pre-connect excluded; for `-z`
     /// at least the duration unless interrupted, at most the duration plus the drain cap).
@@ -181,6 +189,8 @@ impl RunResult {
     /// spans the whole window until the caller says otherwise.
     pub fn empty(elapsed: Duration) -> RunResult {
         RunResult {
+            protocol: HTTP1,
+            tls: None,
             elapsed,
             sending: elapsed,
             latency_ns: new_latency_histogram(),

@@ -21,8 +21,9 @@ use crate::slo::SloOutcome;
 /// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
 /// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`,
 /// `summary.cut_off`, `summary.send_secs`, `rate.send_lateness_ms`, `histogram_scale`,
-/// `redirects`, `params.redirect_limit` and `params.proxy` (each field says when it was added).
-pub const SCHEMA_VERSION: &str = "1.2";
+/// `redirects`, `params.redirect_limit` and `params.proxy`; 1.3 added `protocol`, `tls` and
+/// `details_ms.tls` (each field says when it was added).
+pub const SCHEMA_VERSION: &str = "1.3";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
 /// be appended to a JSON Lines file as is.
@@ -78,6 +79,17 @@ pub struct JsonReport {
     /// Redirects followed and not followed (added in 1.2).
     #[serde(default)]
     pub redirects: JsonRedirects,
+    /// The HTTP version spoken, in ALPN's spelling: `"http/1.1"` (added in 1.3).
+    #[serde(default = "http1")]
+    pub protocol: String,
+    /// The TLS version spoken (`"TLSv1.3"`, `"TLSv1.2"`); null over plain TCP (added in 1.3).
+    #[serde(default)]
+    pub tls: Option<String>,
+}
+
+/// What reports older than 1.3 spoke.
+fn http1() -> String {
+    crate::engine::result::HTTP1.to_string()
 }
 
 /// How redirects fared: followed on the same origin, stopped at `--redirect`, or pointing
@@ -258,6 +270,9 @@ pub struct JsonInsight {
 pub struct JsonDetails {
     /// TCP connect, for requests that had to open a connection.
     pub connect: Option<JsonPhase>,
+    /// TLS handshake after the connect; null over plain TCP (added in 1.3).
+    #[serde(default)]
+    pub tls: Option<JsonPhase>,
     /// Writing the request.
     pub write: Option<JsonPhase>,
     /// End of write to first response byte.
@@ -341,6 +356,7 @@ impl From<&Report> for JsonReport {
             insight: r.insight.as_ref().map(insight),
             details_ms: JsonDetails {
                 connect: r.details.connect.map(phase),
+                tls: r.details.tls.map(phase),
                 write: r.details.write.map(phase),
                 wait: r.details.wait.map(phase),
                 read: r.details.read.map(phase),
@@ -352,6 +368,8 @@ impl From<&Report> for JsonReport {
             },
             slo: r.slo.as_ref().map(slo),
             interrupted: r.summary.interrupted,
+            protocol: r.summary.protocol.to_string(),
+            tls: r.summary.tls.map(str::to_string),
             rate: match r.schedule {
                 Schedule::OpenLoop {
                     target_rps,

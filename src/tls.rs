@@ -1,0 +1,252 @@
+//! TLS over TCP with rustls: the [`Dial`] behind `https://`.
+//!
+//! The client configuration is built once per run and shared by every worker: its session
+//! cache is what lets `--disable-keepalive` resume sessions instead of paying a full
+//! handshake per request, as browsers and other clients do. The handshake is its own phase
+//! ([`Dialed::handshake`]), bounded by the connect timeout like the TCP connect before it.
+
+use std::io;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{self, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
+use thiserror::Error;
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+use crate::config::TlsSettings;
+use crate::transport::tcp::TcpDial;
+use crate::transport::{Dial, Dialed};
+
+/// Why the TLS settings cannot make a client configuration.
+#[derive(Debug, Error)]
+pub enum TlsError {
+    #[error("--cacert holds no PEM certificate")]
+    NoRoots,
+    #[error("--cacert: {0}")]
+    BadRoots(String),
+    #[error("--cert/--key: {0}")]
+    BadIdentity(String),
+    #[error("TLS set-up: {0}")]
+    Setup(String),
+}
+
+/// The ALPN protocol offered: HTTP/1.1, so a server that also speaks h2 answers in HTTP/1.1.
+const ALPN_HTTP1: &[u8] = b"http/1.1";
+
+/// The client configuration for `settings`: system roots plus `--cacert`, or no
+/// verification with `-k`; a client certificate for mTLS when given.
+pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, TlsError> {
+    let provider = Arc::new(crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Setup(e.to_string()))?;
+    let builder = if settings.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+    } else {
+        builder.with_root_certificates(roots(settings.extra_roots_pem.as_deref())?)
+    };
+    let mut config = match &settings.identity_pem {
+        Some((cert, key)) => {
+            let chain = CertificateDer::pem_slice_iter(cert)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| TlsError::BadIdentity(format!("certificate: {e}")))?;
+            if chain.is_empty() {
+                return Err(TlsError::BadIdentity(
+                    "--cert holds no PEM certificate".into(),
+                ));
+            }
+            let key = PrivateKeyDer::from_pem_slice(key)
+                .map_err(|e| TlsError::BadIdentity(format!("private key: {e}")))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| TlsError::BadIdentity(e.to_string()))?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// The system's roots (read once per process) plus the `--cacert` ones.
+fn roots(extra_pem: Option<&[u8]>) -> Result<RootCertStore, TlsError> {
+    let mut store = RootCertStore::empty();
+    store.add_parsable_certificates(system_roots().iter().cloned());
+    if let Some(pem) = extra_pem {
+        let extra = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TlsError::BadRoots(e.to_string()))?;
+        if extra.is_empty() {
+            return Err(TlsError::NoRoots);
+        }
+        for cert in extra {
+            store
+                .add(cert)
+                .map_err(|e| TlsError::BadRoots(e.to_string()))?;
+        }
+    }
+    Ok(store)
+}
+
+/// The platform's trusted roots; a sweep builds a configuration per level, the store is read
+/// once. Unreadable entries are skipped, as every client does.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+/// Opens TLS connections over TCP to one server name.
+pub struct TlsDial {
+    tcp: TcpDial,
+    connector: TlsConnector,
+    server_name: ServerName<'static>,
+    /// The protocol version the first handshake agreed on, for the report.
+    version: OnceLock<&'static str>,
+}
+
+impl TlsDial {
+    /// A dialer that connects with `tcp` and then shakes hands as `config` says, naming
+    /// `host` in SNI (none for an IP address) and checking the certificate against it.
+    pub fn new(tcp: TcpDial, config: Arc<ClientConfig>, host: &str) -> Result<Self, TlsError> {
+        let server_name = ServerName::try_from(host.to_string())
+            .map_err(|e| TlsError::Setup(format!("{host}: {e}")))?;
+        Ok(TlsDial {
+            tcp,
+            connector: TlsConnector::from(config),
+            server_name,
+            version: OnceLock::new(),
+        })
+    }
+
+    /// The TLS version spoken (`TLSv1.3`), once a handshake succeeded.
+    pub fn version(&self) -> Option<&'static str> {
+        self.version.get().copied()
+    }
+
+    fn host(&self) -> String {
+        self.server_name.to_str().into_owned()
+    }
+}
+
+impl Dial for TlsDial {
+    type Stream = TlsStream<TcpStream>;
+
+    async fn dial(&self) -> io::Result<Dialed<Self::Stream>> {
+        let tcp = self.tcp.connect().await?;
+        let started = Instant::now();
+        let handshake = self.connector.connect(self.server_name.clone(), tcp);
+        let stream = match tokio::time::timeout(self.tcp.timeout(), handshake).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                let message = format!("TLS handshake with {}: {}", self.host(), reason(&e));
+                return Err(io::Error::new(e.kind(), message));
+            }
+            Err(_) => {
+                let message = format!("TLS handshake with {} timed out", self.host());
+                return Err(io::Error::new(io::ErrorKind::TimedOut, message));
+            }
+        };
+        let took = started.elapsed();
+        if let Some(version) = stream.get_ref().1.protocol_version() {
+            self.version.get_or_init(|| version_name(version));
+        }
+        Ok(Dialed {
+            stream,
+            handshake: Some(took),
+        })
+    }
+}
+
+/// A handshake failure in words a user can act on.
+fn reason(error: &io::Error) -> String {
+    let Some(tls) = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    else {
+        return error.to_string();
+    };
+    match tls {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => "certificate signed by an unknown authority \
+                (self-signed or a private CA: give --cacert FILE, or -k to skip verification)"
+                .into(),
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                "certificate expired (-k skips verification)".into()
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                "certificate is not valid for this host name (-k skips verification)".into()
+            }
+            other => format!("invalid certificate ({other:?}; -k skips verification)"),
+        },
+        rustls::Error::AlertReceived(alert) => {
+            format!("the server refused the handshake (alert: {alert:?})")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The name reports use for a TLS version.
+fn version_name(version: rustls::ProtocolVersion) -> &'static str {
+    match version {
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+        _ => "TLS",
+    }
+}
+
+/// `-k`: accepts any certificate, but still checks the handshake signatures, so the
+/// connection is as encrypted as a verified one; only the server's identity is unchecked.
+#[derive(Debug)]
+struct NoVerification(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
