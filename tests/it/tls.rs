@@ -169,3 +169,17 @@ fn a_server_that_hangs_mid_handshake_is_a_counted_timeout_not_a_hang() {
     let line = one_line(&refused.stderr);
     assert!(line.contains("timed out"), "{line}");
 }
+
+#[test]
+fn without_keep_alive_every_request_shakes_hands_and_resumes_the_session() {
+    let (ca, server) = verified_server("resume");
+    let cacert = ca.pem_file("resume-ca.pem");
+    let report = run_json(
+        "-n 20 -c 1 -t 5 --disable-keepalive --cacert",
+        &[cacert.to_str().unwrap(), &server.url()],
+    );
+    assert_eq!(report.summary.successful, 20);
+    assert_eq!(report.connections.opened, 20);
+    // The first handshake is a full one; the client resumes with the tickets it got since.
+    assert!(server.resumed() >= 15, "{} of 20 resumed", server.resumed());
+}

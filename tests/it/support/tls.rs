@@ -14,7 +14,7 @@ use rcgen::{
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
+use rustls::{HandshakeKind, RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 
 use super::scratch_file;
 
@@ -87,6 +87,7 @@ pub struct TlsServer {
     addr: SocketAddr,
     requests: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    resumed: Arc<AtomicU64>,
 }
 
 impl TlsServer {
@@ -117,15 +118,18 @@ impl TlsServer {
             addr: listener.local_addr().expect("addr"),
             requests: Arc::default(),
             connections: Arc::default(),
+            resumed: Arc::default(),
         };
         let (requests, connections) = (server.requests.clone(), server.connections.clone());
+        let resumed = server.resumed.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let n = connections.fetch_add(1, Relaxed);
                 let (config, requests) = (config.clone(), requests.clone());
+                let resumed = resumed.clone();
                 std::thread::spawn(move || match behaviour {
                     Behaviour::HangAfter(k) if n >= k => hang(stream),
-                    _ => serve(stream, config, &requests),
+                    _ => serve(stream, config, &requests, &resumed),
                 });
             }
         });
@@ -135,6 +139,11 @@ impl TlsServer {
     /// `https://127.0.0.1:PORT/`.
     pub fn url(&self) -> String {
         format!("https://{}/", self.addr)
+    }
+
+    /// Connections whose handshake resumed an earlier session.
+    pub fn resumed(&self) -> u64 {
+        self.resumed.load(Relaxed)
     }
 
     /// Requests answered so far.
@@ -149,11 +158,12 @@ fn hang(mut stream: TcpStream) {
 }
 
 /// Answers each request head with `200 ok` until the client closes or asks to.
-fn serve(stream: TcpStream, config: Arc<ServerConfig>, requests: &AtomicU64) {
+fn serve(stream: TcpStream, config: Arc<ServerConfig>, requests: &AtomicU64, resumed: &AtomicU64) {
     let Ok(conn) = ServerConnection::new(config) else {
         return;
     };
     let mut tls = BufReader::new(StreamOwned::new(conn, stream));
+    let mut first = true;
     loop {
         let mut close = false;
         let mut line = String::new();
@@ -166,6 +176,11 @@ fn serve(stream: TcpStream, config: Arc<ServerConfig>, requests: &AtomicU64) {
             }
         }
         requests.fetch_add(1, Relaxed);
+        if std::mem::take(&mut first)
+            && tls.get_ref().conn.handshake_kind() == Some(HandshakeKind::Resumed)
+        {
+            resumed.fetch_add(1, Relaxed);
+        }
         let response = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
         if tls.get_mut().write_all(response).is_err() || close {
             tls.get_mut().conn.send_close_notify();
