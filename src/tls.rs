@@ -10,9 +10,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{verify_server_name, VerifierBuilderError, WebPkiServerVerifier};
 use rustls::crypto::{self, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
 use thiserror::Error;
 use tokio::net::TcpStream;
@@ -32,6 +34,8 @@ pub enum TlsError {
     BadRoots(String),
     #[error("--cert/--key: {0}")]
     BadIdentity(String),
+    #[error("no trusted root certificates: the system has none (install ca-certificates) and no --cacert was given")]
+    NoTrust,
     #[error("TLS set-up: {0}")]
     Setup(String),
 }
@@ -51,7 +55,19 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, TlsErr
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
     } else {
-        builder.with_root_certificates(roots(settings.extra_roots_pem.as_deref())?)
+        let given = match settings.extra_roots_pem.as_deref() {
+            Some(pem) => given_roots(pem)?,
+            None => Vec::new(),
+        };
+        let webpki = WebPkiServerVerifier::builder_with_provider(roots(&given)?.into(), provider)
+            .build()
+            .map_err(|e| match e {
+                VerifierBuilderError::NoRootAnchors => TlsError::NoTrust,
+                e => TlsError::Setup(e.to_string()),
+            })?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Verification { webpki, given }))
     };
     let mut config = match &settings.identity_pem {
         Some((cert, key)) => {
@@ -75,22 +91,25 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, TlsErr
     Ok(Arc::new(config))
 }
 
+/// The certificates of a `--cacert` file; at least one.
+fn given_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let given = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError::BadRoots(e.to_string()))?;
+    if given.is_empty() {
+        return Err(TlsError::NoRoots);
+    }
+    Ok(given)
+}
+
 /// The system's roots (read once per process) plus the `--cacert` ones.
-fn roots(extra_pem: Option<&[u8]>) -> Result<RootCertStore, TlsError> {
+fn roots(given: &[CertificateDer<'static>]) -> Result<RootCertStore, TlsError> {
     let mut store = RootCertStore::empty();
     store.add_parsable_certificates(system_roots().iter().cloned());
-    if let Some(pem) = extra_pem {
-        let extra = CertificateDer::pem_slice_iter(pem)
-            .collect::<Result<Vec<_>, _>>()
+    for cert in given {
+        store
+            .add(cert.clone())
             .map_err(|e| TlsError::BadRoots(e.to_string()))?;
-        if extra.is_empty() {
-            return Err(TlsError::NoRoots);
-        }
-        for cert in extra {
-            store
-                .add(cert)
-                .map_err(|e| TlsError::BadRoots(e.to_string()))?;
-        }
     }
     Ok(store)
 }
@@ -198,6 +217,66 @@ fn version_name(version: rustls::ProtocolVersion) -> &'static str {
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
         rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
         _ => "TLS",
+    }
+}
+
+/// The usual verification, plus one case curl accepts and WebPKI does not: a server that
+/// presents, as its own certificate, exactly a certificate given in `--cacert` (a
+/// self-signed certificate made with `openssl req -x509`, which marks itself a CA). The user
+/// named that very certificate, so it is trusted as is; its host name is still checked.
+#[derive(Debug)]
+struct Verification {
+    webpki: Arc<WebPkiServerVerifier>,
+    given: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for Verification {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verdict = self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        match verdict {
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(_)))
+                if self.given.iter().any(|g| g.as_ref() == end_entity.as_ref()) =>
+            {
+                verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            verdict => verdict,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.webpki.supported_verify_schemes()
     }
 }
 

@@ -15,7 +15,7 @@ use crate::config::{
 use crate::http1::request::HeaderList;
 use crate::report::model::{HistScale, ReportOptions};
 use crate::slo;
-use crate::url::Target;
+use crate::url::{Scheme, Target};
 
 /// Bad usage or bad input: the message names the flag or value at fault.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -175,12 +175,13 @@ pub fn request_config(
     }
     let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
     let proxy = proxy(args)?;
-    if proxy.is_some() && target.scheme == crate::url::Scheme::Https {
+    if proxy.is_some() && target.scheme == Scheme::Https {
         return Err(usage(
             "-x with an https:// URL needs CONNECT tunnelling, which vastar does not do yet",
         ));
     }
     let request = request_spec(args, &target, proxy.as_ref())?;
+    let tls = tls_settings(args, target.scheme)?;
     Ok(RunConfig {
         target,
         request,
@@ -203,15 +204,15 @@ pub fn request_config(
         },
         max_workers: args.cpus,
         streams: args.streams,
-        tls: tls_settings(args)?,
+        tls,
         proxy,
         reset_on_close: false,
     })
 }
 
 /// `--cacert`, `-k`, `--cert`/`--key`: the files read here (missing or unreadable is a usage
-/// error) and checked by building the client configuration once.
-fn tls_settings(args: &RequestArgs) -> Result<TlsSettings, UsageError> {
+/// error) and, for an `https://` target, checked by building the client configuration once.
+fn tls_settings(args: &RequestArgs, scheme: Scheme) -> Result<TlsSettings, UsageError> {
     let read = |flag: &str, path: &std::path::Path| {
         std::fs::read(path)
             .map_err(|e| usage(format!("cannot read {flag} {}: {e}", path.display())))
@@ -228,7 +229,9 @@ fn tls_settings(args: &RequestArgs) -> Result<TlsSettings, UsageError> {
             _ => None,
         },
     };
-    crate::tls::client_config(&settings).map_err(|e| usage(e.to_string()))?;
+    if scheme == Scheme::Https {
+        crate::tls::client_config(&settings).map_err(|e| usage(e.to_string()))?;
+    }
     Ok(settings)
 }
 
@@ -243,7 +246,7 @@ fn proxy(args: &RequestArgs) -> Result<Option<Target>, UsageError> {
         format!("http://{raw}")
     };
     let proxy = Target::parse(&url).map_err(|e| usage(format!("-x: {e}")))?;
-    if proxy.scheme == crate::url::Scheme::Https {
+    if proxy.scheme == Scheme::Https {
         return Err(usage(format!(
             "-x: only http:// proxies are supported, got {}",
             proxy.display

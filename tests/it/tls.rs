@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::scratch_file;
-use crate::support::tls::{Behaviour, Ca, TlsServer};
+use crate::support::tls::{self_signed_ca_leaf, Behaviour, Ca, TlsServer};
 use crate::support::{run, run_json};
 
 /// A CA, a server certificate for 127.0.0.1 it signed, and that server.
@@ -182,4 +182,23 @@ fn without_keep_alive_every_request_shakes_hands_and_resumes_the_session() {
     assert_eq!(report.connections.opened, 20);
     // The first handshake is a full one; the client resumes with the tickets it got since.
     assert!(server.resumed() >= 15, "{} of 20 resumed", server.resumed());
+}
+
+#[test]
+fn a_self_signed_certificate_given_in_cacert_is_trusted_as_curl_does_but_its_name_is_checked() {
+    let identity = self_signed_ca_leaf(&["127.0.0.1"]);
+    let server = TlsServer::start(&identity, None, Behaviour::Serve);
+    let cacert = scratch_file("self-signed.pem", identity.cert_pem.as_bytes());
+    let cacert = cacert.to_str().unwrap();
+    let report = run_json("-n 6 -c 2 -t 5 --cacert", &[cacert, &server.url()]);
+    assert_eq!(report.summary.successful, 6);
+    let other = self_signed_ca_leaf(&["other.example"]);
+    let server = TlsServer::start(&other, None, Behaviour::Serve);
+    let cacert = scratch_file("self-signed-other.pem", other.cert_pem.as_bytes());
+    let refused = run(
+        "-n 2 -c 1 -t 5 --cacert",
+        &[cacert.to_str().unwrap(), &server.url()],
+    );
+    let line = one_line(&refused.expect_code(3).stderr).to_string();
+    assert!(line.contains("not valid for this host"), "{line}");
 }

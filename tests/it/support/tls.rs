@@ -72,6 +72,20 @@ impl Ca {
     }
 }
 
+/// A self-signed server certificate that also says it is a CA, as `openssl req -x509`
+/// makes them (the loopback nginx of the benchmarks has one).
+pub fn self_signed_ca_leaf(names: &[&str]) -> Identity {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(names).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("certificate");
+    Identity {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
 /// What the server does with each connection.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Behaviour {
