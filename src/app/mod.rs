@@ -204,13 +204,22 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
         chunked: args.chunked,
         stall,
         max_inflight: args.max_inflight,
+        tls: None,
     };
+    let (config, certificate) = with_tls(config, args.tls)?;
     let server = Background::start(args.addr, config, threads)
         .map_err(|e| AppError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;
-    eprintln!(
-        "vastar serve: listening on http://{}/ (Ctrl-C to stop)",
-        server.addr()
-    );
+    match certificate {
+        Some(pem) => eprintln!(
+            "vastar serve: listening on https://{}/ with a self-signed certificate: --cacert {} (Ctrl-C to stop)",
+            server.addr(),
+            pem.display()
+        ),
+        None => eprintln!(
+            "vastar serve: listening on http://{}/ (Ctrl-C to stop)",
+            server.addr()
+        ),
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -218,6 +227,22 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
     let _ = runtime.block_on(tokio::signal::ctrl_c());
     drop(server);
     Ok(EXIT_OK)
+}
+
+/// `serve --tls`: the configuration with a fresh self-signed certificate, and where its PEM
+/// was written for clients.
+fn with_tls(
+    mut config: ServeConfig,
+    tls: bool,
+) -> Result<(ServeConfig, Option<std::path::PathBuf>), AppError> {
+    if !tls {
+        return Ok((config, None));
+    }
+    let cert = crate::serve::tls::self_signed(None).map_err(AppError::Serve)?;
+    let pem = crate::serve::tls::write_pem(&std::env::temp_dir(), &cert.cert_pem)
+        .map_err(|e| AppError::Serve(format!("cannot write the certificate: {e}")))?;
+    config.tls = Some(cert.config);
+    Ok((config, Some(pem)))
 }
 
 #[cfg(test)]

@@ -245,6 +245,10 @@ pub struct ServeArgs {
     /// target for `vastar sweep` and `--find-max`.
     #[arg(long, value_name = "K")]
     pub max_inflight: Option<usize>,
+    /// Serve HTTPS with a throwaway self-signed certificate made at start; its PEM file is
+    /// printed, for clients' --cacert.
+    #[arg(long)]
+    pub tls: bool,
     /// Server threads [default: number of CPUs].
     #[arg(long)]
     pub threads: Option<usize>,

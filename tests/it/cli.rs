@@ -226,3 +226,38 @@ fn serve_answers_a_load_run_until_killed() {
     assert_eq!(report.summary.successful, 20);
     assert_eq!(report.summary.bytes_total, 20 * 13);
 }
+
+#[test]
+fn serve_tls_prints_the_certificate_to_give_to_cacert() {
+    let child = Command::new(env!("CARGO_BIN_EXE_vastar"))
+        .args(["serve", "--tls", "--addr", "127.0.0.1:0", "--threads", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vastar serve --tls");
+    let mut child = KillOnDrop(child);
+    let stderr = child.0.stderr.take().expect("piped stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stderr).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let banner = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("vastar serve --tls printed its address");
+    let words: Vec<&str> = banner.split_whitespace().collect();
+    let url = words.iter().find(|w| w.starts_with("https://"));
+    let cacert = words
+        .iter()
+        .position(|w| *w == "--cacert")
+        .map(|i| words[i + 1]);
+    let (Some(url), Some(cacert)) = (url, cacert) else {
+        panic!("no https URL or --cacert in the banner {banner:?}");
+    };
+    let report = run_json("-n 20 -c 2 -t 5 --cacert", &[cacert, url]);
+    assert_eq!(report.summary.successful, 20);
+    assert_eq!(report.tls.as_deref(), Some("TLSv1.3"));
+    let _ = std::fs::remove_file(cacert);
+}

@@ -202,3 +202,32 @@ fn a_self_signed_certificate_given_in_cacert_is_trusted_as_curl_does_but_its_nam
     let line = one_line(&refused.expect_code(3).stderr).to_string();
     assert!(line.contains("not valid for this host"), "{line}");
 }
+
+#[test]
+fn the_built_in_target_serves_https_with_a_self_signed_certificate_for_cacert() {
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::sync::atomic::Ordering::Relaxed;
+    use vastar::serve::{tls, Background, ServeConfig};
+    let cert = tls::self_signed(None).expect("a self-signed certificate");
+    let config = ServeConfig {
+        tls: Some(cert.config),
+        ..ServeConfig::default()
+    };
+    let server = Background::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config, 1)
+        .expect("start the built-in target");
+    let cacert = scratch_file("serve-tls.pem", cert.cert_pem.as_bytes());
+    for host in ["127.0.0.1", "localhost"] {
+        let url = format!("https://{host}:{}/", server.addr().port());
+        let report = run_json(
+            "-n 25 -c 4 -t 5 --cacert",
+            &[cacert.to_str().unwrap(), &url],
+        );
+        assert_eq!(report.summary.successful, 25, "{host}");
+        assert_eq!(report.tls.as_deref(), Some("TLSv1.3"));
+    }
+    assert_eq!(server.stats().requests.load(Relaxed), 50);
+    // Without the certificate, the client refuses the server: one line, exit 3.
+    let url = format!("https://127.0.0.1:{}/", server.addr().port());
+    let refused = run("-n 2 -c 1 -t 5", &[&url]).expect_code(3);
+    assert!(one_line(&refused.stderr).contains("unknown authority"));
+}
