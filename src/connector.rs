@@ -6,6 +6,9 @@
 //! protocol.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
 
 use crate::config::RunConfig;
 use crate::engine::result::RunResult;
@@ -13,8 +16,9 @@ use crate::engine::{self, fdlimit, EngineError, Progress};
 use crate::http1::connector::Http1Connector;
 use crate::http1::redirect::RedirectPolicy;
 use crate::http1::request::{self, Form, Wire};
-use crate::tls::{self, TlsDial};
+use crate::tls::{self, TlsClient, TlsDial};
 use crate::transport::tcp::TcpDial;
+use crate::transport::Dial;
 use crate::url::Scheme;
 
 /// Runs one load test and returns what it measured: raises the open-file limit, resolves the
@@ -36,32 +40,54 @@ pub fn run_at(
     let tcp = TcpDial::new(addrs.to_vec(), config.connect_timeout)
         .via_proxy(config.proxy.is_some())
         .reset_on_close(config.reset_on_close);
+    let http1 = Http1Plan::of(config);
     match config.target.scheme {
-        Scheme::Http => engine::run_with(&http1(tcp, config), config, progress),
+        Scheme::Http => engine::run_with(&|| http1.over(tcp.clone()), config, progress),
         Scheme::Https => {
             let setup = |e: tls::TlsError| EngineError::Setup(e.to_string());
-            let client = tls::client_config(&config.tls).map_err(setup)?;
-            let dial = TlsDial::new(tcp, client, &config.target.host).map_err(setup)?;
-            let connector = http1(dial, config);
-            let mut result = engine::run_with(&connector, config, progress)?;
-            result.tls = connector.dial().version();
+            let client_config = tls::client_config(&config.tls).map_err(setup)?;
+            let client = TlsClient::new(client_config, &config.target.host).map_err(setup)?;
+            let make = || http1.over(TlsDial::new(tcp.clone(), client.clone()));
+            let mut result = engine::run_with(&make, config, progress)?;
+            result.tls = client.version();
             Ok(result)
         }
     }
 }
 
-/// HTTP/1.1 over `dial`: the request encoded once, redirects as the run asks.
-fn http1<D: crate::transport::Dial>(dial: D, config: &RunConfig) -> Http1Connector<D> {
-    let wire = Wire {
-        form: match config.proxy {
-            Some(_) => Form::Absolute,
-            None => Form::Origin,
-        },
-        close: !config.keepalive,
-    };
-    let encoded = request::encode_with(&config.target, &config.request, wire);
-    let head_request = config.request.method == "HEAD";
-    let redirects = (config.redirect_limit > 0)
-        .then(|| RedirectPolicy::new(config.target.clone(), config.request.clone(), wire));
-    Http1Connector::new(dial, encoded, head_request).with_redirects(redirects)
+/// What every HTTP/1.1 connection of a run sends, prepared once and shared by the workers'
+/// connectors: the request encoded once, redirects as the run asks.
+struct Http1Plan {
+    request: Bytes,
+    head_request: bool,
+    redirects: Option<Arc<RedirectPolicy>>,
+}
+
+impl Http1Plan {
+    fn of(config: &RunConfig) -> Http1Plan {
+        let wire = Wire {
+            form: match config.proxy {
+                Some(_) => Form::Absolute,
+                None => Form::Origin,
+            },
+            close: !config.keepalive,
+        };
+        Http1Plan {
+            request: request::encode_with(&config.target, &config.request, wire),
+            head_request: config.request.method == "HEAD",
+            redirects: (config.redirect_limit > 0).then(|| {
+                Arc::new(RedirectPolicy::new(
+                    config.target.clone(),
+                    config.request.clone(),
+                    wire,
+                ))
+            }),
+        }
+    }
+
+    /// A connector that speaks this plan over `dial`.
+    fn over<D: Dial>(&self, dial: D) -> Http1Connector<D> {
+        Http1Connector::new(dial, self.request.clone(), self.head_request)
+            .with_redirects(self.redirects.clone())
+    }
 }

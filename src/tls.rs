@@ -121,27 +121,25 @@ fn system_roots() -> &'static [CertificateDer<'static>] {
     ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
-/// Opens TLS connections over TCP to one server name.
-pub struct TlsDial {
-    tcp: TcpDial,
+/// What every worker's TLS connections share: the configuration (and its session cache),
+/// the server name, and the version the first handshake agreed on.
+pub struct TlsClient {
     connector: TlsConnector,
     server_name: ServerName<'static>,
-    /// The protocol version the first handshake agreed on, for the report.
     version: OnceLock<&'static str>,
 }
 
-impl TlsDial {
-    /// A dialer that connects with `tcp` and then shakes hands as `config` says, naming
-    /// `host` in SNI (none for an IP address) and checking the certificate against it.
-    pub fn new(tcp: TcpDial, config: Arc<ClientConfig>, host: &str) -> Result<Self, TlsError> {
+impl TlsClient {
+    /// Handshakes as `config` says, naming `host` in SNI (none for an IP address) and
+    /// checking the certificate against it.
+    pub fn new(config: Arc<ClientConfig>, host: &str) -> Result<Arc<Self>, TlsError> {
         let server_name = ServerName::try_from(host.to_string())
             .map_err(|e| TlsError::Setup(format!("{host}: {e}")))?;
-        Ok(TlsDial {
-            tcp,
+        Ok(Arc::new(TlsClient {
             connector: TlsConnector::from(config),
             server_name,
             version: OnceLock::new(),
-        })
+        }))
     }
 
     /// The TLS version spoken (`TLSv1.3`), once a handshake succeeded.
@@ -154,27 +152,41 @@ impl TlsDial {
     }
 }
 
+/// Opens TLS connections over TCP: one per worker, sharing a [`TlsClient`].
+pub struct TlsDial {
+    tcp: TcpDial,
+    client: Arc<TlsClient>,
+}
+
+impl TlsDial {
+    /// A dialer that connects with `tcp` and then shakes hands as `client` says.
+    pub fn new(tcp: TcpDial, client: Arc<TlsClient>) -> Self {
+        TlsDial { tcp, client }
+    }
+}
+
 impl Dial for TlsDial {
     type Stream = TlsStream<TcpStream>;
 
     async fn dial(&self) -> io::Result<Dialed<Self::Stream>> {
         let tcp = self.tcp.connect().await?;
         let started = Instant::now();
-        let handshake = self.connector.connect(self.server_name.clone(), tcp);
+        let client = &self.client;
+        let handshake = client.connector.connect(client.server_name.clone(), tcp);
         let stream = match tokio::time::timeout(self.tcp.timeout(), handshake).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => {
-                let message = format!("TLS handshake with {}: {}", self.host(), reason(&e));
+                let message = format!("TLS handshake with {}: {}", client.host(), reason(&e));
                 return Err(io::Error::new(e.kind(), message));
             }
             Err(_) => {
-                let message = format!("TLS handshake with {} timed out", self.host());
+                let message = format!("TLS handshake with {} timed out", client.host());
                 return Err(io::Error::new(io::ErrorKind::TimedOut, message));
             }
         };
         let took = started.elapsed();
         if let Some(version) = stream.get_ref().1.protocol_version() {
-            self.version.get_or_init(|| version_name(version));
+            client.version.get_or_init(|| version_name(version));
         }
         Ok(Dialed {
             stream,

@@ -70,13 +70,20 @@ pub fn resolve(config: &RunConfig) -> Result<Vec<SocketAddr>, EngineError> {
     })
 }
 
-/// Runs a load test over any transport. The caller has made sure the open-file limit fits
+/// Runs a load test over any transport. `make` builds each worker's connector on that
+/// worker's thread, so a connector may keep per-worker state (an HTTP/2 connection that its
+/// streams share) without locks or `Send`; what every worker shares (a TLS session cache)
+/// sits behind an `Arc` in the factory. The caller has made sure the open-file limit fits
 /// (see [`fdlimit::ensure`]).
-pub fn run_with<C: Connector + Sync>(
-    connector: &C,
+pub fn run_with<F, C>(
+    make: &F,
     config: &RunConfig,
     progress: &Progress,
-) -> Result<RunResult, EngineError> {
+) -> Result<RunResult, EngineError>
+where
+    F: Fn() -> C + Sync,
+    C: Connector,
+{
     let workers = config.workers(available_cpus());
     let setup = Setup {
         config,
@@ -93,7 +100,7 @@ pub fn run_with<C: Connector + Sync>(
             .map(|i| {
                 let slots = share(config.concurrency, workers, i);
                 let setup = &setup;
-                scope.spawn(move || worker::run(connector, slots, setup))
+                scope.spawn(move || worker::run(make, slots, setup))
             })
             .collect();
         setup.start_line.wait_for(workers);

@@ -66,8 +66,14 @@ struct Ends {
     last_send: Option<Instant>,
 }
 
-/// Runs one worker thread's share (`slots` connections) of the run.
-pub(crate) fn run<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>) -> WorkerOutput {
+/// Runs one worker thread's share (`slots` connections) of the run, over a connector of its
+/// own made by `make`.
+pub(crate) fn run<C: Connector>(
+    make: &impl Fn() -> C,
+    slots: usize,
+    setup: &Setup<'_>,
+) -> WorkerOutput {
+    let connector = make();
     let recorder = RefCell::new(Recorder::new(
         Pacing::of(setup.config),
         setup.config.latency_correction,
@@ -76,7 +82,7 @@ pub(crate) fn run<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>) 
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(drive(connector, slots, setup, &recorder)),
+        Ok(runtime) => runtime.block_on(drive(&connector, slots, setup, &recorder)),
         Err(e) => {
             // Still arrive, or the coordinator would wait forever.
             *setup

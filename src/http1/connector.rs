@@ -29,14 +29,9 @@ impl<D: Dial> Http1Connector<D> {
         }
     }
 
-    /// The dialer, for what it learnt while connecting (the TLS version).
-    pub fn dial(&self) -> &D {
-        &self.dial
-    }
-
     /// Connections that follow redirects as `policy` says (`None`: not at all).
-    pub fn with_redirects(mut self, policy: Option<RedirectPolicy>) -> Self {
-        self.redirects = policy.map(Arc::new);
+    pub fn with_redirects(mut self, policy: Option<Arc<RedirectPolicy>>) -> Self {
+        self.redirects = policy;
         self
     }
 }

@@ -8,9 +8,10 @@
 //! judges a response ([`Redirect`]) and builds the follow-up request; the loop only carries
 //! it to the next exchange.
 //!
-//! Invariants a protocol may rely on: a [`Connector`] lives for one run and is shared by every
-//! worker (per-worker state goes behind a thread-local or in the [`Conn`]); connections and
-//! their futures stay on the worker thread that opened them (no `Send` needed); a protocol may
+//! Invariants a protocol may rely on: each worker has a [`Connector`] of its own, made on its
+//! thread for one run, so it may keep per-worker state (an HTTP/2 connection its streams
+//! share) in plain cells; what workers share goes behind an `Arc`. Connections and their
+//! futures stay on the worker thread that opened them (no `Send` needed); a protocol may
 //! spawn a connection's driver task on the current (worker) runtime with `tokio::spawn`: the
 //! worker loop yields to the runtime and never blocks its thread while a run is in progress.
 
@@ -108,7 +109,7 @@ pub struct Dialed<S> {
     pub handshake: Option<Duration>,
 }
 
-/// Opens connections of one kind.
+/// Opens connections of one kind, for one worker (see the module's invariants).
 #[allow(async_fn_in_trait)] // Workers run on current-thread runtimes; no `Send` bound needed.
 pub trait Connector {
     type Conn: Conn;

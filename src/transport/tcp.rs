@@ -7,6 +7,7 @@
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -25,10 +26,12 @@ pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
-/// Opens TCP connections to one of a set of addresses.
+/// Opens TCP connections to one of a set of addresses. Clones (one per worker) share what
+/// they learn about which address answers.
+#[derive(Clone)]
 pub struct TcpDial {
-    addrs: Vec<SocketAddr>,
-    preferred: AtomicUsize,
+    addrs: Arc<[SocketAddr]>,
+    preferred: Arc<AtomicUsize>,
     timeout: Duration,
     /// The addresses are a proxy's: connect errors say so, or users chase the wrong host.
     proxy: bool,
@@ -40,8 +43,8 @@ impl TcpDial {
     /// A dialer for `addrs` that gives each connect `timeout`.
     pub fn new(addrs: Vec<SocketAddr>, timeout: Duration) -> Self {
         TcpDial {
-            addrs,
-            preferred: AtomicUsize::new(0),
+            addrs: addrs.into(),
+            preferred: Arc::default(),
             timeout,
             proxy: false,
             reset_on_close: false,
