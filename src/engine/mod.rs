@@ -14,6 +14,8 @@ pub mod pacing;
 pub mod progress;
 mod recorder;
 pub mod result;
+#[cfg(test)]
+mod seam_tests;
 mod slot;
 mod start_line;
 pub mod timer;
