@@ -163,14 +163,25 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
         return Err(UsageError("-c must be at least 1".into()).into());
     }
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let server = Background::start(loopback, ServeConfig::default(), 1)
+    let cert = match args.https {
+        true => Some(crate::serve::tls::self_signed(None).map_err(AppError::Serve)?),
+        false => None,
+    };
+    let serve_config = ServeConfig {
+        tls: cert.as_ref().map(|c| c.config.clone()),
+        ..ServeConfig::default()
+    };
+    let server = Background::start(loopback, serve_config, 1)
         .map_err(|e| AppError::Serve(format!("cannot start the built-in target: {e}")))?;
-    let url = format!("http://{}/", server.addr());
+    let scheme = if args.https { "https" } else { "http" };
+    let url = format!("{scheme}://{}/", server.addr());
     eprintln!(
         "vastar demo: built-in target at {url}, {} connections for {:?}",
         args.concurrency, args.duration
     );
-    let config = demo_config(&url, args)?;
+    let mut config = demo_config(&url, args)?;
+    // The run trusts exactly the certificate the target was just given.
+    config.tls.extra_roots_pem = cert.map(|c| c.cert_pem.into_bytes());
     measure_and_report(&config, &ReportOptions::default(), args.output, args.color)
 }
 

@@ -271,6 +271,9 @@ pub struct DemoArgs {
     /// When to color the text report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Over HTTPS: the target gets a throwaway self-signed certificate, which the run trusts.
+    #[arg(long)]
+    pub https: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

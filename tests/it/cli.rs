@@ -169,6 +169,16 @@ fn help_lists_the_exit_codes() {
 }
 
 #[test]
+fn demo_over_https_trusts_the_certificate_it_gave_the_built_in_target() {
+    let report = run("demo --https -z 300ms -c 2 -o json", &[])
+        .success()
+        .report();
+    assert!(report.summary.successful > 0);
+    assert_eq!(report.summary.failed, 0);
+    assert_eq!(report.tls.as_deref(), Some("TLSv1.3"));
+}
+
+#[test]
 fn demo_benchmarks_the_built_in_target_and_prints_a_report() {
     let run = run("demo -z 1s -c 4", &[]).success();
     assert!(
