@@ -49,38 +49,12 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, TlsErr
     let provider = Arc::new(crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Setup(e.to_string()))?;
-    let builder = if settings.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-    } else {
-        let given = match settings.extra_roots_pem.as_deref() {
-            Some(pem) => given_roots(pem)?,
-            None => Vec::new(),
-        };
-        let webpki = WebPkiServerVerifier::builder_with_provider(roots(&given)?.into(), provider)
-            .build()
-            .map_err(|e| match e {
-                VerifierBuilderError::NoRootAnchors => TlsError::NoTrust,
-                e => TlsError::Setup(e.to_string()),
-            })?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Verification { webpki, given }))
-    };
+        .map_err(|e| TlsError::Setup(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier(settings, provider)?);
     let mut config = match &settings.identity_pem {
         Some((cert, key)) => {
-            let chain = CertificateDer::pem_slice_iter(cert)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| TlsError::BadIdentity(format!("certificate: {e}")))?;
-            if chain.is_empty() {
-                return Err(TlsError::BadIdentity(
-                    "--cert holds no PEM certificate".into(),
-                ));
-            }
-            let key = PrivateKeyDer::from_pem_slice(key)
-                .map_err(|e| TlsError::BadIdentity(format!("private key: {e}")))?;
+            let (chain, key) = identity(cert, key)?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| TlsError::BadIdentity(e.to_string()))?
@@ -89,6 +63,44 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, TlsErr
     };
     config.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
     Ok(Arc::new(config))
+}
+
+/// How the server's certificate is judged: not at all with `-k`, else WebPKI against the
+/// system's roots and `--cacert` (see [`Verification`]).
+fn verifier(
+    settings: &TlsSettings,
+    provider: Arc<CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, TlsError> {
+    if settings.insecure {
+        return Ok(Arc::new(NoVerification(provider)));
+    }
+    let given = match settings.extra_roots_pem.as_deref() {
+        Some(pem) => given_roots(pem)?,
+        None => Vec::new(),
+    };
+    let webpki = WebPkiServerVerifier::builder_with_provider(roots(&given)?.into(), provider)
+        .build()
+        .map_err(|e| match e {
+            VerifierBuilderError::NoRootAnchors => TlsError::NoTrust,
+            e => TlsError::Setup(e.to_string()),
+        })?;
+    Ok(Arc::new(Verification { webpki, given }))
+}
+
+/// The `--cert` chain and the `--key` key.
+fn identity(
+    cert: &[u8],
+    key: &[u8],
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+    let chain = CertificateDer::pem_slice_iter(cert)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError::BadIdentity(format!("certificate: {e}")))?;
+    if chain.is_empty() {
+        return Err(TlsError::BadIdentity("no PEM certificate in --cert".into()));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key)
+        .map_err(|e| TlsError::BadIdentity(format!("private key: {e}")))?;
+    Ok((chain, key))
 }
 
 /// The certificates of a `--cacert` file; at least one.

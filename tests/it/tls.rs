@@ -100,6 +100,11 @@ fn missing_or_unreadable_tls_files_are_usage_errors() {
         &[not_pem.to_str().unwrap(), "https://127.0.0.1:1/"],
     );
     assert!(one_line(&refused.expect_code(2).stderr).contains("--cacert"));
+    let client = Ca::new("keyless").issue(&["client.example"], false);
+    let cert = scratch_file("keyless.pem", client.cert_pem.as_bytes());
+    let flags = format!("-n 1 --cert {} --key", cert.display());
+    let refused = run(&flags, &[not_pem.to_str().unwrap(), "https://127.0.0.1:1/"]);
+    assert!(one_line(&refused.expect_code(2).stderr).contains("private key"));
 }
 
 #[test]
