@@ -236,3 +236,16 @@ fn the_built_in_target_serves_https_with_a_self_signed_certificate_for_cacert() 
     let refused = run("-n 2 -c 1 -t 5", &[&url]).expect_code(3);
     assert!(one_line(&refused.stderr).contains("unknown authority"));
 }
+
+#[test]
+fn a_tls_1_2_server_is_spoken_to_in_tls_1_2_and_reported_so() {
+    let ca = Ca::new("tls12");
+    let server = TlsServer::start(&ca.issue(&["127.0.0.1"], false), None, Behaviour::Tls12Only);
+    let cacert = ca.pem_file("tls12-ca.pem");
+    let report = run_json(
+        "-n 8 -c 2 -t 5 --cacert",
+        &[cacert.to_str().unwrap(), &server.url()],
+    );
+    assert_eq!(report.summary.successful, 8);
+    assert_eq!(report.tls.as_deref(), Some("TLSv1.2"));
+}

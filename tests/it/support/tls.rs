@@ -93,6 +93,8 @@ pub enum Behaviour {
     Serve,
     /// Serve the first `n` connections, then read the client's hello and never answer.
     HangAfter(u64),
+    /// Serve like [`Behaviour::Serve`], speaking TLS 1.2 only.
+    Tls12Only,
 }
 
 /// An HTTPS/1.1 server on `127.0.0.1:0`, one thread per connection; lives until the test
@@ -112,9 +114,12 @@ impl TlsServer {
             .expect("server chain");
         let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).expect("key");
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .expect("versions");
+        let builder = ServerConfig::builder_with_provider(provider.clone());
+        let builder = match behaviour {
+            Behaviour::Tls12Only => builder.with_protocol_versions(&[&rustls::version::TLS12]),
+            _ => builder.with_safe_default_protocol_versions(),
+        }
+        .expect("versions");
         let builder = match client_ca {
             Some(ca) => {
                 let mut roots = RootCertStore::empty();
