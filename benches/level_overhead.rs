@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use vastar::config::{RunConfig, StopAt};
+use vastar::connector;
 use vastar::engine::{self, fdlimit, Progress};
 use vastar::serve::{Background, ServeConfig};
 use vastar::url::Target;
@@ -45,7 +46,7 @@ fn main() {
         let mut measured = Vec::new();
         for _ in 0..ROUNDS {
             let started = Instant::now();
-            let result = engine::run_at(&config, &addrs, &Progress::default()).expect("a run");
+            let result = connector::run_at(&config, &addrs, &Progress::default()).expect("a run");
             let wall = started.elapsed();
             assert_eq!(result.responses(), c as u64, "every request answered");
             overhead.push(wall.saturating_sub(result.elapsed));

@@ -24,10 +24,27 @@ pub enum StopAt {
 pub struct RequestSpec {
     /// Upper-case HTTP method token.
     pub method: String,
+    /// Who the request is for: HTTP/1.1 writes it as `Host`, HTTP/2 as `:authority`, so it
+    /// is kept apart from `headers` (the URL's authority, or `--host`/`-H Host:`).
+    pub authority: String,
     /// Final header list, already deduplicated (case-insensitive, last one given wins).
+    /// Protocol-neutral: no `Host`, and no `Connection: close` (HTTP/1.1 encoding adds it
+    /// when keep-alive is off; HTTP/2 forbids connection headers).
     pub headers: Vec<(String, String)>,
     /// Request body; empty means none.
     pub body: Bytes,
+}
+
+/// How `https://` connections verify the server and identify the client: the PEM files
+/// contents as the CLI read them (so a missing file is a usage error, not a run error).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Extra trusted roots (`--cacert`), PEM, added to the system's roots.
+    pub extra_roots_pem: Option<Vec<u8>>,
+    /// Skip certificate verification (`-k`).
+    pub insecure: bool,
+    /// Client certificate chain and its private key (`--cert`, `--key`), PEM, for mTLS.
+    pub identity_pem: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 /// One load run, fully described.
@@ -66,6 +83,12 @@ pub struct RunConfig {
     pub redirect_limit: u32,
     /// Cap on worker threads (hey's `-cpus`); `None` leaves the choice to [`Self::workers`].
     pub max_workers: Option<usize>,
+    /// Certificate verification and client identity for `https://` targets.
+    pub tls: TlsSettings,
+    /// Requests in flight per connection (`--streams`, at least 1): HTTP/2 streams
+    /// multiplexed on one connection, so `concurrency × streams` requests are in flight.
+    /// Always 1 over HTTP/1.1, which carries one request at a time.
+    pub streams: usize,
     /// HTTP proxy every request goes through (`-x`): connects go to its address and request
     /// lines use the absolute form. `None` connects to the target directly.
     pub proxy: Option<Target>,
@@ -76,18 +99,18 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// A keep-alive `GET` of `target` with only a `Host` header, no compression and the
+    /// A keep-alive `GET` of `target` with no header but `Host`, no compression and the
     /// CLI's default timeouts (20 s per request). What `demo` runs, and the starting point
     /// of tests that drive the engine or the reports directly.
     pub fn get(target: Target, stop: StopAt, concurrency: usize) -> RunConfig {
-        let headers = vec![("Host".to_string(), target.authority.clone())];
         RunConfig {
-            target,
             request: RequestSpec {
                 method: "GET".into(),
-                headers,
+                authority: target.authority.clone(),
+                headers: Vec::new(),
                 body: Bytes::new(),
             },
+            target,
             stop,
             concurrency,
             qps_per_connection: None,
@@ -101,6 +124,8 @@ impl RunConfig {
             slo: Vec::new(),
             redirect_limit: DEFAULT_REDIRECT_LIMIT,
             max_workers: None,
+            tls: TlsSettings::default(),
+            streams: 1,
             proxy: None,
             reset_on_close: false,
         }

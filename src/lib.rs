@@ -3,7 +3,12 @@
 //! Module map (read in this order):
 //! - [`url`], [`config`]: the validated description of a run; no I/O.
 //! - [`http1`]: request encoding and the incremental response parser.
-//! - [`engine`]: `run(config) -> RunResult`: connects, drives connections, records latency.
+//! - [`transport`]: the leaf seam (`Connector`, `Conn`, `Dial`, `Failure`) that protocols
+//!   implement and the engine drives; TCP dialing.
+//! - [`engine`]: `run_with(connector, config) -> RunResult`: drives connections, records
+//!   latency; imports no protocol.
+//! - [`connector`]: picks the protocol by scheme and runs the engine with it.
+//! - [`tls`]: rustls over TCP for `https://` (a `Dial` that HTTP/1.1 runs over).
 //! - [`report`]: pure renderers of a result (text, JSON).
 //! - [`slo`]: `--slo` gates, parsed and checked against a run; the verdict behind exit code 1.
 //! - [`sweep`]: `vastar sweep`: the engine many times in one process (sweet spot, paired
@@ -14,6 +19,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod connector;
 pub mod duration;
 pub mod engine;
 pub mod http1;
@@ -22,4 +28,6 @@ pub mod report;
 pub mod serve;
 pub mod slo;
 pub mod sweep;
+pub mod tls;
+pub mod transport;
 pub mod url;

@@ -43,9 +43,9 @@ pub struct Target {
 /// Why a URL was rejected.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum UrlError {
-    #[error("invalid URL {0:?}: expected http://host[:port][/path]")]
+    #[error("invalid URL {0:?}: expected http[s]://host[:port][/path]")]
     NoScheme(String),
-    #[error("unsupported URL scheme {0:?}: use http:// (https:// is not supported yet)")]
+    #[error("unsupported URL scheme {0:?}: use http:// or https://")]
     UnsupportedScheme(String),
     #[error("invalid URL {0:?}: missing host")]
     NoHost(String),
@@ -101,7 +101,7 @@ impl Target {
             .ok_or_else(|| UrlError::NoScheme(url.into()))?;
         let scheme = match scheme_str.to_ascii_lowercase().as_str() {
             "http" => Scheme::Http,
-            "https" => return Err(UrlError::UnsupportedScheme(scheme_str.into())),
+            "https" => Scheme::Https,
             _ => return Err(UrlError::UnsupportedScheme(scheme_str.into())),
         };
         let rest = rest.split('#').next().unwrap_or("");
@@ -120,7 +120,10 @@ impl Target {
         if host.is_empty() {
             return Err(UrlError::NoHost(url.into()));
         }
-        let default_port = 80;
+        let default_port = match scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        };
         let port = match port_str {
             None | Some("") => default_port,
             Some(p) => {
@@ -231,6 +234,15 @@ mod tests {
     }
 
     #[test]
+    fn https_defaults_to_port_443() {
+        let t = Target::parse("HTTPS://example.com/x").unwrap();
+        assert_eq!(t.scheme, Scheme::Https);
+        assert_eq!((t.port, t.authority.as_str()), (443, "example.com"));
+        let t = Target::parse("https://example.com:80/").unwrap();
+        assert_eq!(t.authority, "example.com:80");
+    }
+
+    #[test]
     fn path_and_query_kept_exactly_fragment_dropped() {
         let t = Target::parse("http://h:8080/a%20b/c?x=1&y=%2F#frag").unwrap();
         assert_eq!(t.path_and_query, "/a%20b/c?x=1&y=%2F");
@@ -274,10 +286,6 @@ mod tests {
         ));
         assert!(matches!(
             Target::parse("ftp://h/"),
-            Err(UrlError::UnsupportedScheme(_))
-        ));
-        assert!(matches!(
-            Target::parse("https://h/"),
             Err(UrlError::UnsupportedScheme(_))
         ));
         assert!(matches!(

@@ -1,4 +1,5 @@
-//! Proof that the HTTP/1.1 hot path allocates nothing per request.
+//! Proof that the HTTP/1.1 hot path allocates nothing per request, and a guard that over
+//! TLS it allocates no more than rustls' own two per request.
 //!
 //! This binary installs a counting global allocator, so it is its own test target (the count
 //! would otherwise include every other test running beside it) and holds a single `#[test]`.
@@ -18,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use vastar::config::{RunConfig, StopAt};
-use vastar::engine::{self, Progress};
+use vastar::engine::Progress;
 use vastar::serve::{Background, ServeConfig};
 use vastar::url::Target;
 
@@ -28,6 +29,11 @@ const LARGE: u64 = 11_000;
 
 /// Allocations per extra request above which the hot path is said to allocate.
 const LIMIT_PER_REQUEST: f64 = 0.01;
+
+/// The same over TLS, where rustls' buffered API allocates an encrypted record per write and
+/// a plaintext chunk per read (2 per request, measured when HTTPS landed): a guard against
+/// more, until a record layer of our own removes those two.
+const TLS_LIMIT_PER_REQUEST: f64 = 2.01;
 
 /// The system allocator, counting allocations made on counted threads while enabled.
 struct Counting;
@@ -96,46 +102,62 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 /// A plain keep-alive GET run of `requests` over `concurrency` connections, as the CLI
-/// builds it for `vastar -n N -c C [--rate R] URL`.
-fn config(addr: SocketAddr, requests: u64, concurrency: usize, rate: Option<f64>) -> RunConfig {
-    let target = Target::parse(&format!("http://{addr}/")).expect("loopback URL parses");
+/// builds it for `vastar -n N -c C [--rate R] URL` (`https://` when `cacert` is given).
+fn config(
+    addr: SocketAddr,
+    requests: u64,
+    concurrency: usize,
+    rate: Option<f64>,
+    cacert: Option<&str>,
+) -> RunConfig {
+    let scheme = if cacert.is_some() { "https" } else { "http" };
+    let target = Target::parse(&format!("{scheme}://{addr}/")).expect("loopback URL parses");
     let mut config = RunConfig::get(target, StopAt::Requests(requests), concurrency);
     config.request.headers.extend([
         ("User-Agent".to_string(), "vastar-alloc-test".to_string()),
         ("Accept".to_string(), "*/*".to_string()),
     ]);
     config.rate = rate;
+    config.tls.extra_roots_pem = cacert.map(|pem| pem.as_bytes().to_vec());
     config
+}
+
+/// Where a run goes: the server's address, and the PEM to trust for `https://` (`None`:
+/// plain `http://`).
+#[derive(Clone, Copy)]
+struct Server<'a> {
+    addr: SocketAddr,
+    cacert: Option<&'a str>,
 }
 
 /// Fewest allocations (count, bytes) over a few identical runs: set-up allocations vary a
 /// little with timing (how many connects wait at once, how far queues grow), and the fewest
 /// is the run with the least of that noise.
 fn allocations(
-    addr: SocketAddr,
+    server: Server<'_>,
     requests: u64,
     concurrency: usize,
     rate: Option<f64>,
 ) -> (u64, u64) {
     (0..3)
-        .map(|_| allocations_of_run(addr, requests, concurrency, rate))
+        .map(|_| allocations_of_run(server, requests, concurrency, rate))
         .min()
         .unwrap_or_default()
 }
 
 /// Allocations (count, bytes) made on counted threads by one engine run.
 fn allocations_of_run(
-    addr: SocketAddr,
+    server: Server<'_>,
     requests: u64,
     concurrency: usize,
     rate: Option<f64>,
 ) -> (u64, u64) {
-    let config = config(addr, requests, concurrency, rate);
+    let config = config(server.addr, requests, concurrency, rate, server.cacert);
     let progress = Progress::default();
     ALLOCATIONS.store(0, Relaxed);
     BYTES.store(0, Relaxed);
     ENABLED.store(true, Relaxed);
-    let result = engine::run(&config, &progress);
+    let result = vastar::connector::run(&config, &progress);
     ENABLED.store(false, Relaxed);
     let counts = (ALLOCATIONS.load(Relaxed), BYTES.load(Relaxed));
     let result = result.expect("the built-in server is reachable");
@@ -144,30 +166,62 @@ fn allocations_of_run(
     counts
 }
 
+/// Allocations per extra request at `concurrency` (and `rate`), with a line saying so.
+fn per_request(server: Server<'_>, concurrency: usize, rate: Option<f64>) -> (f64, String) {
+    let (small, small_bytes) = allocations(server, SMALL, concurrency, rate);
+    let (large, large_bytes) = allocations(server, LARGE, concurrency, rate);
+    // Each connection registers with the runtime's I/O driver (one allocation at least):
+    // this proves the engine's worker threads are among those counted.
+    assert!(small >= concurrency as u64, "worker threads are counted");
+    let per_request = (large as f64 - small as f64) / (LARGE - SMALL) as f64;
+    let scheme = if server.cacert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"));
+    let line = format!(
+        "{scheme} c={concurrency}{rate}: {small} allocations ({small_bytes} B) for {SMALL} \
+         requests, {large} ({large_bytes} B) for {LARGE}: {per_request:.4} per extra request"
+    );
+    (per_request, line)
+}
+
 #[test]
 fn http1_hot_path_allocates_nothing_per_request() {
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-    let server = Background::start(loopback, ServeConfig::default(), 1).expect("server starts");
-    let addr = server.addr();
+    let plain = Background::start(loopback, ServeConfig::default(), 1).expect("server starts");
+    let plain = Server {
+        addr: plain.addr(),
+        cacert: None,
+    };
     // Warm-up: first-use allocations (thread-locals, lazy statics) land outside the counts.
-    allocations_of_run(addr, SMALL, 8, None);
+    allocations_of_run(plain, SMALL, 8, None);
     let mut report = Vec::new();
     let mut worst: f64 = 0.0;
     // Closed loop, then open loop (`--rate`: the pacer's alarm, its queue and its timer).
     for (concurrency, rate) in [(1, None), (50, None), (300, None), (50, Some(40_000.0))] {
-        let (small, small_bytes) = allocations(addr, SMALL, concurrency, rate);
-        let (large, large_bytes) = allocations(addr, LARGE, concurrency, rate);
-        // Each connection registers with the runtime's I/O driver (one allocation at least):
-        // this proves the engine's worker threads are among those counted.
-        assert!(small >= concurrency as u64, "worker threads are counted");
-        let extra = large as f64 - small as f64;
-        let per_request = extra / (LARGE - SMALL) as f64;
+        let (per_request, line) = per_request(plain, concurrency, rate);
         worst = worst.max(per_request);
-        let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"));
-        report.push(format!(
-            "c={concurrency}{rate}: {small} allocations ({small_bytes} B) for {SMALL} requests, \
-             {large} ({large_bytes} B) for {LARGE}: {per_request:.4} per extra request"
-        ));
+        report.push(line);
+    }
+    // The same over TLS, against the built-in target's own certificate.
+    let cert = vastar::serve::tls::self_signed(None).expect("a certificate");
+    let serve_tls = ServeConfig {
+        tls: Some(cert.config),
+        ..ServeConfig::default()
+    };
+    let tls = Background::start(loopback, serve_tls, 1).expect("TLS server starts");
+    let tls = Server {
+        addr: tls.addr(),
+        cacert: Some(&cert.cert_pem),
+    };
+    allocations_of_run(tls, SMALL, 8, None);
+    let mut worst_tls: f64 = 0.0;
+    for concurrency in [1, 50] {
+        let (per_request, line) = per_request(tls, concurrency, None);
+        worst_tls = worst_tls.max(per_request);
+        report.push(line);
     }
     let report = report.join("\n");
     // Shown with `cargo test --test alloc -- --nocapture`; BENCHMARK.md quotes it.
@@ -175,5 +229,9 @@ fn http1_hot_path_allocates_nothing_per_request() {
     assert!(
         worst < LIMIT_PER_REQUEST,
         "the HTTP/1.1 hot path allocates per request:\n{report}"
+    );
+    assert!(
+        worst_tls < TLS_LIMIT_PER_REQUEST,
+        "the HTTPS hot path allocates more than rustls' two per request:\n{report}"
     );
 }

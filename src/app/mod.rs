@@ -77,6 +77,7 @@ pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
 fn sweep(args: &SweepArgs) -> Result<i32, AppError> {
     use crate::sweep::Outcome;
     let config = crate::cli::sweep_build::sweep_config(args)?;
+    warn_if_insecure(&config.base);
     Ok(match crate::sweep::execute(&config)? {
         Outcome::Found => EXIT_OK,
         Outcome::NoneQualified => EXIT_SLO_FAILED,
@@ -87,7 +88,15 @@ fn sweep(args: &SweepArgs) -> Result<i32, AppError> {
 fn load(args: &RunArgs) -> Result<i32, AppError> {
     let config = build::run_config(args)?;
     let options = build::report_options(args);
+    warn_if_insecure(&config);
     measure_and_report(&config, &options, args.output, args.color)
+}
+
+/// `-k` on an `https://` run: one line, so nobody mistakes the run for a verified one.
+fn warn_if_insecure(config: &RunConfig) {
+    if config.tls.insecure && config.target.scheme == crate::url::Scheme::Https {
+        eprintln!("vastar: warning: -k: the server's certificate is not verified");
+    }
 }
 
 fn measure_and_report(
@@ -154,14 +163,25 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
         return Err(UsageError("-c must be at least 1".into()).into());
     }
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let server = Background::start(loopback, ServeConfig::default(), 1)
+    let cert = match args.https {
+        true => Some(crate::serve::tls::self_signed(None).map_err(AppError::Serve)?),
+        false => None,
+    };
+    let serve_config = ServeConfig {
+        tls: cert.as_ref().map(|c| c.config.clone()),
+        ..ServeConfig::default()
+    };
+    let server = Background::start(loopback, serve_config, 1)
         .map_err(|e| AppError::Serve(format!("cannot start the built-in target: {e}")))?;
-    let url = format!("http://{}/", server.addr());
+    let scheme = if args.https { "https" } else { "http" };
+    let url = format!("{scheme}://{}/", server.addr());
     eprintln!(
         "vastar demo: built-in target at {url}, {} connections for {:?}",
         args.concurrency, args.duration
     );
-    let config = demo_config(&url, args)?;
+    let mut config = demo_config(&url, args)?;
+    // The run trusts exactly the certificate the target was just given.
+    config.tls.extra_roots_pem = cert.map(|c| c.cert_pem.into_bytes());
     measure_and_report(&config, &ReportOptions::default(), args.output, args.color)
 }
 
@@ -195,13 +215,22 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
         chunked: args.chunked,
         stall,
         max_inflight: args.max_inflight,
+        tls: None,
     };
+    let (config, certificate) = with_tls(config, args.tls)?;
     let server = Background::start(args.addr, config, threads)
         .map_err(|e| AppError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;
-    eprintln!(
-        "vastar serve: listening on http://{}/ (Ctrl-C to stop)",
-        server.addr()
-    );
+    match certificate {
+        Some(pem) => eprintln!(
+            "vastar serve: listening on https://{}/ with a self-signed certificate: --cacert {} (Ctrl-C to stop)",
+            server.addr(),
+            pem.display()
+        ),
+        None => eprintln!(
+            "vastar serve: listening on http://{}/ (Ctrl-C to stop)",
+            server.addr()
+        ),
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -209,6 +238,22 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
     let _ = runtime.block_on(tokio::signal::ctrl_c());
     drop(server);
     Ok(EXIT_OK)
+}
+
+/// `serve --tls`: the configuration with a fresh self-signed certificate, and where its PEM
+/// was written for clients.
+fn with_tls(
+    mut config: ServeConfig,
+    tls: bool,
+) -> Result<(ServeConfig, Option<std::path::PathBuf>), AppError> {
+    if !tls {
+        return Ok((config, None));
+    }
+    let cert = crate::serve::tls::self_signed(None).map_err(AppError::Serve)?;
+    let pem = crate::serve::tls::write_pem(&std::env::temp_dir(), &cert.cert_pem)
+        .map_err(|e| AppError::Serve(format!("cannot write the certificate: {e}")))?;
+    config.tls = Some(cert.config);
+    Ok((config, Some(pem)))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::signals::Interrupt;
 use crate::config::RunConfig;
+use crate::connector;
 use crate::engine::result::RunResult;
 use crate::engine::{self, fdlimit, EngineError, Progress};
 use crate::progress_bar::Bar;
@@ -50,7 +51,7 @@ impl Session {
         let bar = self
             .progress_bar
             .then(|| Bar::start(Arc::clone(&progress), config.stop));
-        let result = engine::run_at(config, addrs, &progress);
+        let result = connector::run_at(config, addrs, &progress);
         if let Some(bar) = bar {
             bar.finish();
         }

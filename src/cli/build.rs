@@ -9,11 +9,13 @@ use bytes::Bytes;
 use thiserror::Error;
 
 use super::{HistScaleArg, RequestArgs, RunArgs};
-use crate::config::{RequestSpec, RunConfig, StopAt, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP};
+use crate::config::{
+    RequestSpec, RunConfig, StopAt, TlsSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP,
+};
 use crate::http1::request::HeaderList;
 use crate::report::model::{HistScale, ReportOptions};
 use crate::slo;
-use crate::url::Target;
+use crate::url::{Scheme, Target};
 
 /// Bad usage or bad input: the message names the flag or value at fault.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -157,12 +159,29 @@ pub fn request_config(
             args.redirect
         )));
     }
+    if args.streams == 0 {
+        return Err(usage("--streams must be at least 1"));
+    }
+    // More than one request in flight per connection is HTTP/2's multiplexing; HTTP/1.1
+    // pipelining is not offered (servers and proxies mishandle it).
+    if args.streams > 1 {
+        return Err(usage(format!(
+            "--streams {} needs HTTP/2, which vastar does not speak yet; use -c for more requests in flight",
+            args.streams
+        )));
+    }
     if args.cpus == Some(0) {
         return Err(usage("--cpus must be at least 1"));
     }
     let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
     let proxy = proxy(args)?;
+    if proxy.is_some() && target.scheme == Scheme::Https {
+        return Err(usage(
+            "-x with an https:// URL needs CONNECT tunnelling, which vastar does not do yet",
+        ));
+    }
     let request = request_spec(args, &target, proxy.as_ref())?;
+    let tls = tls_settings(args, target.scheme)?;
     Ok(RunConfig {
         target,
         request,
@@ -184,9 +203,36 @@ pub fn request_config(
             args.redirect
         },
         max_workers: args.cpus,
+        streams: args.streams,
+        tls,
         proxy,
         reset_on_close: false,
     })
+}
+
+/// `--cacert`, `-k`, `--cert`/`--key`: the files read here (missing or unreadable is a usage
+/// error) and, for an `https://` target, checked by building the client configuration once.
+fn tls_settings(args: &RequestArgs, scheme: Scheme) -> Result<TlsSettings, UsageError> {
+    let read = |flag: &str, path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| usage(format!("cannot read {flag} {}: {e}", path.display())))
+    };
+    let settings = TlsSettings {
+        extra_roots_pem: args
+            .cacert
+            .as_deref()
+            .map(|p| read("--cacert", p))
+            .transpose()?,
+        insecure: args.insecure,
+        identity_pem: match (&args.cert, &args.key) {
+            (Some(cert), Some(key)) => Some((read("--cert", cert)?, read("--key", key)?)),
+            _ => None,
+        },
+    };
+    if scheme == Scheme::Https {
+        crate::tls::client_config(&settings).map_err(|e| usage(e.to_string()))?;
+    }
+    Ok(settings)
 }
 
 /// The `-x` proxy: an http:// URL, or hey's bare `host:port`.
@@ -200,6 +246,12 @@ fn proxy(args: &RequestArgs) -> Result<Option<Target>, UsageError> {
         format!("http://{raw}")
     };
     let proxy = Target::parse(&url).map_err(|e| usage(format!("-x: {e}")))?;
+    if proxy.scheme == Scheme::Https {
+        return Err(usage(format!(
+            "-x: only http:// proxies are supported, got {}",
+            proxy.display
+        )));
+    }
     Ok(Some(proxy))
 }
 
@@ -240,15 +292,17 @@ fn request_spec(
         let value = crate::http1::request::basic_auth(user, pass);
         headers.set("Proxy-Authorization", &value);
     }
-    if args.disable_keepalive {
-        headers.set("Connection", "close");
-    }
     for raw in &args.headers {
         let (name, value) = parse_header(raw)?;
         headers.set(name, value);
     }
+    // Kept apart from the headers: HTTP/1.1 writes it as `Host`, HTTP/2 as `:authority`.
+    let authority = headers
+        .remove("Host")
+        .unwrap_or_else(|| target.authority.clone());
     Ok(RequestSpec {
         method,
+        authority,
         headers: headers.into_vec(),
         body,
     })

@@ -195,10 +195,28 @@ pub struct RequestArgs {
     /// per CPU].
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_cpus)]
     pub cpus: Option<usize>,
+    /// Requests in flight per connection (-c × M in all), like h2load's -m. Needs HTTP/2
+    /// (multiplexed streams); over HTTP/1.1 only 1 is accepted [default: 1].
+    #[arg(long, value_name = "M", default_value_t = 1,
+          allow_negative_numbers = true, value_parser = parse_streams)]
+    pub streams: usize,
     /// Send every request through this HTTP proxy, e.g. http://user:pass@127.0.0.1:3128
     /// (http:// only; hey's host:port also works). Requests use the absolute form.
     #[arg(short = 'x', long, value_name = "PROXY_URL")]
     pub proxy: Option<String>,
+    /// https://: also trust the CA certificates in this PEM file (besides the system's).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<std::path::PathBuf>,
+    /// https://: do not verify the server's certificate (its name, issuer, expiry); the
+    /// traffic is still encrypted. Prints one warning line.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// https://: client certificate (PEM, chain allowed) for mutual TLS; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// https://: private key (PEM: PKCS#8, PKCS#1 or SEC1) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
 }
 
 /// Flags of `vastar serve`.
@@ -227,6 +245,10 @@ pub struct ServeArgs {
     /// target for `vastar sweep` and `--find-max`.
     #[arg(long, value_name = "K")]
     pub max_inflight: Option<usize>,
+    /// Serve HTTPS with a throwaway self-signed certificate made at start; its PEM file is
+    /// printed, for clients' --cacert.
+    #[arg(long)]
+    pub tls: bool,
     /// Server threads [default: number of CPUs].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -249,6 +271,9 @@ pub struct DemoArgs {
     /// When to color the text report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Over HTTPS: the target gets a throwaway self-signed certificate, which the run trusts.
+    #[arg(long)]
+    pub https: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -320,6 +345,11 @@ pub fn parse_hist_bins(s: &str) -> Result<usize, FlagValueError> {
 /// `--cpus`: a whole number of worker threads (see [`parse_requests`]).
 pub fn parse_cpus(s: &str) -> Result<usize, FlagValueError> {
     parse_count("--cpus", "worker threads", s)
+}
+
+/// `--streams`: a whole number of streams per connection (range checked in `build`).
+pub fn parse_streams(s: &str) -> Result<usize, FlagValueError> {
+    parse_count("--streams", "streams per connection", s)
 }
 
 /// `--redirect`: a whole number of redirects, where 0 turns following off.

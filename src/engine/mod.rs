@@ -1,42 +1,41 @@
-//! The load engine: `run(config) -> RunResult`.
+//! The load engine: `run_with(connector, config) -> RunResult`.
 //!
 //! The engine is a library function with no global state, so `demo`, `sweep` and tests call
-//! it many times in one process. Shape: resolve once, spread `c` connection slots over
+//! it many times in one process. It imports no protocol: the caller picks a
+//! [`Connector`](crate::transport::Connector) by scheme and protocol (`crate::connector`). Shape: resolve once, spread `c` connection slots over
 //! `clamp(c/128, 1, cpus*2)` worker threads, pre-connect everything, then measure. Each
 //! worker drives its slots in one `FuturesUnordered` loop and records into its own
 //! histogram; the histograms are merged once at the end.
 
 mod alarm;
 pub mod cancel;
-pub mod connect;
 pub mod fdlimit;
 pub mod pacing;
 pub mod progress;
 mod recorder;
 pub mod result;
+#[cfg(test)]
+mod seam_tests;
 mod slot;
+mod start_line;
 pub mod timer;
 #[cfg(target_os = "linux")]
 mod timerfd;
-pub mod transport;
 mod worker;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Barrier, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
 use tokio::sync::Semaphore;
 
 use crate::config::{RunConfig, StopAt};
-use crate::http1;
-use crate::http1::redirect::RedirectPolicy;
-use crate::http1::request::Form;
+use crate::transport::{tcp, Connector};
 pub use cancel::Cancel;
 pub use progress::Progress;
 use result::RunResult;
-use transport::Connector;
 use worker::{Setup, WorkerOutput, PRECONNECT_PARALLELISM};
 
 /// Why a run could not produce any measurement.
@@ -51,18 +50,12 @@ pub enum EngineError {
     /// Not a single connection could be opened.
     #[error("{0}")]
     Unreachable(String),
+    /// The protocol could not be set up (a TLS configuration), so nothing was tried.
+    #[error("{0}")]
+    Setup(String),
     /// The process may not open enough sockets for the run.
     #[error("{0}")]
     TooFewDescriptors(#[from] fdlimit::TooFewDescriptors),
-}
-
-/// Runs one load test and returns what it measured: raises the open-file limit, resolves the
-/// target and runs. A process that measures many runs (a sweep) does the first two once and
-/// calls [`run_at`] per run instead. `progress` lets another thread watch and cancel it.
-pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
-    fdlimit::ensure(config.concurrency, config.workers(available_cpus()))?;
-    let addrs = resolve(config)?;
-    run_at(config, &addrs, progress)
 }
 
 /// Resolves the address a run connects to once, so that every run (and every level of a
@@ -73,52 +66,32 @@ pub fn resolve(config: &RunConfig) -> Result<Vec<SocketAddr>, EngineError> {
         Some(proxy) => (proxy, "proxy "),
         None => (&config.target, ""),
     };
-    connect::resolve(peer).map_err(|source| EngineError::Resolve {
+    tcp::resolve(&peer.host, peer.port).map_err(|source| EngineError::Resolve {
         host: format!("{role}{}", peer.host),
         source,
     })
 }
 
-/// Runs one load test against addresses from [`resolve`]. The caller has made sure the
-/// open-file limit fits (see [`fdlimit::ensure`]).
-pub fn run_at(
-    config: &RunConfig,
-    addrs: &[SocketAddr],
-    progress: &Progress,
-) -> Result<RunResult, EngineError> {
-    let form = match config.proxy {
-        Some(_) => Form::Absolute,
-        None => Form::Origin,
-    };
-    let request = http1::request::encode_with(&config.target, &config.request, form);
-    let head_request = config.request.method == "HEAD";
-    let redirects = (config.redirect_limit > 0)
-        .then(|| RedirectPolicy::new(config.target.clone(), config.request.clone(), form));
-    let connector = connect::TcpConnector::new(
-        addrs.to_vec(),
-        config.connect_timeout,
-        request,
-        head_request,
-    )
-    .with_redirects(redirects)
-    .via_proxy(config.proxy.is_some())
-    .reset_on_close(config.reset_on_close);
-    run_with(&connector, config, progress)
-}
-
-/// Runs a load test over any transport.
-pub fn run_with<C: Connector + Sync>(
-    connector: &C,
+/// Runs a load test over any transport. `make` builds each worker's connector on that
+/// worker's thread, so a connector may keep per-worker state (an HTTP/2 connection that its
+/// streams share) without locks or `Send`; what every worker shares (a TLS session cache)
+/// sits behind an `Arc` in the factory. The caller has made sure the open-file limit fits
+/// (see [`fdlimit::ensure`]).
+pub fn run_with<F, C>(
+    make: &F,
     config: &RunConfig,
     progress: &Progress,
-) -> Result<RunResult, EngineError> {
+) -> Result<RunResult, EngineError>
+where
+    F: Fn() -> C + Sync,
+    C: Connector,
+{
     let workers = config.workers(available_cpus());
     let setup = Setup {
         config,
         progress,
         permits: Semaphore::new(PRECONNECT_PARALLELISM),
-        preconnected: Barrier::new(workers + 1),
-        go: Barrier::new(workers + 1),
+        start_line: start_line::StartLine::new(),
         opened: AtomicU64::new(0),
         abort: AtomicBool::new(false),
         start: OnceLock::new(),
@@ -129,16 +102,16 @@ pub fn run_with<C: Connector + Sync>(
             .map(|i| {
                 let slots = share(config.concurrency, workers, i);
                 let setup = &setup;
-                scope.spawn(move || worker::run(connector, slots, setup))
+                scope.spawn(move || worker::run(make, slots, setup))
             })
             .collect();
-        setup.preconnected.wait();
+        setup.start_line.wait_for(workers);
         // A run the user cancelled during set-up is reported (empty), not an error.
         if setup.opened.load(Relaxed) == 0 && !progress.is_cancelled() {
             setup.abort.store(true, Relaxed);
         }
         let started = *setup.start.get_or_init(Instant::now);
-        setup.go.wait();
+        setup.start_line.release();
         let outputs: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
         (outputs, started)
     });

@@ -11,7 +11,7 @@ use super::pacing::{Due, Pacing};
 use super::result::{
     new_latency_histogram, ConnStats, ErrorKind, Phases, RedirectStats, RunResult, LATENCY_MAX_NS,
 };
-use super::transport::Exchange;
+use crate::transport::Exchange;
 
 /// Status codes are three digits (httparse rejects anything else), so a flat array indexed by
 /// code is both the fastest counter and bounded.
@@ -115,10 +115,16 @@ impl Recorder {
         self.cut_off += requests;
     }
 
-    /// Records a connection opened, with how long the connect took.
-    pub fn connected(&mut self, took: Duration) {
+    /// Records a connection opened, with how long it took, of which `handshake` was TLS.
+    pub fn connected(&mut self, took: Duration, handshake: Option<Duration>) {
         self.connections.opened += 1;
-        self.phases.connect.record(took);
+        match handshake {
+            Some(tls) => {
+                self.phases.connect.record(took.saturating_sub(tls));
+                self.phases.tls.record(tls);
+            }
+            None => self.phases.connect.record(took),
+        }
     }
 
     /// Folds this worker's totals into a run result.

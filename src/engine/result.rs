@@ -9,69 +9,10 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-/// Why a request did not produce a response. Per-request failures are data, never `Err`:
-/// a load generator pointed at a struggling server must count them and carry on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ErrorKind {
-    /// The TCP connect failed (refused, unreachable, too many open files, ...).
-    Connect,
-    /// The TCP connect did not finish within the connect timeout.
-    ConnectTimeout,
-    /// No complete response within `-t`.
-    Timeout,
-    /// The server reset the connection while a request was in flight.
-    Reset,
-    /// The server sent bytes that are not a valid HTTP/1.1 response.
-    Malformed,
-    /// The server closed the connection before the response was complete.
-    Eof,
-    /// The request was still in flight when a `-z` run ended and its drain time ran out.
-    Aborted,
-    /// Any other I/O error on an established connection.
-    Io,
-}
+pub use crate::transport::ErrorKind;
 
-impl ErrorKind {
-    /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 8] = [
-        ErrorKind::Connect,
-        ErrorKind::ConnectTimeout,
-        ErrorKind::Timeout,
-        ErrorKind::Reset,
-        ErrorKind::Malformed,
-        ErrorKind::Eof,
-        ErrorKind::Aborted,
-        ErrorKind::Io,
-    ];
-
-    /// The stable key used in JSON (`errors.<key>`); never renamed once shipped.
-    pub fn key(self) -> &'static str {
-        match self {
-            ErrorKind::Connect => "connect",
-            ErrorKind::ConnectTimeout => "connect_timeout",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Reset => "reset",
-            ErrorKind::Malformed => "malformed",
-            ErrorKind::Eof => "eof",
-            ErrorKind::Aborted => "aborted",
-            ErrorKind::Io => "io",
-        }
-    }
-
-    /// A short human description for the text report.
-    pub fn describe(self) -> &'static str {
-        match self {
-            ErrorKind::Connect => "connect failed",
-            ErrorKind::ConnectTimeout => "connect timed out",
-            ErrorKind::Timeout => "request timed out",
-            ErrorKind::Reset => "connection reset",
-            ErrorKind::Malformed => "malformed response",
-            ErrorKind::Eof => "connection closed mid-response",
-            ErrorKind::Aborted => "aborted at end of run",
-            ErrorKind::Io => "other I/O error",
-        }
-    }
-}
+/// [`RunResult::protocol`] for HTTP/1.1, in ALPN's spelling.
+pub const HTTP1: &str = "http/1.1";
 
 /// Sum, count and extremes of one request phase. Cheap enough to update on every request,
 /// and mergeable, unlike a mean.
@@ -134,6 +75,8 @@ impl PhaseStats {
 pub struct Phases {
     /// TCP connect (only requests that had to open a connection).
     pub connect: PhaseStats,
+    /// TLS handshake after the TCP connect (only connections over TLS).
+    pub tls: PhaseStats,
     /// Writing the request bytes.
     pub write: PhaseStats,
     /// From the end of the write to the first response byte.
@@ -146,6 +89,7 @@ impl Phases {
     /// Folds another worker's phases into these.
     pub fn merge(&mut self, other: &Phases) {
         self.connect.merge(&other.connect);
+        self.tls.merge(&other.tls);
         self.write.merge(&other.write);
         self.wait.merge(&other.wait);
         self.read.merge(&other.read);
@@ -194,6 +138,11 @@ impl RedirectStats {
 /// Everything one run measured.
 #[derive(Debug, Clone)]
 pub struct RunResult {
+    /// The HTTP version spoken (`http/1.1`), as the connector that was picked says; the
+    /// engine itself speaks no protocol.
+    pub protocol: &'static str,
+    /// The TLS version agreed on (`TLSv1.3`); `None` over plain TCP.
+    pub tls: Option<&'static str>,
     /// Wall time of the measured phase: from the start to the last response or failure, so
     /// requests drained after a `-z` deadline are inside it (pre-connect excluded; for `-z`
     /// at least the duration unless interrupted, at most the duration plus the drain cap).
@@ -240,6 +189,8 @@ impl RunResult {
     /// spans the whole window until the caller says otherwise.
     pub fn empty(elapsed: Duration) -> RunResult {
         RunResult {
+            protocol: HTTP1,
+            tls: None,
             elapsed,
             sending: elapsed,
             latency_ns: new_latency_histogram(),

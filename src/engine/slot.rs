@@ -17,8 +17,8 @@ use super::pacing::{Budget, Due, Pacer, Pacing};
 use super::recorder::Recorder;
 use super::result::{ErrorKind, RedirectStats};
 use super::timer::Deadline;
-use super::transport::{classify_connect, Conn, Connector, Exchange, Redirect};
 use crate::config::RunConfig;
+use crate::transport::{classify_connect, Conn, Connector, Exchange, Failure, Redirect, Scope};
 
 /// What every slot of one worker shares. Lives on the worker's thread only.
 pub(crate) struct SlotContext<'a, C> {
@@ -93,7 +93,12 @@ async fn one_request<C: Connector>(
     let attempt = attempt(conn, ctx, sent, &mut redirects);
     let outcome = match with_limit(attempt, limit.map(|l| l.0), deadline).await {
         Some(outcome) => outcome,
-        None => Err(limit.map_or(ErrorKind::Timeout, |l| l.1)),
+        // A response cut off mid-way leaves the connection's framing unknown.
+        None => Err(Failure {
+            kind: limit.map_or(ErrorKind::Timeout, |l| l.1),
+            scope: Scope::Connection,
+            stale: false,
+        }),
     };
     let mut recorder = ctx.recorder.borrow_mut();
     if redirects.any() {
@@ -109,11 +114,14 @@ async fn one_request<C: Connector>(
             }
             Ok(done)
         }
-        Err(kind) => {
-            // A failed connection is never reused: it may hold stale bytes.
-            *conn = None;
-            recorder.error(kind);
-            Err(kind)
+        Err(failure) => {
+            // A failed connection is never reused: it may hold stale bytes. A failed stream
+            // (HTTP/2) leaves its connection to the other streams.
+            if failure.scope == Scope::Connection {
+                *conn = None;
+            }
+            recorder.error(failure.kind);
+            Err(failure.kind)
         }
     }
 }
@@ -125,7 +133,7 @@ async fn attempt<C: Connector>(
     ctx: &SlotContext<'_, C>,
     sent: Instant,
     stats: &mut RedirectStats,
-) -> Result<Exchange, ErrorKind> {
+) -> Result<Exchange, Failure> {
     let first = exchange(conn, ctx, sent, None).await?;
     if first.redirect == Redirect::None {
         return Ok(first);
@@ -143,7 +151,7 @@ async fn follow<C: Connector>(
     ctx: &SlotContext<'_, C>,
     mut done: Exchange,
     stats: &mut RedirectStats,
-) -> Result<Exchange, ErrorKind> {
+) -> Result<Exchange, Failure> {
     loop {
         match done.redirect {
             Redirect::None => break,
@@ -177,7 +185,7 @@ async fn exchange<C: Connector>(
     ctx: &SlotContext<'_, C>,
     sent: Instant,
     followup: Option<&<C::Conn as Conn>::Followup>,
-) -> Result<Exchange, ErrorKind> {
+) -> Result<Exchange, Failure> {
     let mut retried = false;
     loop {
         let (live, start) = match conn {
@@ -195,26 +203,30 @@ async fn exchange<C: Connector>(
                 retried = true;
                 *conn = None;
             }
-            Err(failure) => return Err(failure.kind),
+            Err(failure) => return Err(failure),
         }
     }
 }
 
 /// Opens a connection during the run, counting it as a reconnect when keep-alive is on
 /// (with keep-alive off, a connection per request is the point, not a symptom).
-async fn open<C: Connector>(ctx: &SlotContext<'_, C>) -> Result<C::Conn, ErrorKind> {
+async fn open<C: Connector>(ctx: &SlotContext<'_, C>) -> Result<C::Conn, Failure> {
     let started = Instant::now();
     let result = ctx.connector.connect().await;
     let mut recorder = ctx.recorder.borrow_mut();
     match result {
-        Ok(conn) => {
-            recorder.connected(started.elapsed());
+        Ok(connected) => {
+            recorder.connected(started.elapsed(), connected.handshake);
             if ctx.config.keepalive {
                 recorder.connections.reconnects += 1;
             }
-            Ok(conn)
+            Ok(connected.conn)
         }
-        Err(e) => Err(classify_connect(&e)),
+        Err(e) => Err(Failure {
+            kind: classify_connect(&e),
+            scope: Scope::Connection,
+            stale: false,
+        }),
     }
 }
 

@@ -2,12 +2,17 @@
 //!
 //! Workers share nothing on the hot path, so they need no `Send` futures, no locks and no
 //! work stealing: a worker's slots, recorder and scratch buffer all live on its thread. The
-//! run is phased by two barriers: every worker pre-connects, the coordinator checks that at
+//! run is phased by a start line: every worker pre-connects, the coordinator checks that at
 //! least one connection opened, then all start measuring at once.
+//!
+//! Invariant: the worker's loop is not the only task on its runtime. A protocol may spawn a
+//! connection's driver task (TLS, HTTP/2) there, so the loop never blocks its thread once the
+//! runtime runs (the start line is awaited, not a blocking barrier), and it returns `Pending`
+//! to the runtime often enough for those tasks to run (see [`measure`]).
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Barrier, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -19,8 +24,9 @@ use super::pacing::{Budget, Pacing};
 use super::progress::Progress;
 use super::recorder::Recorder;
 use super::slot::{self, SlotContext};
-use super::transport::Connector;
+use super::start_line::StartLine;
 use crate::config::RunConfig;
+use crate::transport::Connector;
 
 /// Pre-connect attempts per connection before it is left to connect lazily during the run.
 const PRECONNECT_ATTEMPTS: u32 = 3;
@@ -34,8 +40,8 @@ pub(crate) struct Setup<'a> {
     pub config: &'a RunConfig,
     pub progress: &'a Progress,
     pub permits: Semaphore,
-    pub preconnected: Barrier,
-    pub go: Barrier,
+    /// Where workers wait, pre-connected, for the coordinator's go.
+    pub start_line: StartLine,
     pub opened: AtomicU64,
     pub abort: AtomicBool,
     /// When measuring starts, common to all workers so that `-z` deadlines and open-loop
@@ -60,8 +66,14 @@ struct Ends {
     last_send: Option<Instant>,
 }
 
-/// Runs one worker thread's share (`slots` connections) of the run.
-pub(crate) fn run<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>) -> WorkerOutput {
+/// Runs one worker thread's share (`slots` connections) of the run, over a connector of its
+/// own made by `make`.
+pub(crate) fn run<C: Connector>(
+    make: &impl Fn() -> C,
+    slots: usize,
+    setup: &Setup<'_>,
+) -> WorkerOutput {
+    let connector = make();
     let recorder = RefCell::new(Recorder::new(
         Pacing::of(setup.config),
         setup.config.latency_correction,
@@ -70,15 +82,14 @@ pub(crate) fn run<C: Connector>(connector: &C, slots: usize, setup: &Setup<'_>) 
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(drive(connector, slots, setup, &recorder)),
+        Ok(runtime) => runtime.block_on(drive(&connector, slots, setup, &recorder)),
         Err(e) => {
-            // Still take part in both barriers, or the other workers would wait forever.
+            // Still arrive, or the coordinator would wait forever.
             *setup
                 .last_connect_error
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-            setup.preconnected.wait();
-            setup.go.wait();
+            setup.start_line.arrive();
             Ends::default()
         }
     };
@@ -102,9 +113,9 @@ async fn drive<C: Connector>(
         conns = preconnect(connector, slots, setup, recorder) => conns,
         () = setup.progress.cancelled() => Vec::new(),
     };
-    // Blocking the thread is fine here: nothing else runs on this runtime during set-up.
-    setup.preconnected.wait();
-    setup.go.wait();
+    // Awaited, not blocking: connection drivers on this runtime keep running meanwhile.
+    setup.start_line.arrive();
+    setup.start_line.released().await;
     if setup.abort.load(Relaxed) {
         return Ends::default();
     }
@@ -148,12 +159,13 @@ async fn measure<C: Connector>(
 ) {
     let mut slots: FuturesUnordered<_> = conns.into_iter().map(|c| slot::drive(c, ctx)).collect();
     // Unconstrained: tokio's cooperative budget (128 I/O operations per task poll) is meant
-    // to keep one task from starving others, but this task is the only one on its runtime.
-    // With thousands of connections in it, the budget ran out on every poll and every later
-    // connection's read came back Pending and re-woken: up to 4x the user CPU per request at
-    // c = 10000. Fairness between connections is FuturesUnordered's job (each poll visits
-    // each ready connection at most once), and a connection yields on its own after a
-    // bounded number of reads (see `Http1Conn`).
+    // to keep one task from starving others, but with thousands of connections in this one
+    // task the budget ran out on every poll and every later connection's read came back
+    // Pending and re-woken: up to 4x the user CPU per request at c = 10000. Fairness between
+    // connections is FuturesUnordered's job (each poll visits each ready connection at most
+    // once, then it yields), and a connection yields on its own after a bounded number of
+    // reads (see `Http1Conn`). Other tasks on this runtime (connection drivers) still run:
+    // this task returns Pending whenever FuturesUnordered yields or nothing is ready.
     let all = tokio::task::unconstrained(async {
         let all = async { while slots.next().await.is_some() {} };
         if open_loop {
@@ -192,10 +204,12 @@ async fn preconnect<C: Connector>(
             let result = connector.connect().await;
             drop(permit);
             match result {
-                Ok(conn) => {
-                    recorder.borrow_mut().connected(started.elapsed());
+                Ok(connected) => {
+                    recorder
+                        .borrow_mut()
+                        .connected(started.elapsed(), connected.handshake);
                     setup.opened.fetch_add(1, Relaxed);
-                    return Some(conn);
+                    return Some(connected.conn);
                 }
                 Err(e) => {
                     *setup

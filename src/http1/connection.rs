@@ -19,8 +19,7 @@ use tokio::time::Instant;
 
 use super::redirect::{Followup, Next, RedirectPolicy};
 use super::response::{Progress, ResponseParser};
-use crate::engine::result::ErrorKind;
-use crate::engine::transport::{classify_io, Conn, Exchange, Failure, Redirect};
+use crate::transport::{classify_io, Conn, ErrorKind, Exchange, Failure, Redirect, Scope};
 
 const SCRATCH_SIZE: usize = 64 * 1024;
 
@@ -87,8 +86,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
     }
 
     fn fail(&self, kind: ErrorKind) -> Failure {
+        // One request at a time: whatever failed, the connection's framing is lost with it.
         Failure {
             kind,
+            scope: Scope::Connection,
             stale: self.served > 0 && !self.parser.received_any(),
         }
     }

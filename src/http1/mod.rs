@@ -2,6 +2,7 @@
 
 pub mod chunked;
 pub mod connection;
+pub mod connector;
 pub mod redirect;
 pub mod request;
 pub mod response;

@@ -12,7 +12,7 @@
 
 use bytes::Bytes;
 
-use super::request::{encode_with, Form};
+use super::request::{encode_with, Wire};
 use crate::config::RequestSpec;
 use crate::url::Target;
 
@@ -161,27 +161,24 @@ pub enum Next {
 pub struct RedirectPolicy {
     target: Target,
     spec: RequestSpec,
-    form: Form,
+    wire: Wire,
     /// The origin the `Host` header names when it overrides the URL's (`--host`): servers
     /// build absolute `Location`s from `Host`, and those point back at the same server.
     host_origin: Option<Target>,
 }
 
 impl RedirectPolicy {
-    /// The policy for requests of `spec` to `target`, written in `form`.
-    pub fn new(target: Target, spec: RequestSpec, form: Form) -> Self {
-        let host_origin = spec
-            .headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("host"))
-            .filter(|(_, value)| !value.eq_ignore_ascii_case(&target.authority))
-            .and_then(|(_, value)| {
+    /// The policy for requests of `spec` to `target`, written as `wire` says.
+    pub fn new(target: Target, spec: RequestSpec, wire: impl Into<Wire>) -> Self {
+        let host_origin = Some(&spec.authority)
+            .filter(|value| !value.eq_ignore_ascii_case(&target.authority))
+            .and_then(|value| {
                 Target::parse(&format!("{}://{value}/", target.scheme.as_str())).ok()
             });
         RedirectPolicy {
             target,
             spec,
-            form,
+            wire: wire.into(),
             host_origin,
         }
     }
@@ -221,6 +218,7 @@ impl RedirectPolicy {
         let body = if keep { body.clone() } else { Bytes::new() };
         let mut spec = RequestSpec {
             method: method.to_string(),
+            authority: self.spec.authority.clone(),
             headers: self.spec.headers.clone(),
             body,
         };
@@ -233,7 +231,7 @@ impl RedirectPolicy {
             ..self.target.clone()
         };
         Next::Follow(Box::new(Followup {
-            request: encode_with(&target, &spec, self.form),
+            request: encode_with(&target, &spec, self.wire),
             path_and_query: target.path_and_query,
             method: spec.method,
             body: spec.body,
@@ -244,6 +242,7 @@ impl RedirectPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http1::request::Form;
 
     fn origin() -> Target {
         Target::parse("http://Example.com:8080/a/b/c?q=1").unwrap()
@@ -300,10 +299,8 @@ mod tests {
         let target = Target::parse("http://h/start").unwrap();
         let spec = RequestSpec {
             method: method.into(),
-            headers: vec![
-                ("Host".into(), "h".into()),
-                ("Content-Type".into(), "application/json".into()),
-            ],
+            authority: "h".into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
             body: Bytes::from_static(body),
         };
         RedirectPolicy::new(target, spec, Form::Origin)
@@ -360,7 +357,8 @@ mod tests {
         let target = Target::parse("http://10.0.0.5:8080/dir").unwrap();
         let spec = RequestSpec {
             method: "GET".into(),
-            headers: vec![("Host".into(), "api.example".into())],
+            authority: "api.example".into(),
+            headers: Vec::new(),
             body: Bytes::new(),
         };
         let p = RedirectPolicy::new(target, spec, Form::Origin);

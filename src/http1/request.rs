@@ -28,6 +28,15 @@ impl HeaderList {
         }
     }
 
+    /// Takes the header of this name out of the list, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        let at = self
+            .0
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        Some(self.0.remove(at).1)
+    }
+
     /// Whether a header of this name is present.
     pub fn contains(&self, name: &str) -> bool {
         self.0.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -76,17 +85,35 @@ pub enum Form {
     Absolute,
 }
 
-/// Encodes the request line, headers and body into the bytes written for every request.
-/// `Content-Length` is derived from the body; callers must not put it in `spec.headers`.
+/// What HTTP/1.1 writes beyond the protocol-neutral [`RequestSpec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wire {
+    /// How the request line names its target.
+    pub form: Form,
+    /// Send `Connection: close` (keep-alive off), unless the headers name a `Connection`.
+    pub close: bool,
+}
+
+impl From<Form> for Wire {
+    fn from(form: Form) -> Wire {
+        Wire { form, close: false }
+    }
+}
+
+/// Encodes the request line, `Host`, headers and body into the bytes written for every
+/// request. `Content-Length` is derived from the body; callers must not put it in
+/// `spec.headers`.
 pub fn encode(target: &Target, spec: &RequestSpec) -> Bytes {
     encode_with(target, spec, Form::Origin)
 }
 
-/// [`encode`] with the request target in `form`: absolute-form for requests through a
-/// proxy. The authority never carries the URL's user:pass (that goes in headers).
-pub fn encode_with(target: &Target, spec: &RequestSpec, form: Form) -> Bytes {
+/// [`encode`] written as `wire` says: absolute-form for requests through a proxy,
+/// `Connection: close` without keep-alive. The authority never carries the URL's user:pass
+/// (that goes in headers).
+pub fn encode_with(target: &Target, spec: &RequestSpec, wire: impl Into<Wire>) -> Bytes {
+    let wire = wire.into();
     let mut out = Vec::with_capacity(256 + spec.body.len());
-    let line = match form {
+    let line = match wire.form {
         Form::Origin => format!("{} {} HTTP/1.1\r\n", spec.method, target.path_and_query),
         Form::Absolute => format!(
             "{} http://{}{} HTTP/1.1\r\n",
@@ -94,7 +121,14 @@ pub fn encode_with(target: &Target, spec: &RequestSpec, form: Form) -> Bytes {
         ),
     };
     out.extend_from_slice(line.as_bytes());
-    for (name, value) in &spec.headers {
+    let has_connection = spec
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("connection"));
+    let close = (wire.close && !has_connection).then_some(("Connection", "close"));
+    let host = ("Host", spec.authority.as_str());
+    let headers = spec.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    for (name, value) in std::iter::once(host).chain(headers).chain(close) {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
@@ -121,6 +155,7 @@ mod tests {
     fn spec(method: &str, headers: HeaderList, body: &'static [u8]) -> RequestSpec {
         RequestSpec {
             method: method.into(),
+            authority: "h".into(),
             headers: headers.into_vec(),
             body: Bytes::from_static(body),
         }
@@ -165,23 +200,25 @@ mod tests {
     }
 
     #[test]
-    fn encodes_line_headers_length_and_body() {
+    fn encodes_line_host_headers_length_and_body() {
         let target = Target::parse("http://h:8080/p?q=1").unwrap();
         let mut h = HeaderList::default();
-        h.set("Host", &target.authority);
-        let bytes = encode(&target, &spec("POST", h, b"{\"k\":1}"));
+        h.set("Accept", "*/*");
+        let mut post = spec("POST", h, b"{\"k\":1}");
+        post.authority = target.authority.clone();
+        let bytes = encode(&target, &post);
         assert_eq!(
             &bytes[..],
-            &b"POST /p?q=1 HTTP/1.1\r\nHost: h:8080\r\nContent-Length: 7\r\n\r\n{\"k\":1}"[..]
+            &b"POST /p?q=1 HTTP/1.1\r\nHost: h:8080\r\nAccept: */*\r\nContent-Length: 7\r\n\r\n{\"k\":1}"[..]
         );
     }
 
     #[test]
     fn absolute_form_names_scheme_authority_path_and_query_but_no_credentials() {
         let target = Target::parse("http://u:s3cret@H:8080/p?q=1").unwrap();
-        let mut h = HeaderList::default();
-        h.set("Host", &target.authority);
-        let bytes = encode_with(&target, &spec("GET", h, b""), Form::Absolute);
+        let mut get = spec("GET", HeaderList::default(), b"");
+        get.authority = target.authority.clone();
+        let bytes = encode_with(&target, &get, Form::Absolute);
         assert_eq!(
             &bytes[..],
             b"GET http://h:8080/p?q=1 HTTP/1.1\r\nHost: h:8080\r\n\r\n"
@@ -192,15 +229,39 @@ mod tests {
             &spec("GET", HeaderList::default(), b""),
             Form::Absolute,
         );
-        assert_eq!(&bytes[..], b"GET http://[::1]/ HTTP/1.1\r\n\r\n");
+        assert_eq!(&bytes[..], b"GET http://[::1]/ HTTP/1.1\r\nHost: h\r\n\r\n");
     }
 
     #[test]
     fn get_without_body_has_no_content_length_but_empty_post_has_zero() {
         let target = Target::parse("http://h/").unwrap();
         let get = encode(&target, &spec("GET", HeaderList::default(), b""));
-        assert_eq!(&get[..], b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(&get[..], b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
         let post = encode(&target, &spec("POST", HeaderList::default(), b""));
-        assert_eq!(&post[..], b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(
+            &post[..],
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn keep_alive_off_adds_connection_close_unless_a_connection_header_is_given() {
+        let target = Target::parse("http://h/").unwrap();
+        let close = Wire {
+            form: Form::Origin,
+            close: true,
+        };
+        let bytes = encode_with(&target, &spec("GET", HeaderList::default(), b""), close);
+        assert_eq!(
+            &bytes[..],
+            b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+        );
+        let mut h = HeaderList::default();
+        h.set("connection", "Upgrade");
+        let bytes = encode_with(&target, &spec("GET", h, b""), close);
+        assert_eq!(
+            &bytes[..],
+            b"GET / HTTP/1.1\r\nHost: h\r\nconnection: Upgrade\r\n\r\n"
+        );
     }
 }

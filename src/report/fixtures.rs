@@ -87,6 +87,7 @@ pub fn result_basic() -> RunResult {
         write: phase(3000, 12_000, 4_000, 160_000),
         wait: phase(3000, 4_100_000, 700_000, 8_500_000),
         read: phase(3000, 21_000, 9_000, 350_000),
+        tls: PhaseStats::default(),
     };
     r.connections = ConnStats {
         opened: 50,
@@ -121,6 +122,7 @@ pub fn result_errors() -> RunResult {
         write: phase(2950, 15_000, 5_000, 220_000),
         wait: phase(2950, 6_300_000, 800_000, 190_000_000),
         read: phase(2950, 48_000, 11_000, 1_200_000),
+        tls: PhaseStats::default(),
     };
     r.connections = ConnStats {
         opened: 55,

@@ -21,8 +21,9 @@ pub use wire::*;
 /// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
 /// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`,
 /// `summary.cut_off`, `summary.send_secs`, `rate.send_lateness_ms`, `histogram_scale`,
-/// `redirects`, `params.redirect_limit` and `params.proxy` (each field says when it was added).
-pub const SCHEMA_VERSION: &str = "1.2";
+/// `redirects`, `params.redirect_limit` and `params.proxy`; 1.3 added `protocol`, `tls` and
+/// `details_ms.tls` (each field says when it was added).
+pub const SCHEMA_VERSION: &str = "1.3";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
 /// be appended to a JSON Lines file as is.
@@ -55,6 +56,7 @@ impl From<&Report> for JsonReport {
             insight: r.insight.as_ref().map(insight),
             details_ms: JsonDetails {
                 connect: r.details.connect.map(phase),
+                tls: r.details.tls.map(phase),
                 write: r.details.write.map(phase),
                 wait: r.details.wait.map(phase),
                 read: r.details.read.map(phase),
@@ -66,6 +68,8 @@ impl From<&Report> for JsonReport {
             },
             slo: r.slo.as_ref().map(slo),
             interrupted: r.summary.interrupted,
+            protocol: r.summary.protocol.to_string(),
+            tls: r.summary.tls.map(str::to_string),
             rate: match r.schedule {
                 Schedule::OpenLoop {
                     target_rps,

@@ -145,6 +145,10 @@ pub struct Params {
 /// Headline counts and rates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
+    /// The HTTP version spoken, in ALPN's spelling (`http/1.1`).
+    pub protocol: &'static str,
+    /// The TLS version spoken (`TLSv1.3`); `None` over plain TCP.
+    pub tls: Option<&'static str>,
     /// Wall time of the measured phase: start to the last response or failure, drain
     /// included, so every counted response lies inside it.
     pub elapsed: Duration,
@@ -193,6 +197,8 @@ impl PhaseSummary {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Details {
     pub connect: Option<PhaseSummary>,
+    /// The TLS handshake, over `https://` only.
+    pub tls: Option<PhaseSummary>,
     pub write: Option<PhaseSummary>,
     pub wait: Option<PhaseSummary>,
     pub read: Option<PhaseSummary>,
@@ -273,6 +279,7 @@ impl Report {
             send_lateness: send_lateness(result),
             details: Details {
                 connect: PhaseSummary::of(&phases.connect),
+                tls: PhaseSummary::of(&phases.tls),
                 write: PhaseSummary::of(&phases.write),
                 wait: PhaseSummary::of(&phases.wait),
                 read: PhaseSummary::of(&phases.read),
@@ -309,6 +316,8 @@ fn summary(result: &RunResult) -> Summary {
     let successful = result.responses();
     let secs = result.elapsed.as_secs_f64();
     Summary {
+        protocol: result.protocol,
+        tls: result.tls,
         elapsed: result.elapsed,
         sending: result.sending,
         requests: result.requests(),

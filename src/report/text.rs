@@ -97,6 +97,14 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
         writeln!(out, "  Fastest:      {} ms", latency(l.fastest))?;
         writeln!(out, "  Average:      {} ms", latency(l.mean))?;
     }
+    if let Some(tls) = s.tls {
+        // Plain HTTP/1.1 is the default and goes unsaid; anything else is named.
+        writeln!(
+            out,
+            "  Protocol:     {} over {tls}",
+            s.protocol.to_uppercase()
+        )?;
+    }
     writeln!(out, "  Requests/sec: {:.2}", s.rps)?;
     writeln!(out, "  Total data:   {} bytes", s.bytes_total)?;
     writeln!(out, "  Size/request: {} bytes", s.size_per_request)
@@ -180,6 +188,7 @@ fn details(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
     let d = &report.details;
     let phases = [
         ("connect:", d.connect),
+        ("tls:", d.tls),
         ("write:", d.write),
         ("wait:", d.wait),
         ("read:", d.read),
@@ -195,7 +204,11 @@ fn details(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
             *w = (*w).max(cell.len());
         }
     }
-    for ((label, _), cells) in phases.iter().zip(columns) {
+    for ((label, summary), cells) in phases.iter().zip(columns) {
+        // Plain TCP has no handshake: no row, rather than a row of n/a in every report.
+        if *label == "tls:" && summary.is_none() {
+            continue;
+        }
         let values = match cells {
             Some([a, f, s]) => {
                 let [wa, wf, ws] = widths;

@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::request::{self, Parsed, RequestHead};
 use super::response::{self, Encoded};
@@ -38,11 +37,9 @@ const COPY_MAX: usize = 16 * 1024;
 const LINGER_TIME: Duration = Duration::from_secs(1);
 const LINGER_BYTES: usize = 1024 * 1024;
 
-/// Serves one accepted connection until the client leaves, a response closes it, or an I/O
-/// error occurs.
-pub(super) async fn handle(stream: TcpStream, shared: Arc<Shared>) {
-    // Small responses must not wait for Nagle; failure only costs latency.
-    let _ = stream.set_nodelay(true);
+/// Serves one accepted connection (TCP, or TLS over it) until the client leaves, a response
+/// closes it, or an I/O error occurs.
+pub(super) async fn handle<S: AsyncRead + AsyncWrite + Unpin>(stream: S, shared: Arc<Shared>) {
     let mut conn = Conn {
         stream,
         buf: BytesMut::with_capacity(READ_SIZE),
@@ -55,14 +52,14 @@ pub(super) async fn handle(stream: TcpStream, shared: Arc<Shared>) {
 }
 
 /// Per-connection state; `buf` and `out` are reused for the connection's whole life.
-struct Conn {
-    stream: TcpStream,
+struct Conn<S> {
+    stream: S,
     buf: BytesMut,
     out: Output,
     shared: Arc<Shared>,
 }
 
-impl Conn {
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// The request loop. `Ok(true)`: the server decided to close (linger); `Ok(false)`: the
     /// client went away.
     async fn run(&mut self) -> io::Result<bool> {
@@ -199,7 +196,7 @@ impl Output {
 
     /// Writes everything pending. The common case (only small responses) is one write
     /// from a reused buffer, without allocating.
-    async fn flush(&mut self, stream: &mut TcpStream) -> io::Result<()> {
+    async fn flush(&mut self, stream: &mut (impl AsyncWrite + Unpin)) -> io::Result<()> {
         if !self.queue.is_empty() {
             if !self.small.is_empty() {
                 self.queue.push(self.small.split().freeze());

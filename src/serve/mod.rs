@@ -40,6 +40,7 @@ mod request;
 mod response;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 pub use background::Background;
 
@@ -60,6 +61,8 @@ pub struct ServeConfig {
     /// once and the rest queue, so throughput saturates near `max_inflight / delay` and a
     /// concurrency sweep finds its knee near `c = max_inflight`. `None`: no limit.
     pub max_inflight: Option<usize>,
+    /// Serve HTTPS with this configuration (`vastar serve --tls`); `None`: plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// A periodic server-wide freeze: every `every`-th request starts a pause of `duration`
@@ -79,6 +82,7 @@ impl Default for ServeConfig {
             chunked: false,
             stall: None,
             max_inflight: None,
+            tls: None,
         }
     }
 }
@@ -120,6 +124,7 @@ pub async fn serve(
         stats,
         inflight: config.max_inflight.map(tokio::sync::Semaphore::new),
     });
+    let acceptor = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let mut conns = JoinSet::new();
     let mut backoff = Backoff::default();
     tokio::pin!(shutdown);
@@ -133,7 +138,13 @@ pub async fn serve(
                 Ok((stream, _)) => {
                     backoff.reset();
                     shared.stats.connections.fetch_add(1, Relaxed);
-                    conns.spawn(conn::handle(stream, Arc::clone(&shared)));
+                    // Small responses must not wait for Nagle; failure only costs latency.
+                    let _ = stream.set_nodelay(true);
+                    let shared = Arc::clone(&shared);
+                    match &acceptor {
+                        None => conns.spawn(conn::handle(stream, shared)),
+                        Some(tls) => conns.spawn(tls::handle(tls.clone(), stream, shared)),
+                    };
                 }
                 Err(e) => backoff.wait(&e).await,
             },

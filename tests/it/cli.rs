@@ -156,8 +156,8 @@ fn a_missing_url_exits_2_with_one_line_naming_it() {
 }
 
 #[test]
-fn https_urls_are_rejected_with_a_clear_not_supported_yet_message() {
-    assert_bad_input(&["https://127.0.0.1/"], &["https", "not supported"]);
+fn unknown_schemes_are_rejected_naming_the_ones_supported() {
+    assert_bad_input(&["ftp://127.0.0.1/"], &["ftp", "http://", "https://"]);
 }
 
 #[test]
@@ -166,6 +166,16 @@ fn help_lists_the_exit_codes() {
     let help = run.stdout_text();
     assert!(help.contains("Exit codes"), "{help}");
     assert!(help.contains("130"), "{help}");
+}
+
+#[test]
+fn demo_over_https_trusts_the_certificate_it_gave_the_built_in_target() {
+    let report = run("demo --https -z 300ms -c 2 -o json", &[])
+        .success()
+        .report();
+    assert!(report.summary.successful > 0);
+    assert_eq!(report.summary.failed, 0);
+    assert_eq!(report.tls.as_deref(), Some("TLSv1.3"));
 }
 
 #[test]
@@ -225,4 +235,39 @@ fn serve_answers_a_load_run_until_killed() {
     let report = run_json("-n 20 -c 2 -t 5", &[url]);
     assert_eq!(report.summary.successful, 20);
     assert_eq!(report.summary.bytes_total, 20 * 13);
+}
+
+#[test]
+fn serve_tls_prints_the_certificate_to_give_to_cacert() {
+    let child = Command::new(env!("CARGO_BIN_EXE_vastar"))
+        .args(["serve", "--tls", "--addr", "127.0.0.1:0", "--threads", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vastar serve --tls");
+    let mut child = KillOnDrop(child);
+    let stderr = child.0.stderr.take().expect("piped stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stderr).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let banner = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("vastar serve --tls printed its address");
+    let words: Vec<&str> = banner.split_whitespace().collect();
+    let url = words.iter().find(|w| w.starts_with("https://"));
+    let cacert = words
+        .iter()
+        .position(|w| *w == "--cacert")
+        .map(|i| words[i + 1]);
+    let (Some(url), Some(cacert)) = (url, cacert) else {
+        panic!("no https URL or --cacert in the banner {banner:?}");
+    };
+    let report = run_json("-n 20 -c 2 -t 5 --cacert", &[cacert, url]);
+    assert_eq!(report.summary.successful, 20);
+    assert_eq!(report.tls.as_deref(), Some("TLSv1.3"));
+    let _ = std::fs::remove_file(cacert);
 }

@@ -12,6 +12,7 @@
 //! - [`hey`]: hey's single-dash flags, `-host`, `-cpus`, and the refused `-h2` / `-o csv`.
 //! - [`redirects`]: chains, loops, cross-host redirects and method rules.
 //! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
+//! - [`tls`]: `https://`: certificates, `-k`, mTLS, handshake timeouts.
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
@@ -30,3 +31,4 @@ mod responses;
 mod slo;
 mod support;
 mod sweep;
+mod tls;

@@ -8,6 +8,9 @@ fn config(argv: &[&str]) -> Result<RunConfig, UsageError> {
 }
 
 fn header<'a>(c: &'a RunConfig, name: &str) -> Vec<&'a str> {
+    if name.eq_ignore_ascii_case("host") {
+        return vec![c.request.authority.as_str()];
+    }
     c.request
         .headers
         .iter()
@@ -39,6 +42,27 @@ fn explicit_header_overrides_content_type_accept_and_auth() {
     assert_eq!(header(&c, "content-type"), ["application/json"]);
     assert_eq!(header(&c, "accept"), ["c/d"]);
     assert_eq!(header(&c, "authorization"), ["Bearer t"]);
+}
+
+#[test]
+fn streams_default_to_one_and_more_than_one_needs_http2() {
+    assert_eq!(config(&["http://h/"]).unwrap().streams, 1);
+    assert_eq!(config(&["--streams", "1", "http://h/"]).unwrap().streams, 1);
+    let err = |argv: &[&str]| config(argv).unwrap_err().0;
+    assert!(err(&["--streams", "0", "http://h/"]).contains("at least 1"));
+    assert!(err(&["--streams", "10", "http://h/"]).contains("needs HTTP/2"));
+}
+
+#[test]
+fn host_and_connection_stay_out_of_the_protocol_neutral_headers() {
+    let c = config(&["--disable-keepalive", "-H", "Host: b.example", "http://h/"]).unwrap();
+    assert_eq!(c.request.authority, "b.example");
+    assert!(c
+        .request
+        .headers
+        .iter()
+        .all(|(n, _)| !n.eq_ignore_ascii_case("host") && !n.eq_ignore_ascii_case("connection")));
+    assert!(!c.keepalive);
 }
 
 #[test]

@@ -56,6 +56,17 @@ pub struct JsonReport {
     /// Redirects followed and not followed (added in 1.2).
     #[serde(default)]
     pub redirects: JsonRedirects,
+    /// The HTTP version spoken, in ALPN's spelling: `"http/1.1"` (added in 1.3).
+    #[serde(default = "http1")]
+    pub protocol: String,
+    /// The TLS version spoken (`"TLSv1.3"`, `"TLSv1.2"`); null over plain TCP (added in 1.3).
+    #[serde(default)]
+    pub tls: Option<String>,
+}
+
+/// What reports older than 1.3 spoke.
+fn http1() -> String {
+    crate::engine::result::HTTP1.to_string()
 }
 
 /// How redirects fared: followed on the same origin, stopped at `--redirect`, or pointing
@@ -237,6 +248,9 @@ pub struct JsonInsight {
 pub struct JsonDetails {
     /// TCP connect, for requests that had to open a connection.
     pub connect: Option<JsonPhase>,
+    /// TLS handshake after the connect; null over plain TCP (added in 1.3).
+    #[serde(default)]
+    pub tls: Option<JsonPhase>,
     /// Writing the request.
     pub write: Option<JsonPhase>,
     /// End of write to first response byte.

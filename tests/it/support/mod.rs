@@ -5,6 +5,7 @@
 //! - [`cmd`]: the `vastar` binary run with a test-side timeout.
 //! - [`report`]: the JSON report parsed into test-side types and checked against the schema.
 //! - [`sweep`]: the same for `vastar sweep`'s JSON document.
+//! - [`tls`]: an HTTPS server with throwaway certificates (a private CA made in the test).
 //!
 //! For well-behaved load the tests use the crate's own built-in target ([`builtin_target`]),
 //! whose counters say how many connections and requests really arrived.
@@ -15,6 +16,7 @@ pub mod report;
 pub mod request;
 pub mod script;
 pub mod sweep;
+pub mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

@@ -44,6 +44,10 @@ pub struct Report {
     pub interrupted: bool,
     /// Redirects followed and not followed.
     pub redirects: Redirects,
+    /// The HTTP version spoken (`http/1.1`).
+    pub protocol: String,
+    /// The TLS version spoken; `None` over plain TCP.
+    pub tls: Option<String>,
 }
 
 /// `redirects`: how redirects fared.

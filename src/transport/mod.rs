@@ -1,17 +1,30 @@
-//! The seam between the worker loop and a protocol.
+//! The leaf seam between the worker loop and the protocols.
 //!
 //! The worker loop only needs to open a connection and run one request/response exchange on
-//! it; how bytes are framed (HTTP/1.1 now, HTTP/2 streams later) and carried (TCP now, TLS
-//! later) sits behind these two traits, so new transports do not copy the loop. Redirects
-//! cross the seam the same way: the protocol judges a response ([`Redirect`]) and builds the
-//! follow-up request; the loop only carries it to the next exchange.
+//! it; how bytes are framed (HTTP/1.1 now, HTTP/2 streams later) and carried (TCP, TLS) sits
+//! behind these traits, so new transports do not copy the loop. Protocols implement them and
+//! the caller picks one by scheme and protocol (`crate::connector`); this module imports
+//! neither the engine nor any protocol. Redirects cross the seam the same way: the protocol
+//! judges a response ([`Redirect`]) and builds the follow-up request; the loop only carries
+//! it to the next exchange.
+//!
+//! Invariants a protocol may rely on: each worker has a [`Connector`] of its own, made on its
+//! thread for one run, so it may keep per-worker state (an HTTP/2 connection its streams
+//! share) in plain cells; what workers share goes behind an `Arc`. Connections and their
+//! futures stay on the worker thread that opened them (no `Send` needed); a protocol may
+//! spawn a connection's driver task on the current (worker) runtime with `tokio::spawn`: the
+//! worker loop yields to the runtime and never blocks its thread while a run is in progress.
+
+mod kind;
+pub mod tcp;
 
 use std::io;
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
-use super::result::ErrorKind;
+pub use kind::ErrorKind;
 
 /// What a response says about redirects, as the protocol judged it: the engine follows
 /// without knowing how a `Location` is read or a follow-up request is written.
@@ -59,22 +72,56 @@ impl Exchange {
     }
 }
 
+/// What a failure took down with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only this request's stream (an HTTP/2 `RST_STREAM`): the connection carries on.
+    Stream,
+    /// The whole connection (HTTP/1.1 always; an HTTP/2 `GOAWAY` or I/O error): the slot
+    /// reconnects once, however many streams the connection carried.
+    Connection,
+}
+
 /// Why an exchange failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Failure {
     pub kind: ErrorKind,
+    /// Whether the connection survived the failure.
+    pub scope: Scope,
     /// The connection had served requests before and failed before any byte of this response
     /// arrived: the server most likely closed an idle keep-alive connection, so the request is
     /// safe to retry once on a fresh connection instead of counting an error.
     pub stale: bool,
 }
 
-/// Opens connections of one kind.
+/// Opens byte streams (TCP, TLS over TCP) for a protocol to speak over.
+#[allow(async_fn_in_trait)]
+pub trait Dial {
+    type Stream: AsyncRead + AsyncWrite + Unpin;
+    /// Opens one stream, handshake included, or says why it could not.
+    async fn dial(&self) -> io::Result<Dialed<Self::Stream>>;
+}
+
+/// A stream fresh from [`Dial::dial`], with what its set-up cost.
+pub struct Dialed<S> {
+    pub stream: S,
+    /// The TLS handshake's share of the set-up; `None` over plain TCP.
+    pub handshake: Option<Duration>,
+}
+
+/// Opens connections of one kind, for one worker (see the module's invariants).
 #[allow(async_fn_in_trait)] // Workers run on current-thread runtimes; no `Send` bound needed.
 pub trait Connector {
     type Conn: Conn;
     /// Opens one connection, or says why it could not.
-    async fn connect(&self) -> io::Result<Self::Conn>;
+    async fn connect(&self) -> io::Result<Connected<Self::Conn>>;
+}
+
+/// A connection fresh from [`Connector::connect`], with its TLS handshake time if any.
+pub struct Connected<C> {
+    pub conn: C,
+    /// See [`Dialed::handshake`].
+    pub handshake: Option<Duration>,
 }
 
 /// One open connection that carries one request at a time.

@@ -1,0 +1,93 @@
+//! Picks the connector a run needs, by scheme and protocol, and runs the engine with it.
+//!
+//! This is the one place that knows every protocol: the engine drives any
+//! [`Connector`](crate::transport::Connector), and each protocol only knows its own wire.
+//! Each choice is a separate monomorphised engine, so the hot path never branches on the
+//! protocol.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::config::RunConfig;
+use crate::engine::result::RunResult;
+use crate::engine::{self, fdlimit, EngineError, Progress};
+use crate::http1::connector::Http1Connector;
+use crate::http1::redirect::RedirectPolicy;
+use crate::http1::request::{self, Form, Wire};
+use crate::tls::{self, TlsClient, TlsDial};
+use crate::transport::tcp::TcpDial;
+use crate::transport::Dial;
+use crate::url::Scheme;
+
+/// Runs one load test and returns what it measured: raises the open-file limit, resolves the
+/// target and runs. A process that measures many runs (a sweep) does the first two once and
+/// calls [`run_at`] per run instead. `progress` lets another thread watch and cancel it.
+pub fn run(config: &RunConfig, progress: &Progress) -> Result<RunResult, EngineError> {
+    fdlimit::ensure(config.concurrency, config.workers(engine::available_cpus()))?;
+    let addrs = engine::resolve(config)?;
+    run_at(config, &addrs, progress)
+}
+
+/// Runs one load test against addresses from [`engine::resolve`]. The caller has made sure
+/// the open-file limit fits (see [`fdlimit::ensure`]).
+pub fn run_at(
+    config: &RunConfig,
+    addrs: &[SocketAddr],
+    progress: &Progress,
+) -> Result<RunResult, EngineError> {
+    let tcp = TcpDial::new(addrs.to_vec(), config.connect_timeout)
+        .via_proxy(config.proxy.is_some())
+        .reset_on_close(config.reset_on_close);
+    let http1 = Http1Plan::of(config);
+    match config.target.scheme {
+        Scheme::Http => engine::run_with(&|| http1.over(tcp.clone()), config, progress),
+        Scheme::Https => {
+            let setup = |e: tls::TlsError| EngineError::Setup(e.to_string());
+            let client_config = tls::client_config(&config.tls).map_err(setup)?;
+            let client = TlsClient::new(client_config, &config.target.host).map_err(setup)?;
+            let make = || http1.over(TlsDial::new(tcp.clone(), client.clone()));
+            let mut result = engine::run_with(&make, config, progress)?;
+            result.tls = client.version();
+            Ok(result)
+        }
+    }
+}
+
+/// What every HTTP/1.1 connection of a run sends, prepared once and shared by the workers'
+/// connectors: the request encoded once, redirects as the run asks.
+struct Http1Plan {
+    request: Bytes,
+    head_request: bool,
+    redirects: Option<Arc<RedirectPolicy>>,
+}
+
+impl Http1Plan {
+    fn of(config: &RunConfig) -> Http1Plan {
+        let wire = Wire {
+            form: match config.proxy {
+                Some(_) => Form::Absolute,
+                None => Form::Origin,
+            },
+            close: !config.keepalive,
+        };
+        Http1Plan {
+            request: request::encode_with(&config.target, &config.request, wire),
+            head_request: config.request.method == "HEAD",
+            redirects: (config.redirect_limit > 0).then(|| {
+                Arc::new(RedirectPolicy::new(
+                    config.target.clone(),
+                    config.request.clone(),
+                    wire,
+                ))
+            }),
+        }
+    }
+
+    /// A connector that speaks this plan over `dial`.
+    fn over<D: Dial>(&self, dial: D) -> Http1Connector<D> {
+        Http1Connector::new(dial, self.request.clone(), self.head_request)
+            .with_redirects(self.redirects.clone())
+    }
+}

@@ -1,0 +1,51 @@
+//! HTTP/1.1 connections over any byte stream a [`Dial`] opens (TCP, TLS).
+
+use std::io;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::connection::Http1Conn;
+use super::redirect::RedirectPolicy;
+use crate::transport::{Connected, Connector, Dial};
+
+/// Opens HTTP/1.1 connections that all send the same prebuilt request.
+pub struct Http1Connector<D> {
+    dial: D,
+    request: Bytes,
+    head_request: bool,
+    redirects: Option<Arc<RedirectPolicy>>,
+}
+
+impl<D: Dial> Http1Connector<D> {
+    /// A connector whose connections, opened by `dial`, send `request` (a `HEAD` when
+    /// `head_request`, so responses are read without a body).
+    pub fn new(dial: D, request: Bytes, head_request: bool) -> Self {
+        Http1Connector {
+            dial,
+            request,
+            head_request,
+            redirects: None,
+        }
+    }
+
+    /// Connections that follow redirects as `policy` says (`None`: not at all).
+    pub fn with_redirects(mut self, policy: Option<Arc<RedirectPolicy>>) -> Self {
+        self.redirects = policy;
+        self
+    }
+}
+
+impl<D: Dial> Connector for Http1Connector<D> {
+    type Conn = Http1Conn<D::Stream>;
+
+    async fn connect(&self) -> io::Result<Connected<Self::Conn>> {
+        let dialed = self.dial.dial().await?;
+        let conn = Http1Conn::new(dialed.stream, self.request.clone(), self.head_request)
+            .with_redirects(self.redirects.clone());
+        Ok(Connected {
+            conn,
+            handshake: dialed.handshake,
+        })
+    }
+}
