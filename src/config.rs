@@ -89,6 +89,8 @@ pub struct RunConfig {
     /// multiplexed on one connection, so `concurrency × streams` requests are in flight.
     /// Always 1 over HTTP/1.1, which carries one request at a time.
     pub streams: usize,
+    /// Speak HTTP/2 (`--http2`): ALPN `h2` over TLS, prior-knowledge h2c over TCP.
+    pub http2: bool,
     /// HTTP proxy every request goes through (`-x`): connects go to its address and request
     /// lines use the absolute form. `None` connects to the target directly.
     pub proxy: Option<Target>,
@@ -126,6 +128,7 @@ impl RunConfig {
             max_workers: None,
             tls: TlsSettings::default(),
             streams: 1,
+            http2: false,
             proxy: None,
             reset_on_close: false,
         }

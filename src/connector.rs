@@ -11,11 +11,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::config::RunConfig;
-use crate::engine::result::RunResult;
+use crate::engine::result::{RunResult, HTTP2};
 use crate::engine::{self, fdlimit, EngineError, Progress};
 use crate::http1::connector::Http1Connector;
 use crate::http1::redirect::RedirectPolicy;
 use crate::http1::request::{self, Form, Wire};
+use crate::http2::request::Template;
+use crate::http2::Http2Connector;
 use crate::tls::{self, TlsClient, TlsDial};
 use crate::transport::tcp::TcpDial;
 use crate::transport::Dial;
@@ -40,6 +42,9 @@ pub fn run_at(
     let tcp = TcpDial::new(addrs.to_vec(), config.connect_timeout)
         .via_proxy(config.proxy.is_some())
         .reset_on_close(config.reset_on_close);
+    if config.http2 {
+        return run_http2(config, tcp, progress);
+    }
     let http1 = Http1Plan::of(config);
     match config.target.scheme {
         Scheme::Http => engine::run_with(&|| http1.over(tcp.clone()), config, progress),
@@ -53,6 +58,39 @@ pub fn run_at(
             Ok(result)
         }
     }
+}
+
+/// Runs over HTTP/2: h2c over `tcp` for `http://`, ALPN h2 over TLS for `https://`.
+fn run_http2(
+    config: &RunConfig,
+    tcp: TcpDial,
+    progress: &Progress,
+) -> Result<RunResult, EngineError> {
+    let setup = |e: String| EngineError::Setup(e);
+    let template = Template::of(&config.target, &config.request).map_err(setup)?;
+    let streams = config.streams;
+    let mut result = match config.target.scheme {
+        Scheme::Http => {
+            let make = || Http2Connector::new(tcp.clone(), streams, template.clone());
+            engine::run_with(&make, config, progress)?
+        }
+        Scheme::Https => {
+            let client_config =
+                tls::client_config(&config.tls).map_err(|e| setup(e.to_string()))?;
+            let client_config = tls::with_alpn(&client_config, tls::ALPN_H2);
+            let client = TlsClient::new(client_config, &config.target.host)
+                .map_err(|e| setup(e.to_string()))?;
+            let make = || {
+                let dial = TlsDial::new(tcp.clone(), client.clone());
+                Http2Connector::new(dial, streams, template.clone())
+            };
+            let mut result = engine::run_with(&make, config, progress)?;
+            result.tls = client.version();
+            result
+        }
+    };
+    result.protocol = HTTP2;
+    Ok(result)
 }
 
 /// What every HTTP/1.1 connection of a run sends, prepared once and shared by the workers'

@@ -23,6 +23,7 @@ pub mod connector;
 pub mod duration;
 pub mod engine;
 pub mod http1;
+pub mod http2;
 pub mod progress_bar;
 pub mod report;
 pub mod serve;

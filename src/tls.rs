@@ -43,6 +43,17 @@ pub enum TlsError {
 /// The ALPN protocol offered: HTTP/1.1, so a server that also speaks h2 answers in HTTP/1.1.
 const ALPN_HTTP1: &[u8] = b"http/1.1";
 
+/// The ALPN protocol offered under `--http2`: h2 alone, so a server without HTTP/2 refuses
+/// the handshake or answers without ALPN instead of silently falling back to HTTP/1.1.
+pub const ALPN_H2: &[u8] = b"h2";
+
+/// `config` offering `alpn` instead of HTTP/1.1.
+pub fn with_alpn(config: &ClientConfig, alpn: &[u8]) -> Arc<ClientConfig> {
+    let mut config = config.clone();
+    config.alpn_protocols = vec![alpn.to_vec()];
+    Arc::new(config)
+}
+
 /// The client configuration for `settings`: system roots plus `--cacert`, or no
 /// verification with `-k`; a client certificate for mTLS when given.
 pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, TlsError> {
@@ -228,6 +239,9 @@ fn reason(error: &io::Error) -> String {
             }
             other => format!("invalid certificate ({other:?}; -k skips verification)"),
         },
+        rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol) => {
+            "the server refused every protocol offered over ALPN (h2 under --http2)".into()
+        }
         rustls::Error::AlertReceived(alert) => {
             format!("the server refused the handshake (alert: {alert:?})")
         }

@@ -216,6 +216,7 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
         stall,
         max_inflight: args.max_inflight,
         tls: None,
+        http2: args.http2,
     };
     let (config, certificate) = with_tls(config, args.tls)?;
     let server = Background::start(args.addr, config, threads)

@@ -164,9 +164,9 @@ pub fn request_config(
     }
     // More than one request in flight per connection is HTTP/2's multiplexing; HTTP/1.1
     // pipelining is not offered (servers and proxies mishandle it).
-    if args.streams > 1 {
+    if args.streams > 1 && !args.http2 {
         return Err(usage(format!(
-            "--streams {} needs HTTP/2, which vastar does not speak yet; use -c for more requests in flight",
+            "--streams {} needs HTTP/2: add --http2, or use -c for more requests in flight",
             args.streams
         )));
     }
@@ -179,6 +179,9 @@ pub fn request_config(
         return Err(usage(
             "-x with an https:// URL needs CONNECT tunnelling, which vastar does not do yet",
         ));
+    }
+    if proxy.is_some() && args.http2 {
+        return Err(usage("--http2 does not go through -x proxies yet"));
     }
     let request = request_spec(args, &target, proxy.as_ref())?;
     let tls = tls_settings(args, target.scheme)?;
@@ -204,6 +207,7 @@ pub fn request_config(
         },
         max_workers: args.cpus,
         streams: args.streams,
+        http2: args.http2,
         tls,
         proxy,
         reset_on_close: false,

@@ -195,7 +195,11 @@ pub struct RequestArgs {
     /// per CPU].
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_cpus)]
     pub cpus: Option<usize>,
-    /// Requests in flight per connection (-c × M in all), like h2load's -m. Needs HTTP/2
+    /// Speak HTTP/2: ALPN h2 over TLS for https://, prior-knowledge h2c for http://. A
+    /// server that does not speak it is an error (exit 3), not a fallback to HTTP/1.1.
+    #[arg(long)]
+    pub http2: bool,
+    /// Requests in flight per connection (-c × M in all), like h2load's -m. Needs --http2
     /// (multiplexed streams); over HTTP/1.1 only 1 is accepted [default: 1].
     #[arg(long, value_name = "M", default_value_t = 1,
           allow_negative_numbers = true, value_parser = parse_streams)]
@@ -249,6 +253,10 @@ pub struct ServeArgs {
     /// printed, for clients' --cacert.
     #[arg(long)]
     pub tls: bool,
+    /// Speak HTTP/2: prior-knowledge h2c over TCP; with --tls, h2 when the client's ALPN
+    /// asks for it (HTTP/1.1 otherwise).
+    #[arg(long)]
+    pub http2: bool,
     /// Server threads [default: number of CPUs].
     #[arg(long)]
     pub threads: Option<usize>,

@@ -100,7 +100,8 @@ where
     let (outputs, started) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|i| {
-                let slots = share(config.concurrency, workers, i);
+                // `--streams` slots per connection: `-c × M` requests in flight.
+                let slots = share(config.concurrency, workers, i) * config.streams.max(1);
                 let setup = &setup;
                 scope.spawn(move || worker::run(make, slots, setup))
             })

@@ -35,6 +35,7 @@ impl Connector for Fake {
                 exchanges: 0,
             },
             handshake: None,
+            opened: true,
         })
     }
 }

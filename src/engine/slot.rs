@@ -215,6 +215,9 @@ async fn open<C: Connector>(ctx: &SlotContext<'_, C>) -> Result<C::Conn, Failure
     let result = ctx.connector.connect().await;
     let mut recorder = ctx.recorder.borrow_mut();
     match result {
+        // A slot that joined an open (HTTP/2) connection opened nothing: one reconnect per
+        // connection, however many of its streams come back.
+        Ok(connected) if !connected.opened => Ok(connected.conn),
         Ok(connected) => {
             recorder.connected(started.elapsed(), connected.handshake);
             if ctx.config.keepalive {

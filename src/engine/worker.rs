@@ -205,10 +205,12 @@ async fn preconnect<C: Connector>(
             drop(permit);
             match result {
                 Ok(connected) => {
-                    recorder
-                        .borrow_mut()
-                        .connected(started.elapsed(), connected.handshake);
-                    setup.opened.fetch_add(1, Relaxed);
+                    if connected.opened {
+                        recorder
+                            .borrow_mut()
+                            .connected(started.elapsed(), connected.handshake);
+                        setup.opened.fetch_add(1, Relaxed);
+                    }
                     return Some(connected.conn);
                 }
                 Err(e) => {

@@ -46,6 +46,7 @@ impl<D: Dial> Connector for Http1Connector<D> {
         Ok(Connected {
             conn,
             handshake: dialed.handshake,
+            opened: true,
         })
     }
 }

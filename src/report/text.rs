@@ -97,13 +97,15 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
         writeln!(out, "  Fastest:      {} ms", latency(l.fastest))?;
         writeln!(out, "  Average:      {} ms", latency(l.mean))?;
     }
-    if let Some(tls) = s.tls {
-        // Plain HTTP/1.1 is the default and goes unsaid; anything else is named.
-        writeln!(
-            out,
-            "  Protocol:     {} over {tls}",
-            s.protocol.to_uppercase()
-        )?;
+    // Plain HTTP/1.1 is the default and goes unsaid; anything else is named.
+    let name = match s.protocol {
+        "h2" => "HTTP/2",
+        other => other,
+    };
+    match s.tls {
+        Some(tls) => writeln!(out, "  Protocol:     {} over {tls}", name.to_uppercase())?,
+        None if s.protocol == "h2" => writeln!(out, "  Protocol:     HTTP/2 (h2c)")?,
+        None => {}
     }
     writeln!(out, "  Requests/sec: {:.2}", s.rps)?;
     writeln!(out, "  Total data:   {} bytes", s.bytes_total)?;

@@ -36,6 +36,7 @@ use tokio::task::JoinSet;
 
 mod background;
 mod conn;
+mod h2;
 mod request;
 mod response;
 #[cfg(test)]
@@ -63,6 +64,9 @@ pub struct ServeConfig {
     pub max_inflight: Option<usize>,
     /// Serve HTTPS with this configuration (`vastar serve --tls`); `None`: plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Speak HTTP/2 (`vastar serve --http2`): prior-knowledge h2c over TCP; with `tls`, h2
+    /// when ALPN picks it and HTTP/1.1 otherwise.
+    pub http2: bool,
 }
 
 /// A periodic server-wide freeze: every `every`-th request starts a pause of `duration`
@@ -83,6 +87,7 @@ impl Default for ServeConfig {
             stall: None,
             max_inflight: None,
             tls: None,
+            http2: false,
         }
     }
 }
@@ -106,6 +111,10 @@ struct Shared {
     /// Service slots of the capacity model ([`ServeConfig::max_inflight`]); a request holds
     /// a permit while it is being served, waiting for one when all are taken.
     inflight: Option<tokio::sync::Semaphore>,
+    /// The body HTTP/2 streams get (HTTP/1.1's is prebuilt in `responder`).
+    h2_body: bytes::Bytes,
+    /// `--delay`, for HTTP/2 streams.
+    delay: Option<Duration>,
 }
 
 /// Serves on `listener` until `shutdown` resolves. Runs on the caller's tokio runtime.
@@ -123,8 +132,10 @@ pub async fn serve(
         responder: response::Responder::new(&config),
         stats,
         inflight: config.max_inflight.map(tokio::sync::Semaphore::new),
+        h2_body: response::body(config.body_size),
+        delay: config.delay,
     });
-    let acceptor = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    let acceptor = config.tls.clone().map(|c| tls::acceptor(c, config.http2));
     let mut conns = JoinSet::new();
     let mut backoff = Backoff::default();
     tokio::pin!(shutdown);
@@ -142,6 +153,7 @@ pub async fn serve(
                     let _ = stream.set_nodelay(true);
                     let shared = Arc::clone(&shared);
                     match &acceptor {
+                        None if config.http2 => conns.spawn(h2::handle(stream, shared)),
                         None => conns.spawn(conn::handle(stream, shared)),
                         Some(tls) => conns.spawn(tls::handle(tls.clone(), stream, shared)),
                     };

@@ -200,7 +200,7 @@ fn encode(head: &[u8], body: &Bytes) -> Encoded {
 }
 
 /// The response body: [`FILLER`] repeated and truncated to `size` bytes.
-fn body(size: usize) -> Bytes {
+pub(super) fn body(size: usize) -> Bytes {
     FILLER
         .iter()
         .copied()

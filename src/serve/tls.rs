@@ -52,10 +52,24 @@ pub fn write_pem(dir: &Path, pem: &str) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Shakes hands, then serves the connection like a plain one; a client that fails or
-/// stalls the handshake is dropped.
+/// The acceptor for `config`, offering h2 before HTTP/1.1 over ALPN when `http2`.
+pub(super) fn acceptor(config: Arc<ServerConfig>, http2: bool) -> TlsAcceptor {
+    if !http2 {
+        return TlsAcceptor::from(config);
+    }
+    let mut config = (*config).clone();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    TlsAcceptor::from(Arc::new(config))
+}
+
+/// Shakes hands, then serves the connection in the protocol ALPN picked (HTTP/1.1 like a
+/// plain connection, or h2); a client that fails or stalls the handshake is dropped.
 pub(super) async fn handle(acceptor: TlsAcceptor, stream: TcpStream, shared: Arc<Shared>) {
     if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        conn::handle(tls, shared).await;
+        if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+            super::h2::handle(tls, shared).await;
+        } else {
+            conn::handle(tls, shared).await;
+        }
     }
 }

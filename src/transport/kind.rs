@@ -20,11 +20,13 @@ pub enum ErrorKind {
     Aborted,
     /// Any other I/O error on an established connection.
     Io,
+    /// The server reset this request's HTTP/2 stream (`RST_STREAM`); its connection lives on.
+    ResetStream,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Connect,
         ErrorKind::ConnectTimeout,
         ErrorKind::Timeout,
@@ -33,6 +35,7 @@ impl ErrorKind {
         ErrorKind::Eof,
         ErrorKind::Aborted,
         ErrorKind::Io,
+        ErrorKind::ResetStream,
     ];
 
     /// The stable key used in JSON (`errors.<key>`); never renamed once shipped.
@@ -46,6 +49,7 @@ impl ErrorKind {
             ErrorKind::Eof => "eof",
             ErrorKind::Aborted => "aborted",
             ErrorKind::Io => "io",
+            ErrorKind::ResetStream => "reset_stream",
         }
     }
 
@@ -60,6 +64,7 @@ impl ErrorKind {
             ErrorKind::Eof => "connection closed mid-response",
             ErrorKind::Aborted => "aborted at end of run",
             ErrorKind::Io => "other I/O error",
+            ErrorKind::ResetStream => "stream reset by server (RST_STREAM)",
         }
     }
 }

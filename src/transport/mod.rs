@@ -122,6 +122,9 @@ pub struct Connected<C> {
     pub conn: C,
     /// See [`Dialed::handshake`].
     pub handshake: Option<Duration>,
+    /// Whether a connection was opened for it; `false` when it joined one already open (an
+    /// HTTP/2 stream slot on a shared connection), which costs no connect to count.
+    pub opened: bool,
 }
 
 /// One open connection that carries one request at a time.

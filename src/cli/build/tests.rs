@@ -51,6 +51,8 @@ fn streams_default_to_one_and_more_than_one_needs_http2() {
     let err = |argv: &[&str]| config(argv).unwrap_err().0;
     assert!(err(&["--streams", "0", "http://h/"]).contains("at least 1"));
     assert!(err(&["--streams", "10", "http://h/"]).contains("needs HTTP/2"));
+    let h2 = config(&["--http2", "--streams", "10", "http://h/"]).unwrap();
+    assert_eq!((h2.streams, h2.http2), (10, true));
 }
 
 #[test]

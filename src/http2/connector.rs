@@ -1,0 +1,58 @@
+//! Opens HTTP/2 stream slots over any byte stream a [`Dial`] opens (TCP for h2c, TLS).
+
+use std::io;
+use std::rc::Rc;
+
+use super::pool::Pool;
+use super::request::Template;
+use super::stream::H2Stream;
+use crate::transport::{Connected, Connector, Dial};
+
+/// A worker's HTTP/2 connector: its connections and the stream slots seated on them.
+pub struct Http2Connector<D> {
+    pool: Pool<D>,
+    template: Rc<Template>,
+}
+
+impl<D: Dial + 'static> Http2Connector<D>
+where
+    D::Stream: Send + 'static,
+{
+    /// A connector whose connections, opened by `dial`, carry `streams` slots each, all
+    /// sending `template`'s request.
+    pub fn new(dial: D, streams: usize, template: Template) -> Self {
+        Http2Connector {
+            pool: Pool::new(dial, streams),
+            template: Rc::new(template),
+        }
+    }
+}
+
+impl<D: Dial + 'static> Connector for Http2Connector<D>
+where
+    D::Stream: Send + 'static,
+{
+    type Conn = H2Stream;
+
+    async fn connect(&self) -> io::Result<Connected<H2Stream>> {
+        let seat = self.pool.seat();
+        match seat.conn.await {
+            Ok(open) => Ok(Connected {
+                conn: H2Stream {
+                    send: open.send,
+                    template: Rc::clone(&self.template),
+                    group: seat.group,
+                    epoch: seat.epoch,
+                },
+                handshake: open.handshake.filter(|_| seat.opened),
+                opened: seat.opened,
+            }),
+            Err(e) => {
+                // The next slot to come reopens it; this one was never seated.
+                seat.group.kill(seat.epoch);
+                seat.group.leave();
+                Err(io::Error::new(e.kind(), e.to_string()))
+            }
+        }
+    }
+}
