@@ -21,6 +21,7 @@ mod cli;
 mod environment;
 mod failures;
 mod faults;
+mod h2;
 mod hey;
 mod output;
 mod proxy;

@@ -12,6 +12,7 @@
 
 pub mod cmd;
 pub mod faulty;
+pub mod h2;
 pub mod report;
 pub mod request;
 pub mod script;

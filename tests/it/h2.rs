@@ -1,0 +1,144 @@
+//! `--http2`: h2c and ALPN h2 against the built-in target (server-counted exactness across
+//! c × M), a stream limit below M, a server that refuses h2, RST_STREAM, GOAWAY and a 10 MB
+//! response, against local servers only.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::Ordering::Relaxed;
+
+use vastar::serve::{tls::self_signed, Background, ServeConfig};
+
+use crate::support::h2::{H2Server, Script};
+use crate::support::{builtin_target, run, run_json, scratch_file, url_of};
+
+/// The built-in target speaking HTTP/2 (h2c, or h2 by ALPN with `tls`), and with `tls` the
+/// PEM file that trusts it.
+fn h2_target(body_size: usize, tls: bool) -> (Background, Option<String>) {
+    let cert = tls.then(|| self_signed(None).expect("a throwaway certificate"));
+    let config = ServeConfig {
+        body_size,
+        http2: true,
+        tls: cert.as_ref().map(|c| c.config.clone()),
+        ..ServeConfig::default()
+    };
+    let server = Background::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config, 1)
+        .expect("start the built-in target");
+    let pem = cert.map(|c| {
+        let path = scratch_file(
+            &format!("h2-{}.pem", server.addr().port()),
+            c.cert_pem.as_bytes(),
+        );
+        path.to_string_lossy().into_owned()
+    });
+    (server, pem)
+}
+
+#[test]
+fn h2c_is_exact_across_connections_times_streams() {
+    let (server, _) = h2_target(13, false);
+    let url = url_of(server.addr());
+    let report = run_json("-n 1000 -c 4 --streams 10 -t 10 --http2", &[&url]);
+    assert_eq!(report.summary.successful, 1000);
+    assert_eq!(report.summary.failed, 0);
+    assert_eq!(server.stats().requests.load(Relaxed), 1000);
+    assert_eq!(server.stats().connections.load(Relaxed), 4);
+    assert_eq!(report.connections.opened, 4);
+    assert_eq!(report.protocol, "h2");
+    assert_eq!(report.tls, None);
+    let text = run("-n 20 -c 2 --streams 5 -t 10 --http2", &[&url]).success();
+    assert!(text.stdout_text().contains("Protocol:     HTTP/2 (h2c)"));
+}
+
+#[test]
+fn alpn_h2_over_tls_is_exact_and_named() {
+    let (server, pem) = h2_target(13, true);
+    let url = format!("https://{}/", server.addr());
+    let pem = pem.expect("a PEM file");
+    let report = run_json(
+        "-n 300 -c 3 --streams 7 -t 10 --http2 --cacert",
+        &[&pem, &url],
+    );
+    assert_eq!(report.summary.successful, 300);
+    assert_eq!(server.stats().requests.load(Relaxed), 300);
+    assert_eq!(report.protocol, "h2");
+    assert_eq!(report.tls.as_deref(), Some("TLSv1.3"));
+    let text = run("-n 5 -c 1 -t 10 --http2 --cacert", &[&pem, &url]).success();
+    assert!(text
+        .stdout_text()
+        .contains("Protocol:     HTTP/2 over TLSv1.3"));
+    // Without --http2 the same server answers in HTTP/1.1 (ALPN picks it).
+    let h1 = run_json("-n 5 -c 1 -t 10 --cacert", &[&pem, &url]);
+    assert_eq!(h1.protocol, "http/1.1");
+}
+
+#[test]
+fn a_stream_limit_below_m_still_completes_exactly_n() {
+    let server = H2Server::start(Script {
+        max_streams: Some(3),
+        ..Script::default()
+    });
+    let report = run_json("-n 400 -c 2 --streams 20 -t 10 --http2", &[&server.url()]);
+    assert_eq!(report.summary.successful, 400);
+    assert_eq!(report.summary.failed, 0, "{:?}", report.errors);
+    assert_eq!(server.counts.answered.load(Relaxed), 400);
+    assert!(server.counts.max_open.load(Relaxed) <= 3);
+}
+
+#[test]
+fn a_server_that_refuses_h2_is_one_line_and_exit_3() {
+    let server = builtin_target();
+    let refused = run("-n 5 -c 2 -t 5 --http2", &[&url_of(server.addr())]).expect_code(3);
+    let lines: Vec<&str> = refused.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", refused.stderr);
+    assert!(lines[0].starts_with("vastar: error: "), "{}", lines[0]);
+    assert!(lines[0].contains("HTTP/2"), "{}", lines[0]);
+    assert_eq!(server.stats().requests.load(Relaxed), 0);
+}
+
+#[test]
+fn rst_stream_is_counted_as_its_own_error_and_keeps_the_connection() {
+    let server = H2Server::start(Script {
+        reset_every: Some(5),
+        ..Script::default()
+    });
+    let report = run_json("-n 200 -c 2 --streams 4 -t 10 --http2", &[&server.url()]);
+    assert_eq!(report.summary.requests, 200);
+    assert_eq!(
+        report.errors.get("reset_stream"),
+        Some(&40),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(report.summary.successful, 160);
+    assert_eq!(server.counts.reset.load(Relaxed), 40);
+    // A reset stream is not a lost connection.
+    assert_eq!(server.counts.connections.load(Relaxed), 2);
+    assert_eq!(report.connections.reconnects, 0);
+}
+
+#[test]
+fn goaway_finishes_accepted_streams_and_reconnects_once_per_connection() {
+    let server = H2Server::start(Script {
+        goaway_after: Some(50),
+        ..Script::default()
+    });
+    let report = run_json("-n 300 -c 2 --streams 5 -t 10 --http2", &[&server.url()]);
+    assert_eq!(report.summary.successful, 300, "{:?}", report.errors);
+    assert_eq!(server.counts.answered.load(Relaxed), 300);
+    let connections = server.counts.connections.load(Relaxed);
+    // 2 connections to start with, then one per GOAWAY: not one per stream slot.
+    assert!(connections >= 2 + 4, "{connections}");
+    assert_eq!(report.connections.opened, connections);
+    assert_eq!(report.connections.reconnects, connections - 2);
+}
+
+#[test]
+fn a_10_mb_h2_response_completes() {
+    let size = 10 * 1024 * 1024;
+    let (server, _) = h2_target(size, false);
+    let report = run_json(
+        "-n 4 -c 1 --streams 2 -t 20 --http2",
+        &[&url_of(server.addr())],
+    );
+    assert_eq!(report.summary.successful, 4);
+    assert_eq!(report.summary.bytes_total, 4 * size as u64);
+}

@@ -1,0 +1,110 @@
+//! A scripted HTTP/2 server (h2c, prior knowledge) built on the h2 crate: a stream limit
+//! below the client's `--streams`, resets of chosen streams, a graceful GOAWAY after some
+//! requests per connection. It counts what it answered, reset and accepted.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use h2::Reason;
+use http::Response;
+use tokio::net::TcpListener;
+
+/// How the server misbehaves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Script {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS it advertises (`None`: h2's default, unlimited).
+    pub max_streams: Option<u32>,
+    /// Resets every k-th request (server-wide) with `RST_STREAM(INTERNAL_ERROR)`.
+    pub reset_every: Option<u64>,
+    /// Sends a graceful GOAWAY after this many requests on a connection.
+    pub goaway_after: Option<u64>,
+}
+
+/// What the server counted.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Streams accepted, server-wide.
+    pub accepted: AtomicU64,
+    pub answered: AtomicU64,
+    pub reset: AtomicU64,
+    pub connections: AtomicU64,
+    /// Highest number of streams it saw open at once on one connection.
+    pub max_open: AtomicU64,
+}
+
+/// The server on a free port of 127.0.0.1, running on its own thread for the test's life.
+pub struct H2Server {
+    pub addr: SocketAddr,
+    pub counts: Arc<Counts>,
+}
+
+impl H2Server {
+    /// Starts a server that follows `script`.
+    pub fn start(script: Script) -> H2Server {
+        let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let counts = Arc::new(Counts::default());
+        let shared = Arc::clone(&counts);
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = TcpListener::from_std(std_listener).unwrap();
+                while let Ok((stream, _)) = listener.accept().await {
+                    shared.connections.fetch_add(1, Relaxed);
+                    tokio::spawn(connection(stream, script, Arc::clone(&shared)));
+                }
+            });
+        });
+        H2Server { addr, counts }
+    }
+
+    /// `http://ADDR/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+async fn connection(stream: tokio::net::TcpStream, script: Script, counts: Arc<Counts>) {
+    let mut builder = h2::server::Builder::new();
+    if let Some(max) = script.max_streams {
+        builder.max_concurrent_streams(max);
+    }
+    let Ok(mut conn) = builder.handshake::<_, Bytes>(stream).await else {
+        return;
+    };
+    let open = Arc::new(AtomicU64::new(0));
+    let mut seen = 0u64;
+    while let Some(Ok((request, mut respond))) = conn.accept().await {
+        seen += 1;
+        let now_open = open.fetch_add(1, Relaxed) + 1;
+        counts.max_open.fetch_max(now_open, Relaxed);
+        let n = counts.accepted.fetch_add(1, Relaxed) + 1;
+        let reset = script.reset_every.is_some_and(|k| n % k == 0);
+        let (counts, open) = (Arc::clone(&counts), Arc::clone(&open));
+        tokio::spawn(async move {
+            drop(request);
+            // A short pause keeps streams open at once, so the limit is exercised.
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            if reset {
+                counts.reset.fetch_add(1, Relaxed);
+                respond.send_reset(Reason::INTERNAL_ERROR);
+            } else {
+                counts.answered.fetch_add(1, Relaxed);
+                let response = Response::builder().status(200).body(()).unwrap();
+                if let Ok(mut body) = respond.send_response(response, false) {
+                    let _ = body.send_data(Bytes::from_static(b"hello"), true);
+                }
+            }
+            open.fetch_sub(1, Relaxed);
+        });
+        if script.goaway_after == Some(seen) {
+            conn.graceful_shutdown();
+        }
+    }
+}
