@@ -1,5 +1,6 @@
-//! Proof that the HTTP/1.1 hot path allocates nothing per request, and a guard that over
-//! TLS it allocates no more than rustls' own two per request.
+//! Proof that the HTTP/1.1 hot path allocates nothing per request, and guards that over
+//! TLS it allocates no more than rustls' own two per request and over HTTP/2 (h2c) no more
+//! than the seven the h2 crate's path took when it landed.
 //!
 //! This binary installs a counting global allocator, so it is its own test target (the count
 //! would otherwise include every other test running beside it) and holds a single `#[test]`.
@@ -34,6 +35,14 @@ const LIMIT_PER_REQUEST: f64 = 0.01;
 /// a plaintext chunk per read (2 per request, measured when HTTPS landed): a guard against
 /// more, until a record layer of our own removes those two.
 const TLS_LIMIT_PER_REQUEST: f64 = 2.01;
+
+/// Streams per connection of the HTTP/2 runs.
+const H2_STREAMS: usize = 10;
+
+/// HTTP/2 through the h2 crate allocates per request (the request head's header map, h2's
+/// stream state, HPACK and frame buffers): 7.0 measured when HTTP/2 landed, at c = 1 and 10
+/// x 10 streams; a guard against more.
+const H2_LIMIT_PER_REQUEST: f64 = 8.0;
 
 /// The system allocator, counting allocations made on counted threads while enabled.
 struct Counting;
@@ -128,6 +137,8 @@ fn config(
 struct Server<'a> {
     addr: SocketAddr,
     cacert: Option<&'a str>,
+    /// `--http2 --streams 10` (h2c): measured and bounded, not held to zero.
+    http2: bool,
 }
 
 /// Fewest allocations (count, bytes) over a few identical runs: set-up allocations vary a
@@ -152,7 +163,11 @@ fn allocations_of_run(
     concurrency: usize,
     rate: Option<f64>,
 ) -> (u64, u64) {
-    let config = config(server.addr, requests, concurrency, rate, server.cacert);
+    let mut config = config(server.addr, requests, concurrency, rate, server.cacert);
+    if server.http2 {
+        config.http2 = true;
+        config.streams = H2_STREAMS;
+    }
     let progress = Progress::default();
     ALLOCATIONS.store(0, Relaxed);
     BYTES.store(0, Relaxed);
@@ -174,10 +189,10 @@ fn per_request(server: Server<'_>, concurrency: usize, rate: Option<f64>) -> (f6
     // this proves the engine's worker threads are among those counted.
     assert!(small >= concurrency as u64, "worker threads are counted");
     let per_request = (large as f64 - small as f64) / (LARGE - SMALL) as f64;
-    let scheme = if server.cacert.is_some() {
-        "https"
-    } else {
-        "http"
+    let scheme = match (server.http2, server.cacert.is_some()) {
+        (true, _) => "h2c --streams 10",
+        (false, true) => "https",
+        (false, false) => "http",
     };
     let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"));
     let line = format!(
@@ -194,6 +209,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
     let plain = Server {
         addr: plain.addr(),
         cacert: None,
+        http2: false,
     };
     // Warm-up: first-use allocations (thread-locals, lazy statics) land outside the counts.
     allocations_of_run(plain, SMALL, 8, None);
@@ -215,6 +231,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
     let tls = Server {
         addr: tls.addr(),
         cacert: Some(&cert.cert_pem),
+        http2: false,
     };
     allocations_of_run(tls, SMALL, 8, None);
     let mut worst_tls: f64 = 0.0;
@@ -223,6 +240,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         worst_tls = worst_tls.max(per_request);
         report.push(line);
     }
+    let worst_h2 = h2c(&mut report);
     let report = report.join("\n");
     // Shown with `cargo test --test alloc -- --nocapture`; BENCHMARK.md quotes it.
     println!("{report}");
@@ -234,4 +252,32 @@ fn http1_hot_path_allocates_nothing_per_request() {
         worst_tls < TLS_LIMIT_PER_REQUEST,
         "the HTTPS hot path allocates more than rustls' two per request:\n{report}"
     );
+    assert!(
+        worst_h2 < H2_LIMIT_PER_REQUEST,
+        "HTTP/2 allocates more per request than it did when it landed:\n{report}"
+    );
+}
+
+/// HTTP/2 (h2c) against the built-in target's h2 side: the worst allocations per request
+/// over a few concurrencies, each line added to `report`.
+fn h2c(report: &mut Vec<String>) -> f64 {
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let config = ServeConfig {
+        http2: true,
+        ..ServeConfig::default()
+    };
+    let server = Background::start(loopback, config, 1).expect("h2c server starts");
+    let server = Server {
+        addr: server.addr(),
+        cacert: None,
+        http2: true,
+    };
+    allocations_of_run(server, SMALL, 4, None);
+    let mut worst: f64 = 0.0;
+    for concurrency in [1, 10] {
+        let (per_request, line) = per_request(server, concurrency, None);
+        worst = worst.max(per_request);
+        report.push(line);
+    }
+    worst
 }
