@@ -183,6 +183,13 @@ pub fn request_config(
     if proxy.is_some() && args.http2 {
         return Err(usage("--http2 does not go through -x proxies yet"));
     }
+    // A connection per request would defeat what HTTP/2 is measured for, and its streams
+    // share connections the slots do not own.
+    if args.http2 && args.disable_keepalive {
+        return Err(usage(
+            "--http2 with --disable-keepalive is not supported: HTTP/2 streams share connections",
+        ));
+    }
     let request = request_spec(args, &target, proxy.as_ref())?;
     let tls = tls_settings(args, target.scheme)?;
     Ok(RunConfig {

@@ -53,6 +53,7 @@ fn streams_default_to_one_and_more_than_one_needs_http2() {
     assert!(err(&["--streams", "10", "http://h/"]).contains("needs HTTP/2"));
     let h2 = config(&["--http2", "--streams", "10", "http://h/"]).unwrap();
     assert_eq!((h2.streams, h2.http2), (10, true));
+    assert!(err(&["--http2", "--disable-keepalive", "http://h/"]).contains("--http2"));
 }
 
 #[test]
