@@ -142,3 +142,35 @@ fn a_10_mb_h2_response_completes() {
     assert_eq!(report.summary.successful, 4);
     assert_eq!(report.summary.bytes_total, 4 * size as u64);
 }
+
+#[test]
+fn request_bodies_are_sent_on_every_stream() {
+    let server = H2Server::start(Script::default());
+    let body = "x".repeat(100_000);
+    let report = run_json(
+        "-n 30 -c 2 --streams 5 -t 10 --http2 -m POST -d",
+        &[&body, &server.url()],
+    );
+    assert_eq!(report.summary.successful, 30);
+    assert_eq!(server.counts.body_bytes.load(Relaxed), 30 * 100_000);
+}
+
+#[test]
+fn a_stream_that_times_out_is_counted_and_its_connection_carries_on() {
+    let server = H2Server::start(Script {
+        hang_every: Some(10),
+        ..Script::default()
+    });
+    let report = run_json("-n 40 -c 1 --streams 2 -t 0.5 --http2", &[&server.url()]);
+    assert_eq!(report.summary.requests, 40);
+    assert_eq!(
+        report.errors.get("timeout"),
+        Some(&4),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(report.summary.successful, 36);
+    // A stream given up on is cancelled; the connection is not replaced for it.
+    assert_eq!(server.counts.connections.load(Relaxed), 1);
+    assert_eq!(report.connections.reconnects, 0);
+}

@@ -18,6 +18,8 @@ pub struct Script {
     pub max_streams: Option<u32>,
     /// Resets every k-th request (server-wide) with `RST_STREAM(INTERNAL_ERROR)`.
     pub reset_every: Option<u64>,
+    /// Never answers every k-th request (server-wide); the stream stays open.
+    pub hang_every: Option<u64>,
     /// Sends a graceful GOAWAY after this many requests on a connection.
     pub goaway_after: Option<u64>,
 }
@@ -28,6 +30,8 @@ pub struct Counts {
     /// Streams accepted, server-wide.
     pub accepted: AtomicU64,
     pub answered: AtomicU64,
+    /// Request body bytes received, over all streams.
+    pub body_bytes: AtomicU64,
     pub reset: AtomicU64,
     pub connections: AtomicU64,
     /// Highest number of streams it saw open at once on one connection.
@@ -86,11 +90,19 @@ async fn connection(stream: tokio::net::TcpStream, script: Script, counts: Arc<C
         counts.max_open.fetch_max(now_open, Relaxed);
         let n = counts.accepted.fetch_add(1, Relaxed) + 1;
         let reset = script.reset_every.is_some_and(|k| n % k == 0);
+        let hang = script.hang_every.is_some_and(|k| n % k == 0);
         let (counts, open) = (Arc::clone(&counts), Arc::clone(&open));
         tokio::spawn(async move {
-            drop(request);
+            let mut body = request.into_body();
+            while let Some(Ok(chunk)) = body.data().await {
+                counts.body_bytes.fetch_add(chunk.len() as u64, Relaxed);
+                let _ = body.flow_control().release_capacity(chunk.len());
+            }
             // A short pause keeps streams open at once, so the limit is exercised.
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            if hang {
+                std::future::pending::<()>().await;
+            }
             if reset {
                 counts.reset.fetch_add(1, Relaxed);
                 respond.send_reset(Reason::INTERNAL_ERROR);
