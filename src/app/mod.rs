@@ -169,6 +169,7 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
     };
     let serve_config = ServeConfig {
         tls: cert.as_ref().map(|c| c.config.clone()),
+        http2: args.http2,
         ..ServeConfig::default()
     };
     let server = Background::start(loopback, serve_config, 1)
@@ -180,10 +181,17 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
         args.concurrency, args.duration
     );
     let mut config = demo_config(&url, args)?;
+    if args.http2 {
+        config.http2 = true;
+        config.streams = DEMO_STREAMS;
+    }
     // The run trusts exactly the certificate the target was just given.
     config.tls.extra_roots_pem = cert.map(|c| c.cert_pem.into_bytes());
     measure_and_report(&config, &ReportOptions::default(), args.output, args.color)
 }
+
+/// Streams per connection of `vastar demo --http2`: h2load's usual `-m 10`.
+const DEMO_STREAMS: usize = 10;
 
 fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
     let target = Target::parse(url).map_err(|e| UsageError(e.to_string()))?;

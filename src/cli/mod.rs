@@ -282,6 +282,9 @@ pub struct DemoArgs {
     /// Over HTTPS: the target gets a throwaway self-signed certificate, which the run trusts.
     #[arg(long)]
     pub https: bool,
+    /// Over HTTP/2 (h2 by ALPN with --https, h2c without), 10 streams per connection.
+    #[arg(long)]
+    pub http2: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -174,3 +174,14 @@ fn a_stream_that_times_out_is_counted_and_its_connection_carries_on() {
     assert_eq!(server.counts.connections.load(Relaxed), 1);
     assert_eq!(report.connections.reconnects, 0);
 }
+
+#[test]
+fn demo_https_http2_needs_nothing_installed() {
+    let report = run("demo --https --http2 -z 300ms -c 2 -o json", &[])
+        .success()
+        .report();
+    assert!(report.summary.successful > 0);
+    assert_eq!(report.summary.failed, 0);
+    assert_eq!(report.protocol, "h2");
+    assert_eq!(report.tls.as_deref(), Some("TLSv1.3"));
+}
