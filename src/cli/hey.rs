@@ -30,8 +30,10 @@ const BOOLEANS: [(&str, &str); 3] = [
 /// hey's flags that take a value, and the vastar spelling of each.
 const VALUED: [(&str, &str); 2] = [("host", "--host"), ("cpus", "--cpus")];
 
-/// Refusal of hey's `-h2`.
-const NO_H2: &str = "-h2: vastar does not speak HTTP/2 yet; drop -h2 to test over HTTP/1.1";
+/// Refusal of hey's `-h2`: not rewritten, because hey speaks HTTP/1.1 to `http://` URLs even
+/// with `-h2`, while `--http2` speaks h2c there; the user picks.
+const NO_H2: &str = "-h2: vastar spells HTTP/2 --http2 (h2c for http:// URLs, where hey -h2 \
+     spoke HTTP/1.1); drop -h2 to test over HTTP/1.1";
 
 /// Refusal of hey's `-o csv`.
 const NO_CSV: &str = "-o csv is not available yet; use -o json for machine-readable output";
