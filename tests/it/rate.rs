@@ -144,8 +144,9 @@ fn an_open_loop_sends_on_schedule_and_measures_the_server_not_its_timer() {
         .expect("open-loop runs report their rate");
     // A millisecond timer leaves ~0.5 ms late on average and that delay was counted as
     // latency (p50 ~1 ms); sent on time, the response time is the ~0.05 ms of the wire.
+    // Under 0.1 ms even while the other tests load both cores (a millisecond timer: ~0.5).
     let lateness_p50 = ms(&rate.send_lateness_ms, "p50");
-    assert!(lateness_p50 < 0.05, "send lateness p50 {lateness_p50} ms");
+    assert!(lateness_p50 < 0.1, "send lateness p50 {lateness_p50} ms");
     let latency_p50 = ms(&report.latency_ms, "p50");
     assert!(latency_p50 < 0.3, "latency p50 {latency_p50} ms");
     assert!(ms(&rate.send_lateness_ms, "p99_99") >= lateness_p50);
