@@ -33,7 +33,7 @@ pub fn sweep(config: &SweepConfig, runner: &mut Runner) -> Result<SweepReport, S
     let mut notes = Vec::new();
     let calibration = measure_level(config, runner, config.baseline_c, Phase::Coarse)?;
     let Some(calibration) = calibration else {
-        return Ok(interrupted_report(notes, runner.interrupt_exit_code()));
+        return Ok(SweepReport::bare(notes, runner.interrupt_exit_code()));
     };
     let Some(baseline) = calibration.measured else {
         return Err(SweepError::Unmeasurable(format!(
@@ -64,19 +64,6 @@ pub fn sweep(config: &SweepConfig, runner: &mut Runner) -> Result<SweepReport, S
         find_max: None,
         interrupted: runner.interrupt_exit_code(),
     })
-}
-
-fn interrupted_report(notes: Vec<String>, interrupted: Option<i32>) -> SweepReport {
-    SweepReport {
-        machine: Machine::detect(),
-        baseline: None,
-        reference_baseline: None,
-        points: Vec::new(),
-        sweet_spot: None,
-        notes,
-        find_max: None,
-        interrupted,
-    }
 }
 
 /// The levels measured so far and what they are judged against.

@@ -11,7 +11,6 @@
 
 use super::config::{FindMaxConfig, SearchBy, SweepConfig};
 use super::curve::at_concurrency;
-use super::machine::Machine;
 use super::model::SweepReport;
 use super::point::{median, Measurement};
 use super::run::Runner;
@@ -132,14 +131,8 @@ pub fn search(
         probes: search.probes.clone(),
     };
     Ok(SweepReport {
-        machine: Machine::detect(),
-        baseline: None,
-        reference_baseline: None,
-        points: Vec::new(),
-        sweet_spot: None,
-        notes,
         find_max: Some(result),
-        interrupted: runner.interrupt_exit_code(),
+        ..SweepReport::bare(notes, runner.interrupt_exit_code())
     })
 }
 

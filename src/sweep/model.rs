@@ -26,6 +26,23 @@ pub struct SweepReport {
     pub interrupted: Option<i32>,
 }
 
+impl SweepReport {
+    /// A report with no level in it yet: a sweep interrupted before its calibration, or a
+    /// capacity search, which keeps its probes in `find_max` instead.
+    pub fn bare(notes: Vec<String>, interrupted: Option<i32>) -> SweepReport {
+        SweepReport {
+            machine: Machine::detect(),
+            baseline: None,
+            reference_baseline: None,
+            points: Vec::new(),
+            sweet_spot: None,
+            notes,
+            find_max: None,
+            interrupted,
+        }
+    }
+}
+
 /// How a sweep ends, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

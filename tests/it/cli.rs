@@ -203,10 +203,14 @@ impl Drop for KillOnDrop {
     }
 }
 
-#[test]
-fn serve_answers_a_load_run_until_killed() {
+/// Starts `vastar serve ARGS` on a free port and returns it (killed on drop) with the first
+/// line it printed on stderr, read off-thread so a silent server fails the test instead of
+/// hanging it.
+fn serve_with_banner(args: &[&str]) -> (KillOnDrop, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_vastar"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--threads", "1"])
+        .arg("serve")
+        .args(args)
+        .args(["--addr", "127.0.0.1:0", "--threads", "1"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -215,7 +219,6 @@ fn serve_answers_a_load_run_until_killed() {
     let mut child = KillOnDrop(child);
     let stderr = child.0.stderr.take().expect("piped stderr");
     let (tx, rx) = mpsc::channel();
-    // Reads the banner off-thread so a silent server fails the test instead of hanging it.
     std::thread::spawn(move || {
         let mut line = String::new();
         let _ = BufReader::new(stderr).read_line(&mut line);
@@ -224,6 +227,12 @@ fn serve_answers_a_load_run_until_killed() {
     let banner = rx
         .recv_timeout(Duration::from_secs(10))
         .expect("vastar serve printed its address");
+    (child, banner)
+}
+
+#[test]
+fn serve_answers_a_load_run_until_killed() {
+    let (_child, banner) = serve_with_banner(&[]);
     let url = banner
         .split_whitespace()
         .find(|word| word.starts_with("http://"))
@@ -239,24 +248,7 @@ fn serve_answers_a_load_run_until_killed() {
 
 #[test]
 fn serve_tls_prints_the_certificate_to_give_to_cacert() {
-    let child = Command::new(env!("CARGO_BIN_EXE_vastar"))
-        .args(["serve", "--tls", "--addr", "127.0.0.1:0", "--threads", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn vastar serve --tls");
-    let mut child = KillOnDrop(child);
-    let stderr = child.0.stderr.take().expect("piped stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stderr).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let banner = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("vastar serve --tls printed its address");
+    let (_child, banner) = serve_with_banner(&["--tls"]);
     let words: Vec<&str> = banner.split_whitespace().collect();
     let url = words.iter().find(|w| w.starts_with("https://"));
     let cacert = words
