@@ -10,6 +10,7 @@
 //! - [`connector`]: picks the protocol by scheme and runs the engine with it.
 //! - [`tls`]: rustls over TCP for `https://` (a `Dial` that HTTP/1.1 runs over).
 //! - [`report`]: pure renderers of a result (text, JSON).
+//! - [`results`]: a result as data: serialized into the JSON, read back, merged.
 //! - [`slo`]: `--slo` gates, parsed and checked against a run; the verdict behind exit code 1.
 //! - [`sweep`]: `vastar sweep`: the engine many times in one process (sweet spot, paired
 //!   overhead, capacity search).
@@ -26,6 +27,7 @@ pub mod http1;
 pub mod http2;
 pub mod progress_bar;
 pub mod report;
+pub mod results;
 pub mod serve;
 pub mod slo;
 pub mod sweep;
