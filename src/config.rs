@@ -98,6 +98,9 @@ pub struct RunConfig {
     /// Set by `sweep`, whose levels open and close thousands of sockets in a row; a single
     /// run closes politely.
     pub reset_on_close: bool,
+    /// Slice the run into intervals of this length (`--interval`) and report each one:
+    /// a time series that shows a ramp, a stall or a warm-up. `None`: the summary only.
+    pub interval: Option<Duration>,
 }
 
 impl RunConfig {
@@ -131,6 +134,7 @@ impl RunConfig {
             http2: false,
             proxy: None,
             reset_on_close: false,
+            interval: None,
         }
     }
 

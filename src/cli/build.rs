@@ -218,6 +218,7 @@ pub fn request_config(
         tls,
         proxy,
         reset_on_close: false,
+        interval: None,
     })
 }
 

@@ -10,6 +10,7 @@
 mod alarm;
 pub mod cancel;
 pub mod fdlimit;
+pub mod intervals;
 pub mod pacing;
 pub mod progress;
 mod recorder;
@@ -129,6 +130,7 @@ where
     let mut result = RunResult::empty(elapsed);
     result.sending = sending;
     result.interrupted = progress.is_cancelled();
+    result.intervals = config.interval.map(intervals::Intervals::new);
     for output in outputs {
         output.recorder.merge_into(&mut result);
     }

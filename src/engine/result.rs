@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::intervals::Intervals;
+
 pub use crate::transport::ErrorKind;
 
 /// [`RunResult::protocol`] for HTTP/1.1, in ALPN's spelling.
@@ -185,6 +187,9 @@ pub struct RunResult {
     pub cut_off: u64,
     /// Redirects followed and not followed.
     pub redirects: RedirectStats,
+    /// The run as a time series, with `--interval`; `None` without it. Its requests,
+    /// responses and errors add up to this result's.
+    pub intervals: Option<Intervals>,
 }
 
 impl RunResult {
@@ -208,6 +213,7 @@ impl RunResult {
             interrupted: false,
             cut_off: 0,
             redirects: RedirectStats::default(),
+            intervals: None,
         }
     }
 

@@ -20,12 +20,13 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::alarm::Alarm;
+use super::intervals::IntervalRecorder;
 use super::pacing::{Budget, Pacing};
 use super::progress::Progress;
 use super::recorder::Recorder;
 use super::slot::{self, SlotContext};
 use super::start_line::StartLine;
-use crate::config::RunConfig;
+use crate::config::{RunConfig, StopAt};
 use crate::transport::Connector;
 
 /// Pre-connect attempts per connection before it is left to connect lazily during the run.
@@ -122,6 +123,14 @@ async fn drive<C: Connector>(
     let Some(&start) = setup.start.get() else {
         return Ends::default();
     };
+    if let Some(length) = setup.config.interval {
+        let expected = match setup.config.stop {
+            StopAt::Duration(d) => Some(d + setup.config.drain_cap),
+            StopAt::Requests(_) => None,
+        };
+        let intervals = IntervalRecorder::new(Instant::from_std(start), length, expected);
+        recorder.borrow_mut().track_intervals(intervals);
+    }
     let pacing = Pacing::of(setup.config);
     let open_loop = matches!(pacing, Pacing::OpenLoop { .. });
     let alarm = if open_loop {
