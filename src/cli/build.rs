@@ -8,10 +8,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::{HistScaleArg, RequestArgs, RunArgs};
+use super::{HistScaleArg, RequestArgs, RunArgs, RunOutput};
 use crate::config::{
     RequestSpec, RunConfig, StopAt, TlsSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP,
 };
+use crate::engine::intervals::MIN_INTERVAL;
 use crate::http1::request::HeaderList;
 use crate::report::model::{HistScale, ReportOptions};
 use crate::slo;
@@ -74,7 +75,21 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     config.qps_per_connection = (args.qps > 0.0).then_some(args.qps);
     config.latency_correction = args.latency_correction;
     config.slo = slo_gates(args.slo.as_deref())?;
+    config.interval = interval(args)?;
     Ok(config)
+}
+
+/// `--interval`, and `-o csv-intervals`, which prints nothing without it.
+fn interval(args: &RunArgs) -> Result<Option<Duration>, UsageError> {
+    match args.interval {
+        Some(d) if d < MIN_INTERVAL => Err(usage(format!(
+            "--interval must be at least {MIN_INTERVAL:?}, got {d:?}"
+        ))),
+        None if args.output == RunOutput::CsvIntervals => Err(usage(
+            "-o csv-intervals prints the --interval time series: add --interval (e.g. --interval 1s)",
+        )),
+        other => Ok(other),
+    }
 }
 
 /// A `--rate` value: a positive, finite number of requests per second.

@@ -101,9 +101,17 @@ pub struct RunArgs {
     pub latency_correction: bool,
     #[command(flatten)]
     pub request: RequestArgs,
-    /// Output format.
-    #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// Output format. csv-intervals prints only the --interval time series, as CSV (a
+    /// header, then one row per interval) instead of the report.
+    #[arg(short = 'o', value_enum, default_value_t = RunOutput::Text)]
+    pub output: RunOutput,
+    /// Slice the run into intervals of this length (e.g. 1s, 500ms; at least 10ms) and
+    /// report each one: requests, responses, errors, rate and latency percentiles over time,
+    /// to see a ramp, a stall or a warm-up. A request counts in the interval in which it
+    /// ended. The text report shows a table (at most 30 rows, neighbours grouped), the JSON
+    /// an "intervals" array, -o csv-intervals the series alone.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
     /// Number of bars in the latency histogram.
     #[arg(long, value_name = "N", default_value_t = 11,
           allow_negative_numbers = true, value_parser = parse_hist_bins)]
@@ -291,6 +299,24 @@ pub struct DemoArgs {
 pub enum Output {
     Text,
     Json,
+}
+
+/// `-o` of the flat form: [`Output`]'s formats, plus the time series alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunOutput {
+    Text,
+    Json,
+    /// The `--interval` series as CSV, instead of the report.
+    CsvIntervals,
+}
+
+impl From<Output> for RunOutput {
+    fn from(output: Output) -> RunOutput {
+        match output {
+            Output::Text => RunOutput::Text,
+            Output::Json => RunOutput::Json,
+        }
+    }
 }
 
 /// `--hist-scale`; [`build`] maps it to the report's own type, which knows nothing of clap.

@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use super::bins::bins;
 pub use super::bins::{Bin, HistScale, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
+use super::intervals::IntervalsView;
 use super::schedule::{send_lateness, service_time, Schedule};
 use crate::config::{RunConfig, StopAt};
 use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RedirectStats, RunResult};
@@ -238,6 +239,8 @@ pub struct Report {
     /// Open loop: how late sends left after their scheduled time; `None` otherwise or when
     /// nothing was sent.
     pub send_lateness: Option<Latency>,
+    /// The `--interval` time series; `None` without `--interval`.
+    pub intervals: Option<IntervalsView>,
 }
 
 impl Report {
@@ -286,6 +289,10 @@ impl Report {
             },
             connections: result.connections,
             redirects: result.redirects,
+            intervals: result
+                .intervals
+                .as_ref()
+                .map(|series| IntervalsView::new(series, result.elapsed)),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! output contains no escape byte at all.
 
 mod histogram;
+mod intervals;
 mod redirects;
 mod schedule;
 mod slo;
@@ -50,7 +51,8 @@ pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Re
     }
     errors(report, p, out)?;
     details(report, p, out)?;
-    connections(report, p, out)
+    connections(report, p, out)?;
+    intervals::section_of(report, p, out)
 }
 
 /// Starts every section after Summary: a blank line, then the title in bold.

@@ -9,6 +9,7 @@
 //! - [`output`]: the JSON document and its schema; plain text when piped.
 //! - [`slo`]: `--slo` gates and their exit codes.
 //! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
+//! - [`intervals`]: `--interval`'s time series in the JSON, as CSV and in the text report.
 //! - [`hey`]: hey's single-dash flags, `-host`, `-cpus`, and the refused `-h2` / `-o csv`.
 //! - [`redirects`]: chains, loops, cross-host redirects and method rules.
 //! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
@@ -23,6 +24,7 @@ mod failures;
 mod faults;
 mod h2;
 mod hey;
+mod intervals;
 mod output;
 mod proxy;
 mod rate;
