@@ -306,7 +306,7 @@ pub enum Output {
 pub enum RunOutput {
     Text,
     Json,
-    /// The `--interval` series as CSV, instead of the report.
+    /// The --interval time series alone, as CSV, instead of the report.
     CsvIntervals,
 }
 
