@@ -186,7 +186,7 @@ impl Recorder {
             match &mut result.intervals {
                 // Every worker slices the same run alike, so lengths always match.
                 Some(merged) => {
-                    let _ = merged.add(&mine);
+                    let _ = merged.absorb(mine);
                 }
                 None => result.intervals = Some(mine),
             }

@@ -144,7 +144,7 @@ mod tests {
             (0, 0, 0.0, None)
         );
         assert_eq!(rows[1].start, Duration::from_secs(1));
-        assert_eq!(rows[0].p50, Some(Duration::from_nanos(1_000_447)));
+        assert_eq!(rows[0].p50, Some(Duration::from_nanos(1_003_519)));
         assert_eq!(rows[0].rps, 2.0);
         assert!(rows[0].max >= rows[0].p99 && rows[0].p99 >= rows[0].p50);
         assert_eq!(rows.iter().map(|r| r.requests).sum::<u64>(), s.requests());

@@ -388,5 +388,5 @@ fn intervals_are_null_without_interval_and_one_entry_each_with_it() {
     assert_eq!(entries[1]["duration_s"], 0.3);
     assert_eq!(entries[1]["p99_ms"], Value::Null);
     let parsed: JsonReport = serde_json::from_value(v).unwrap();
-    assert_eq!(parsed.intervals.unwrap()[0].max_ms, Some(2.000_895));
+    assert_eq!(parsed.intervals.unwrap()[0].max_ms, Some(2.007_039));
 }

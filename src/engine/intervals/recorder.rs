@@ -162,7 +162,7 @@ mod tests {
     }
 
     #[test]
-    fn a_histogram_is_made_once_per_interval_and_keeps_the_shared_layout() {
+    fn a_histogram_is_made_once_per_interval_and_adds_into_a_run_histogram() {
         let start = Instant::now();
         let mut rec = IntervalRecorder::new(start, ms(10), None);
         for i in 0..1_000u64 {
@@ -179,7 +179,8 @@ mod tests {
             main.add(&entry.latency_ns).unwrap();
         }
         assert_eq!(main.len(), 1_000);
-        assert_eq!(main.max(), main.highest_equivalent(1 + 999 * 1_000_003));
+        let max = 1 + 999 * 1_000_003;
+        assert!(main.max().abs_diff(max) < max / 100, "{}", main.max());
     }
 
     #[test]

@@ -91,3 +91,12 @@ fn coarsening_groups_consecutive_intervals() {
     assert_eq!(shape(&coarse), vec![(0, 6, 6), (1, 4, 4), (2, 5, 5)]);
     assert_eq!(coarse.requests(), s.requests());
 }
+
+#[test]
+fn absorbing_into_an_empty_series_moves_and_otherwise_adds() {
+    let mut merged = Intervals::new(Duration::from_secs(1));
+    merged.absorb(series(1_000, &[(0, 2)])).unwrap();
+    merged.absorb(series(1_000, &[(0, 1), (3, 1)])).unwrap();
+    assert_eq!(shape(&merged), vec![(0, 3, 3), (3, 1, 1)]);
+    assert!(merged.absorb(series(10, &[])).is_err());
+}

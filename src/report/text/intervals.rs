@@ -112,7 +112,7 @@ mod tests {
         assert_eq!(lines.len(), 5, "{table}");
         assert!(lines[0].trim_start().starts_with("start"), "{table}");
         assert!(lines[1].trim_start().starts_with("0s "), "{table}");
-        assert!(lines[1].contains("1.500"), "{table}");
+        assert!(lines[1].contains("1.507"), "{table}");
         assert!(lines[3].trim_start().starts_with("2s "), "{table}");
         assert_eq!(lines[3].matches('-').count(), 3, "{}", lines[3]);
     }
