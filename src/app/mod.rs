@@ -109,7 +109,7 @@ fn measure_and_report(
     session.reserve(config.concurrency)?;
     let addrs = engine::resolve(config)?;
     let result = session.measure(config, &addrs)?;
-    let report = Report::new(config, &result, options);
+    let report = Report::new(&result, options);
     write_report(&report, output, color)?;
     Ok(exit_code(session.interrupt_exit_code(), &report))
 }

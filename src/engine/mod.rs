@@ -26,7 +26,7 @@ mod worker;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use thiserror::Error;
 use tokio::sync::Semaphore;
@@ -97,7 +97,7 @@ where
         start: OnceLock::new(),
         last_connect_error: Mutex::new(None),
     };
-    let (outputs, started) = std::thread::scope(|scope| {
+    let (outputs, started, started_at) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|i| {
                 // `--streams` slots per connection: `-c × M` requests in flight.
@@ -112,9 +112,10 @@ where
             setup.abort.store(true, Relaxed);
         }
         let started = *setup.start.get_or_init(Instant::now);
+        let started_at = SystemTime::now();
         setup.start_line.release();
         let outputs: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
-        (outputs, started)
+        (outputs, started, started_at)
     });
     if setup.abort.load(Relaxed) {
         let message = setup
@@ -127,6 +128,8 @@ where
     }
     let (elapsed, sending) = windows(config, started, &outputs, progress.is_cancelled());
     let mut result = RunResult::empty(elapsed);
+    result.params = result::Params::of(config);
+    result.started_at = started_at;
     result.sending = sending;
     result.interrupted = progress.is_cancelled();
     for output in outputs {

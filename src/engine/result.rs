@@ -5,10 +5,11 @@
 //! plain data (no handles, no clocks) is what makes those pure functions possible.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 
+pub use crate::results::params::Params;
 pub use crate::transport::ErrorKind;
 
 /// [`RunResult::protocol`] for HTTP/1.1, in ALPN's spelling.
@@ -141,6 +142,11 @@ impl RedirectStats {
 /// Everything one run measured.
 #[derive(Debug, Clone)]
 pub struct RunResult {
+    /// What the run was asked to do, so a saved result renders and merges on its own.
+    pub params: Params,
+    /// Wall-clock instant the measured window began: what lines up the windows (and
+    /// intervals) of processes on different machines when their results are merged.
+    pub started_at: SystemTime,
     /// The HTTP version spoken (`http/1.1`), as the connector that was picked says; the
     /// engine itself speaks no protocol.
     pub protocol: &'static str,
@@ -192,6 +198,8 @@ impl RunResult {
     /// spans the whole window until the caller says otherwise.
     pub fn empty(elapsed: Duration) -> RunResult {
         RunResult {
+            params: Params::default(),
+            started_at: SystemTime::UNIX_EPOCH,
             protocol: HTTP1,
             tls: None,
             elapsed,

@@ -393,7 +393,7 @@ mod tests {
     fn empty_run_says_nothing_was_sent() {
         let result = fixtures::empty_result(std::time::Duration::ZERO);
         let config = fixtures::config_n(0, 1);
-        let report = Report::new(&config, &result, &Default::default());
+        let report = fixtures::report_of(&config, &result, &Default::default());
         let text = String::from_utf8(rendered(&report, false)).expect("report is UTF-8");
         assert!(text.contains("No requests were sent"), "{text}");
         assert!(!text.contains("Details"), "{text}");

@@ -6,3 +6,4 @@
 //! fleet of generators reports exactly what one process would have printed for the union.
 
 pub mod hdr;
+pub mod params;
