@@ -140,7 +140,7 @@ impl RedirectStats {
 }
 
 /// Everything one run measured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunResult {
     /// What the run was asked to do, so a saved result renders and merges on its own.
     pub params: Params,

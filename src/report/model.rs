@@ -212,6 +212,9 @@ pub struct Report {
     /// Open loop: how late sends left after their scheduled time; `None` otherwise or when
     /// nothing was sent.
     pub send_lateness: Option<Latency>,
+    /// The result everything above was computed from, kept whole: the JSON carries it
+    /// exactly, so readers and `vastar merge` can recompute any of it.
+    pub result: RunResult,
 }
 
 impl Report {
@@ -261,6 +264,7 @@ impl Report {
             },
             connections: result.connections,
             redirects: result.redirects,
+            result: result.clone(),
         }
     }
 }

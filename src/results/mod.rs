@@ -7,3 +7,4 @@
 
 pub mod hdr;
 pub mod params;
+pub mod wire;

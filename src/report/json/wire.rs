@@ -63,6 +63,11 @@ pub struct JsonReport {
     /// The TLS version spoken (`"TLSv1.3"`, `"TLSv1.2"`); null over plain TCP (added in 1.3).
     #[serde(default)]
     pub tls: Option<String>,
+    /// What everything above was computed from, exactly: counters, the wall-clock window
+    /// and every distribution as a standard HdrHistogram; what `vastar merge` reads. Null
+    /// only in reports older than 1.5 (added in 1.5).
+    #[serde(default)]
+    pub result: Option<crate::results::wire::JsonResult>,
 }
 
 /// What reports older than 1.3 spoke.
@@ -149,6 +154,10 @@ pub struct JsonParams {
     /// The `-x` proxy URL, password replaced by `***`; null without a proxy (added in 1.2).
     #[serde(default)]
     pub proxy: Option<String>,
+    /// The `--slo` gates the run was judged by, as one normalised spec that `--slo` reads
+    /// back (`"p99=250ms,errors=0.001"`); null without gates (added in 1.5).
+    #[serde(default)]
+    pub slo: Option<String>,
 }
 
 /// Headline numbers, as in the text report's Summary.

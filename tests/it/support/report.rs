@@ -48,6 +48,28 @@ pub struct Report {
     pub protocol: String,
     /// The TLS version spoken; `None` over plain TCP.
     pub tls: Option<String>,
+    /// The exact data behind the report (histograms, raw counters, wall-clock window).
+    pub result: RawResult,
+}
+
+/// `result`: the exact data the report was computed from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResult {
+    pub start_unix_us: u64,
+    pub end_unix_us: u64,
+    pub elapsed_ns: u64,
+    pub sending_ns: u64,
+    /// `latency`, `service_time`, `send_lateness`: base64 HdrHistogram V2 + DEFLATE.
+    pub histograms: BTreeMap<String, Option<String>>,
+    pub phases_ns: Value,
+    pub status_codes: BTreeMap<u16, u64>,
+    pub errors: BTreeMap<String, u64>,
+    pub body_bytes: u64,
+    pub late_sends: u64,
+    pub cut_off: u64,
+    pub connections: Connections,
+    pub redirects: Redirects,
 }
 
 /// `redirects`: how redirects fared.
@@ -95,6 +117,8 @@ pub struct Params {
     pub latency_correction: bool,
     pub redirect_limit: u32,
     pub proxy: Option<String>,
+    /// The `--slo` gates as one normalised spec; `None` without gates.
+    pub slo: Option<String>,
 }
 
 /// `summary`: headline counts.
