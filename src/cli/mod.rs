@@ -59,6 +59,9 @@ pub enum Command {
     /// Run many levels in one process: find the concurrency sweet spot, a gateway's
     /// overhead (--vs), or the highest load that passes an SLO (--find-max).
     Sweep(Box<SweepArgs>),
+    /// Combine the JSON results of several processes (`-o json` files) into the report
+    /// one process would have printed for all their requests.
+    Merge(MergeArgs),
 }
 
 /// Flags of a load run (the flat form).
@@ -261,6 +264,44 @@ pub struct ServeArgs {
     #[arg(long)]
     pub threads: Option<usize>,
 }
+
+/// Flags of `vastar merge`.
+#[derive(Debug, Args)]
+#[command(after_help = MERGE_HELP)]
+pub struct MergeArgs {
+    /// Result files written by `vastar ... -o json` (one JSON document each, or several
+    /// per file as JSON Lines).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Gates to judge the merged result by (same syntax as the flat form's --slo); exit 1
+    /// when one fails. Without it, the gates the files were run with, when they agree.
+    #[arg(long, value_name = "GATES")]
+    pub slo: Option<String>,
+    /// Merge results of different targets or methods deliberately (refused otherwise).
+    #[arg(long)]
+    pub force: bool,
+    /// Number of bars in the latency histogram [default: as in the first file].
+    #[arg(long, value_name = "N", value_parser = parse_hist_bins)]
+    pub hist_bins: Option<usize>,
+    /// Spacing of the histogram's bars [default: as in the first file].
+    #[arg(long, value_enum, value_name = "SCALE")]
+    pub hist_scale: Option<HistScaleArg>,
+    /// When to color the text report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// How `merge` combines, shown under `vastar merge --help`.
+const MERGE_HELP: &str = "\
+Counts and bytes are summed, histograms added bucket by bucket (percentiles of the union,
+never averages of percentiles), and rates are counted over the union of the files'
+wall-clock windows. `vastar merge` of one file prints that file's report again.
+
+Exit codes: 0 merged (every gate passed), 1 a gate failed, 2 a file is unreadable, not a
+vastar result, of a schema this version cannot merge, or of another target or method.";
 
 /// Flags of `vastar demo`.
 #[derive(Debug, Args)]

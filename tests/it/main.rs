@@ -14,6 +14,7 @@
 //! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
 //! - [`tls`]: `https://`: certificates, `-k`, mTLS, handshake timeouts.
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
+//! - [`merge`]: `vastar merge`: one file reproduced, parts judged on their union, bad input.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
@@ -23,6 +24,7 @@ mod failures;
 mod faults;
 mod h2;
 mod hey;
+mod merge;
 mod output;
 mod proxy;
 mod rate;
