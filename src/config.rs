@@ -3,10 +3,11 @@
 //! The CLI turns flags into these structs (see `cli.rs`); tests, `demo` and `sweep` build them
 //! directly. Everything here is already checked, so the engine never re-validates input.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+use crate::segment::Segment;
 use crate::slo::Gate;
 use crate::url::Target;
 
@@ -98,6 +99,12 @@ pub struct RunConfig {
     /// Set by `sweep`, whose levels open and close thousands of sockets in a row; a single
     /// run closes politely.
     pub reset_on_close: bool,
+    /// `--segment i/N`: this process runs share `i` of a test split over N processes (`-n`,
+    /// `-c` and `--rate` are already this share); recorded so the parts merge as one test.
+    pub segment: Option<Segment>,
+    /// `--start-at`: the wall-clock instant the measured run starts (after pre-connecting),
+    /// so N processes on N machines start together.
+    pub start_at: Option<SystemTime>,
 }
 
 impl RunConfig {
@@ -131,6 +138,8 @@ impl RunConfig {
             http2: false,
             proxy: None,
             reset_on_close: false,
+            segment: None,
+            start_at: None,
         }
     }
 

@@ -33,7 +33,15 @@ pub fn run(args: &MergeArgs) -> Result<i32, AppError> {
     }
     let options = options(args, &saved);
     let gates = gates(args, &saved)?;
-    let results = saved.into_iter().map(|s| s.result).collect();
+    let results: Vec<_> = saved.into_iter().map(|s| s.result).collect();
+    let missing = merge::missing_segments(&results);
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "vastar: warning: segments {} are missing: the report covers part of the test",
+            list.join(", ")
+        );
+    }
     let mut merged = merge::merge(results, args.force).map_err(MergeFailure::from)?;
     merged.params.slo = gates;
     let report = Report::new(&merged, &options);

@@ -10,11 +10,13 @@ pub mod sweep;
 pub mod sweep_build;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use sweep::SweepArgs;
+
+use crate::segment::Segment;
 
 /// Exit codes, shown in `--help` and README.md. Scripts and CI depend on them.
 pub const EXIT_CODES: &str = "\
@@ -136,6 +138,18 @@ pub struct RunArgs {
     /// The report shows each gate's verdict, and latency gates color the histogram.
     #[arg(long, value_name = "GATES", verbatim_doc_comment)]
     pub slo: Option<String>,
+    /// Run share i of a test split over N processes (0-based), e.g. 0/4 .. 3/4.
+    ///
+    /// -n, -c and --rate are the whole test's: this process takes segment i of each
+    /// (floor(total*(i+1)/N) - floor(total*i/N)), so the N shares add up exactly. Merge the
+    /// N JSON results with `vastar merge`.
+    #[arg(long, value_name = "i/N", value_parser = parse_segment, verbatim_doc_comment)]
+    pub segment: Option<Segment>,
+    /// Start the measured run at this wall-clock time, after pre-connecting, so several
+    /// processes start together: RFC 3339 (2026-11-30T15:00:00Z, offsets allowed) or Unix
+    /// seconds. The JSON records how far from it the run actually started.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
+    pub start_at: Option<SystemTime>,
     /// Target URL, e.g. http://127.0.0.1:8080/path
     #[arg(required = true)]
     pub url: Option<String>,
@@ -374,6 +388,20 @@ impl std::error::Error for FlagValueError {}
 /// taken for an unknown flag `-5`) so the message can say what a count is.
 pub fn parse_requests(s: &str) -> Result<u64, FlagValueError> {
     parse_count("-n", "requests", s)
+}
+
+/// `--segment i/N`.
+pub fn parse_segment(s: &str) -> Result<Segment, FlagValueError> {
+    Segment::parse(s).map_err(FlagValueError)
+}
+
+/// `--start-at`: RFC 3339 or Unix seconds (see [`crate::wallclock::parse`]).
+pub fn parse_start_at(s: &str) -> Result<SystemTime, FlagValueError> {
+    crate::wallclock::parse(s).ok_or_else(|| {
+        FlagValueError(format!(
+            "invalid --start-at {s:?}: expected RFC 3339 (2026-11-30T15:00:00Z) or Unix seconds"
+        ))
+    })
 }
 
 /// `-c`: a whole number of connections (see [`parse_requests`]).

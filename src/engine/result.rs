@@ -191,6 +191,36 @@ pub struct RunResult {
     pub cut_off: u64,
     /// Redirects followed and not followed.
     pub redirects: RedirectStats,
+    /// With `--start-at`: how far from the asked instant the measured run started (late
+    /// when pre-connecting took longer, or the process started after the instant).
+    pub start_skew: Option<SignedDuration>,
+}
+
+/// A duration before or after a reference instant, in nanoseconds: positive is after.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SignedDuration {
+    pub nanos: i64,
+}
+
+impl SignedDuration {
+    /// `d` after the reference.
+    pub fn late(d: Duration) -> SignedDuration {
+        SignedDuration {
+            nanos: i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// `d` before the reference.
+    pub fn early(d: Duration) -> SignedDuration {
+        SignedDuration {
+            nanos: -SignedDuration::late(d).nanos,
+        }
+    }
+
+    /// In milliseconds, as reports show it.
+    pub fn ms(self) -> f64 {
+        self.nanos as f64 / 1e6
+    }
 }
 
 impl RunResult {
@@ -216,6 +246,7 @@ impl RunResult {
             interrupted: false,
             cut_off: 0,
             redirects: RedirectStats::default(),
+            start_skew: None,
         }
     }
 

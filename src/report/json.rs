@@ -23,7 +23,7 @@ pub use wire::*;
 /// `summary.cut_off`, `summary.send_secs`, `rate.send_lateness_ms`, `histogram_scale`,
 /// `redirects`, `params.redirect_limit` and `params.proxy`; 1.3 added `protocol`, `tls` and
 /// `details_ms.tls`; 1.4 added the `errors.reset_stream` key and `protocol: "h2"`; 1.5 added
-/// `result` and `params.slo` (each field says when it was added).
+/// `result`, `start_skew_ms`, `params.slo`, `params.segment` and `params.start_at` (each field says when it was added).
 pub const SCHEMA_VERSION: &str = "1.5";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
@@ -91,6 +91,7 @@ impl From<&Report> for JsonReport {
                 cross_host: r.redirects.cross_host,
             },
             result: Some((&r.result).into()),
+            start_skew_ms: r.result.start_skew.map(|s| s.ms()),
         }
     }
 }
@@ -128,6 +129,11 @@ fn params(r: &Report) -> JsonParams {
         redirect_limit: p.redirect_limit,
         proxy: p.proxy.clone(),
         slo: (!p.slo.is_empty()).then(|| crate::slo::spec(&p.slo)),
+        segment: p.segment.map(|s| JsonSegment {
+            index: s.index,
+            count: s.count,
+        }),
+        start_at: p.start_at.map(crate::wallclock::format),
     }
 }
 

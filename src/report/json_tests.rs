@@ -107,7 +107,8 @@ fn header_and_params_of_a_count_run() {
             "url": "http://***@127.0.0.1:8080/bench", "method": "GET", "requests": 3000,
             "concurrency": 50, "duration_s": null, "qps": null, "timeout_s": 20.0,
             "keepalive": true, "compression": false, "rate": null, "latency_correction": false,
-            "redirect_limit": 10, "proxy": null, "slo": null
+            "redirect_limit": 10, "proxy": null, "slo": null, "segment": null,
+            "start_at": null
         })
     );
     assert_eq!(

@@ -5,6 +5,7 @@
 //! (see `format.rs`). Color is decided by the caller and passed in: with `color: false` the
 //! output contains no escape byte at all.
 
+mod fleet;
 mod histogram;
 mod redirects;
 mod schedule;
@@ -92,6 +93,7 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
         let note = "yes: stopped early; cut-off requests are not failures";
         writeln!(out, "  Interrupted:  {}", p.health(Health::Warn, note))?;
     }
+    fleet::lines(report, p, out)?;
     if let Some(l) = &report.latency {
         writeln!(out, "  Slowest:      {} ms", latency(l.slowest))?;
         writeln!(out, "  Fastest:      {} ms", latency(l.fastest))?;

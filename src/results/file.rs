@@ -12,6 +12,7 @@ use super::wire::{Spoken, WireError};
 use crate::engine::result::RunResult;
 use crate::report::json::{JsonParams, JsonReport, SCHEMA_VERSION};
 use crate::report::model::HistScale;
+use crate::segment::Segment;
 
 /// The first schema minor whose reports carry the exact `result` object.
 const FIRST_MERGEABLE_MINOR: u32 = 5;
@@ -150,6 +151,11 @@ fn params(p: JsonParams, path: &str) -> Result<Params, ReadError> {
         redirect_limit: p.redirect_limit,
         proxy: p.proxy,
         slo,
+        segment: p.segment.map(|s| Segment {
+            index: s.index,
+            count: s.count,
+        }),
+        start_at: p.start_at.as_deref().and_then(crate::wallclock::parse),
     })
 }
 

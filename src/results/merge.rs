@@ -10,6 +10,7 @@ use thiserror::Error;
 
 use super::params::Params;
 use crate::engine::result::{new_latency_histogram, RunResult};
+use crate::segment::Segment;
 use hdrhistogram::Histogram;
 
 /// Results that should not be added together.
@@ -21,11 +22,22 @@ pub enum MergeError {
     /// Two results measured different things.
     #[error("results of different tests: {first} and {other} (--force merges them anyway)")]
     DifferentTests { first: String, other: String },
+    /// The same segment twice (one file given twice, or two runs of one segment).
+    #[error("two results are segment {0} (a file given twice?); --force merges them anyway")]
+    DuplicateSegment(Segment),
+    /// Segments of differently split tests, or segments mixed with whole tests.
+    #[error(
+        "results of differently split tests: {first} and {other} (--force merges them anyway)"
+    )]
+    DifferentSplits { first: String, other: String },
 }
 
 /// The union of `results`: the result one process would have recorded had it made every
 /// request of every part. Different targets or methods are refused unless `force`.
 pub fn merge(results: Vec<RunResult>, force: bool) -> Result<RunResult, MergeError> {
+    if !force {
+        check_segments(&results)?;
+    }
     let mut parts = results.into_iter();
     let mut merged = parts.next().ok_or(MergeError::Empty)?;
     for part in parts {
@@ -38,6 +50,41 @@ pub fn merge(results: Vec<RunResult>, force: bool) -> Result<RunResult, MergeErr
         add(&mut merged, &part);
     }
     Ok(merged)
+}
+
+/// Segments merge when they split the test the same way and none comes twice.
+fn check_segments(results: &[RunResult]) -> Result<(), MergeError> {
+    let shown =
+        |s: Option<Segment>| s.map_or("a whole test".to_string(), |s| format!("segment {s}"));
+    let mut seen = std::collections::BTreeSet::new();
+    let first = results.first().and_then(|r| r.params.segment);
+    for segment in results.iter().map(|r| r.params.segment) {
+        if segment.map(|s| s.count) != first.map(|s| s.count) {
+            return Err(MergeError::DifferentSplits {
+                first: shown(first),
+                other: shown(segment),
+            });
+        }
+        if let Some(s) = segment.filter(|s| !seen.insert(*s)) {
+            return Err(MergeError::DuplicateSegment(s));
+        }
+    }
+    Ok(())
+}
+
+/// The segments of a split test that `results` lack, as `i/N`; empty when none is split.
+pub fn missing_segments(results: &[RunResult]) -> Vec<Segment> {
+    let Some(count) = results
+        .iter()
+        .find_map(|r| r.params.segment)
+        .map(|s| s.count)
+    else {
+        return Vec::new();
+    };
+    (0..count)
+        .map(|index| Segment { index, count })
+        .filter(|s| !results.iter().any(|r| r.params.segment == Some(*s)))
+        .collect()
 }
 
 /// What makes two results parts of one test: the method and the target.
@@ -67,6 +114,10 @@ fn add(into: &mut RunResult, part: &RunResult) {
     into.connections.preconnect_retries += part.connections.preconnect_retries;
     into.redirects.merge(&part.redirects);
     into.interrupted |= part.interrupted;
+    into.start_skew = [into.start_skew, part.start_skew]
+        .into_iter()
+        .flatten()
+        .max_by_key(|s| s.nanos.unsigned_abs());
 }
 
 /// The measured window becomes the union of both wall-clock windows; sending ends with the
@@ -91,6 +142,11 @@ fn add_params(into: &mut Params, part: &Params) {
     into.concurrency += part.concurrency;
     into.rate = into.rate.zip(part.rate).map(|(a, b)| a + b);
     into.duration = into.duration.max(part.duration);
+    // The union is no longer one segment; a shared start time stays.
+    into.segment = None;
+    if into.start_at != part.start_at {
+        into.start_at = None;
+    }
 }
 
 fn add_histogram(into: &mut Histogram<u64>, part: &Histogram<u64>) {

@@ -5,9 +5,10 @@
 //! same test. So the parameters that shape a report (the target, the schedule, the gates)
 //! travel inside the [`RunResult`](crate::engine::result::RunResult).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::config::{RunConfig, StopAt};
+use crate::segment::Segment;
 use crate::slo::Gate;
 
 /// The test a result belongs to, as the report echoes it.
@@ -36,6 +37,11 @@ pub struct Params {
     pub proxy: Option<String>,
     /// The `--slo` gates the result is judged by; empty when none were given.
     pub slo: Vec<Gate>,
+    /// `--segment`: which share of a split test this is; `None` for a whole test (and for
+    /// a merge of several segments).
+    pub segment: Option<Segment>,
+    /// `--start-at`: the wall-clock instant the run was asked to start at.
+    pub start_at: Option<SystemTime>,
 }
 
 impl Params {
@@ -60,6 +66,8 @@ impl Params {
             redirect_limit: config.redirect_limit,
             proxy: config.proxy.as_ref().map(|p| p.display.clone()),
             slo: config.slo.clone(),
+            segment: config.segment,
+            start_at: config.start_at,
         }
     }
 }

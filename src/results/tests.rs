@@ -160,3 +160,45 @@ fn files_that_are_not_mergeable_results_say_why() {
         Err(ReadError::Io { .. })
     ));
 }
+
+fn segment(r: &mut RunResult, index: u32, count: u32) {
+    r.params.segment = Some(crate::segment::Segment { index, count });
+}
+
+#[test]
+fn segments_merge_once_each_and_only_with_their_own_split() {
+    use super::merge::missing_segments;
+    let part = |index, count| {
+        let mut r = basic_at(0);
+        segment(&mut r, index, count);
+        r
+    };
+    let merged = merge(vec![part(0, 3), part(2, 3), part(1, 3)], false).unwrap();
+    assert_eq!(merged.params.segment, None);
+    assert_eq!(merged.requests(), 9000);
+    assert!(matches!(
+        merge(vec![part(1, 3), part(1, 3)], false),
+        Err(MergeError::DuplicateSegment(_))
+    ));
+    for mixed in [vec![part(0, 3), part(1, 2)], vec![part(0, 3), basic_at(0)]] {
+        let err = merge(mixed.clone(), false).unwrap_err();
+        assert!(matches!(err, MergeError::DifferentSplits { .. }), "{err}");
+        assert!(merge(mixed, true).is_ok());
+    }
+    let missing = missing_segments(&[part(0, 4), part(2, 4)]);
+    let shown: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["1/4", "3/4"]);
+    assert!(missing_segments(&[basic_at(0)]).is_empty());
+}
+
+#[test]
+fn the_merged_skew_is_the_worst_part() {
+    use crate::engine::result::SignedDuration;
+    let skewed = |nanos| {
+        let mut r = basic_at(0);
+        r.start_skew = Some(SignedDuration { nanos });
+        r
+    };
+    let merged = merge(vec![skewed(2_000), skewed(-9_000), skewed(5_000)], false).unwrap();
+    assert_eq!(merged.start_skew, Some(SignedDuration { nanos: -9_000 }));
+}

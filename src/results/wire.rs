@@ -13,7 +13,8 @@ use thiserror::Error;
 
 use super::hdr::{self, HdrError};
 use crate::engine::result::{
-    ConnStats, ErrorKind, PhaseStats, Phases, RedirectStats, RunResult, HTTP1, HTTP2,
+    ConnStats, ErrorKind, PhaseStats, Phases, RedirectStats, RunResult, SignedDuration, HTTP1,
+    HTTP2,
 };
 
 /// A result object that does not describe a run vastar can rebuild.
@@ -65,6 +66,9 @@ pub struct JsonResult {
     pub connections: JsonRawConnections,
     /// Redirects followed and not followed.
     pub redirects: JsonRawRedirects,
+    /// With `--start-at`: the actual start minus the asked one, in nanoseconds (`null`
+    /// without it).
+    pub start_skew_ns: Option<i64>,
 }
 
 /// Each distribution as base64 of HdrHistogram's V2 + DEFLATE encoding (what HdrHistogram's
@@ -158,6 +162,7 @@ impl From<&RunResult> for JsonResult {
                 limit_reached: r.redirects.limit_reached,
                 cross_host: r.redirects.cross_host,
             },
+            start_skew_ns: r.start_skew.map(|s| s.nanos),
         }
     }
 }
@@ -212,6 +217,7 @@ impl JsonResult {
             limit_reached: d.limit_reached,
             cross_host: d.cross_host,
         };
+        r.start_skew = self.start_skew_ns.map(|nanos| SignedDuration { nanos });
         Ok(r)
     }
 }

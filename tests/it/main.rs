@@ -15,6 +15,7 @@
 //! - [`tls`]: `https://`: certificates, `-k`, mTLS, handshake timeouts.
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
 //! - [`merge`]: `vastar merge`: one file reproduced, parts judged on their union, bad input.
+//! - [`fleet`]: `--segment` and `--start-at`: N generator processes merged into one test.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
@@ -22,6 +23,7 @@ mod cli;
 mod environment;
 mod failures;
 mod faults;
+mod fleet;
 mod h2;
 mod hey;
 mod merge;

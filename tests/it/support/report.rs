@@ -50,6 +50,8 @@ pub struct Report {
     pub tls: Option<String>,
     /// The exact data behind the report (histograms, raw counters, wall-clock window).
     pub result: RawResult,
+    /// With `--start-at`: how late (positive) the run started, in milliseconds.
+    pub start_skew_ms: Option<f64>,
 }
 
 /// `result`: the exact data the report was computed from.
@@ -70,6 +72,7 @@ pub struct RawResult {
     pub cut_off: u64,
     pub connections: Connections,
     pub redirects: Redirects,
+    pub start_skew_ns: Option<i64>,
 }
 
 /// `redirects`: how redirects fared.
@@ -119,6 +122,10 @@ pub struct Params {
     pub proxy: Option<String>,
     /// The `--slo` gates as one normalised spec; `None` without gates.
     pub slo: Option<String>,
+    /// `{"index": i, "count": N}` under `--segment i/N`.
+    pub segment: Option<Value>,
+    /// `--start-at`, RFC 3339.
+    pub start_at: Option<String>,
 }
 
 /// `summary`: headline counts.
