@@ -14,10 +14,12 @@
 //! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
 //! - [`tls`]: `https://`: certificates, `-k`, mTLS, handshake timeouts.
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
+//! - [`deploy`]: the Kubernetes Job and `deploy/ssh-fleet.sh` speak the shipped CLI.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
 mod cli;
+mod deploy;
 mod environment;
 mod failures;
 mod faults;
