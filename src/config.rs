@@ -3,10 +3,11 @@
 //! The CLI turns flags into these structs (see `cli.rs`); tests, `demo` and `sweep` build them
 //! directly. Everything here is already checked, so the engine never re-validates input.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+use crate::segment::Segment;
 use crate::slo::Gate;
 use crate::url::Target;
 
@@ -101,6 +102,12 @@ pub struct RunConfig {
     /// Slice the run into intervals of this length (`--interval`) and report each one:
     /// a time series that shows a ramp, a stall or a warm-up. `None`: the summary only.
     pub interval: Option<Duration>,
+    /// `--segment i/N`: this process runs share `i` of a test split over N processes (`-n`,
+    /// `-c` and `--rate` are already this share); recorded so the parts merge as one test.
+    pub segment: Option<Segment>,
+    /// `--start-at`: the wall-clock instant the measured run starts (after pre-connecting),
+    /// so N processes on N machines start together.
+    pub start_at: Option<SystemTime>,
 }
 
 impl RunConfig {
@@ -135,6 +142,8 @@ impl RunConfig {
             proxy: None,
             reset_on_close: false,
             interval: None,
+            segment: None,
+            start_at: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! `cli::EXIT_CODES`): every failure prints exactly one line on stderr. Process set-up
 //! (signals, open-file limit) lives in [`session`], apart from the measure of a run.
 
+mod merge;
 mod session;
 mod signals;
 
@@ -48,13 +49,15 @@ pub enum AppError {
     Output(std::io::Error),
     #[error(transparent)]
     Sweep(#[from] crate::sweep::SweepError),
+    #[error(transparent)]
+    Merge(#[from] merge::MergeFailure),
 }
 
 impl AppError {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            AppError::Usage(_) => EXIT_USAGE,
+            AppError::Usage(_) | AppError::Merge(_) => EXIT_USAGE,
             // A report that cannot be written is, for a script, a run that measured nothing.
             AppError::Engine(_) | AppError::Serve(_) | AppError::Output(_) | AppError::Sweep(_) => {
                 EXIT_UNMEASURABLE
@@ -70,6 +73,7 @@ pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
         Some(Command::Demo(demo_args)) => demo(&demo_args),
         Some(Command::Serve(serve_args)) => serve(&serve_args),
         Some(Command::Sweep(sweep_args)) => sweep(&sweep_args),
+        Some(Command::Merge(merge_args)) => merge::run(&merge_args),
     }
 }
 
@@ -109,7 +113,7 @@ fn measure_and_report(
     session.reserve(config.concurrency)?;
     let addrs = engine::resolve(config)?;
     let result = session.measure(config, &addrs)?;
-    let report = Report::new(config, &result, options);
+    let report = Report::new(&result, options);
     write_report(&report, output, color)?;
     Ok(exit_code(session.interrupt_exit_code(), &report))
 }

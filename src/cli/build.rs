@@ -45,24 +45,27 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     let stop = match args.duration {
         Some(d) => StopAt::Duration(d),
         None if args.requests == 0 => return Err(usage("-n must be at least 1")),
-        None => StopAt::Requests(args.requests),
+        None => StopAt::Requests(segment_share(args, "-n", args.requests)?),
     };
     let mut config = request_config(&args.request, url, stop)?;
     if args.concurrency == 0 {
         return Err(usage("-c must be at least 1"));
     }
+    let concurrency = segment_share(args, "-c", args.concurrency as u64)?;
+    let concurrency = usize::try_from(concurrency).unwrap_or(usize::MAX);
     config.concurrency = match stop {
-        StopAt::Requests(n) => args
-            .concurrency
-            .min(usize::try_from(n).unwrap_or(usize::MAX)),
-        StopAt::Duration(_) => args.concurrency,
+        StopAt::Requests(n) => concurrency.min(usize::try_from(n).unwrap_or(usize::MAX)),
+        StopAt::Duration(_) => concurrency,
     };
+    config.segment = args.segment;
+    config.start_at = args.start_at;
     if args.qps != 0.0 {
         checked_rate("-q", args.qps)?;
     }
-    config.rate = match args.rate {
-        Some(r) => Some(positive_rate(r)?),
-        None => None,
+    config.rate = match (args.rate, args.segment) {
+        (Some(r), Some(segment)) => Some(positive_rate(segment.share_of_rate(positive_rate(r)?))?),
+        (Some(r), None) => Some(positive_rate(r)?),
+        (None, _) => None,
     };
     if args.latency_correction && args.qps == 0.0 {
         return Err(usage(
@@ -89,6 +92,22 @@ fn interval(args: &RunArgs) -> Result<Option<Duration>, UsageError> {
             "-o csv-intervals prints the --interval time series: add --interval (e.g. --interval 1s)",
         )),
         other => Ok(other),
+    }
+}
+
+/// This process's share of a total under `--segment` (the total itself without one); a
+/// share of nothing is refused, since that process would measure nothing.
+fn segment_share(args: &RunArgs, flag: &str, total: u64) -> Result<u64, UsageError> {
+    let Some(segment) = args.segment else {
+        return Ok(total);
+    };
+    match segment.share(total) {
+        0 => Err(usage(format!(
+            "{flag} {total} split into {} segments leaves segment {segment} nothing; give at \
+             least {} or use fewer segments",
+            segment.count, segment.count
+        ))),
+        share => Ok(share),
     }
 }
 
@@ -234,6 +253,8 @@ pub fn request_config(
         proxy,
         reset_on_close: false,
         interval: None,
+        segment: None,
+        start_at: None,
     })
 }
 

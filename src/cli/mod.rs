@@ -10,11 +10,13 @@ pub mod sweep;
 pub mod sweep_build;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use sweep::SweepArgs;
+
+use crate::segment::Segment;
 
 /// Exit codes, shown in `--help` and README.md. Scripts and CI depend on them.
 pub const EXIT_CODES: &str = "\
@@ -59,6 +61,9 @@ pub enum Command {
     /// Run many levels in one process: find the concurrency sweet spot, a gateway's
     /// overhead (--vs), or the highest load that passes an SLO (--find-max).
     Sweep(Box<SweepArgs>),
+    /// Combine the JSON results of several processes (`-o json` files) into the report
+    /// one process would have printed for all their requests.
+    Merge(MergeArgs),
 }
 
 /// Flags of a load run (the flat form).
@@ -141,6 +146,18 @@ pub struct RunArgs {
     /// The report shows each gate's verdict, and latency gates color the histogram.
     #[arg(long, value_name = "GATES", verbatim_doc_comment)]
     pub slo: Option<String>,
+    /// Run share i of a test split over N processes (0-based), e.g. 0/4 .. 3/4.
+    ///
+    /// -n, -c and --rate are the whole test's: this process takes segment i of each
+    /// (floor(total*(i+1)/N) - floor(total*i/N)), so the N shares add up exactly. Merge the
+    /// N JSON results with `vastar merge`.
+    #[arg(long, value_name = "i/N", value_parser = parse_segment, verbatim_doc_comment)]
+    pub segment: Option<Segment>,
+    /// Start the measured run at this wall-clock time, after pre-connecting, so several
+    /// processes start together: RFC 3339 (2026-11-30T15:00:00Z, offsets allowed) or Unix
+    /// seconds. The JSON records how far from it the run actually started.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
+    pub start_at: Option<SystemTime>,
     /// Target URL, e.g. http://127.0.0.1:8080/path
     #[arg(required = true)]
     pub url: Option<String>,
@@ -270,6 +287,44 @@ pub struct ServeArgs {
     pub threads: Option<usize>,
 }
 
+/// Flags of `vastar merge`.
+#[derive(Debug, Args)]
+#[command(after_help = MERGE_HELP)]
+pub struct MergeArgs {
+    /// Result files written by `vastar ... -o json` (one JSON document each, or several
+    /// per file as JSON Lines).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Gates to judge the merged result by (same syntax as the flat form's --slo); exit 1
+    /// when one fails. Without it, the gates the files were run with, when they agree.
+    #[arg(long, value_name = "GATES")]
+    pub slo: Option<String>,
+    /// Merge results of different targets or methods deliberately (refused otherwise).
+    #[arg(long)]
+    pub force: bool,
+    /// Number of bars in the latency histogram [default: as in the first file].
+    #[arg(long, value_name = "N", value_parser = parse_hist_bins)]
+    pub hist_bins: Option<usize>,
+    /// Spacing of the histogram's bars [default: as in the first file].
+    #[arg(long, value_enum, value_name = "SCALE")]
+    pub hist_scale: Option<HistScaleArg>,
+    /// When to color the text report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// How `merge` combines, shown under `vastar merge --help`.
+const MERGE_HELP: &str = "\
+Counts and bytes are summed, histograms added bucket by bucket (percentiles of the union,
+never averages of percentiles), and rates are counted over the union of the files'
+wall-clock windows. `vastar merge` of one file prints that file's report again.
+
+Exit codes: 0 merged (every gate passed), 1 a gate failed, 2 a file is unreadable, not a
+vastar result, of a schema this version cannot merge, or of another target or method.";
+
 /// Flags of `vastar demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -359,6 +414,20 @@ impl std::error::Error for FlagValueError {}
 /// taken for an unknown flag `-5`) so the message can say what a count is.
 pub fn parse_requests(s: &str) -> Result<u64, FlagValueError> {
     parse_count("-n", "requests", s)
+}
+
+/// `--segment i/N`.
+pub fn parse_segment(s: &str) -> Result<Segment, FlagValueError> {
+    Segment::parse(s).map_err(FlagValueError)
+}
+
+/// `--start-at`: RFC 3339 or Unix seconds (see [`crate::wallclock::parse`]).
+pub fn parse_start_at(s: &str) -> Result<SystemTime, FlagValueError> {
+    crate::wallclock::parse(s).ok_or_else(|| {
+        FlagValueError(format!(
+            "invalid --start-at {s:?}: expected RFC 3339 (2026-11-30T15:00:00Z) or Unix seconds"
+        ))
+    })
 }
 
 /// `-c`: a whole number of connections (see [`parse_requests`]).

@@ -27,7 +27,7 @@ mod worker;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use thiserror::Error;
 use tokio::sync::Semaphore;
@@ -36,7 +36,7 @@ use crate::config::{RunConfig, StopAt};
 use crate::transport::{tcp, Connector};
 pub use cancel::Cancel;
 pub use progress::Progress;
-use result::RunResult;
+use result::{RunResult, SignedDuration};
 use worker::{Setup, WorkerOutput, PRECONNECT_PARALLELISM};
 
 /// Why a run could not produce any measurement.
@@ -98,7 +98,7 @@ where
         start: OnceLock::new(),
         last_connect_error: Mutex::new(None),
     };
-    let (outputs, started) = std::thread::scope(|scope| {
+    let (outputs, started, started_at) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|i| {
                 // `--streams` slots per connection: `-c × M` requests in flight.
@@ -111,11 +111,14 @@ where
         // A run the user cancelled during set-up is reported (empty), not an error.
         if setup.opened.load(Relaxed) == 0 && !progress.is_cancelled() {
             setup.abort.store(true, Relaxed);
+        } else if let Some(at) = config.start_at {
+            wait_until(at, progress);
         }
         let started = *setup.start.get_or_init(Instant::now);
+        let started_at = SystemTime::now();
         setup.start_line.release();
         let outputs: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
-        (outputs, started)
+        (outputs, started, started_at)
     });
     if setup.abort.load(Relaxed) {
         let message = setup
@@ -128,6 +131,9 @@ where
     }
     let (elapsed, sending) = windows(config, started, &outputs, progress.is_cancelled());
     let mut result = RunResult::empty(elapsed);
+    result.params = result::Params::of(config);
+    result.started_at = started_at;
+    result.start_skew = config.start_at.map(|at| skew(started_at, at));
     result.sending = sending;
     result.interrupted = progress.is_cancelled();
     result.intervals = config.interval.map(intervals::Intervals::new);
@@ -135,6 +141,26 @@ where
         output.recorder.merge_into(&mut result);
     }
     Ok(result)
+}
+
+/// Sleeps until the wall-clock instant `at` (`--start-at`), waking early for a cancel. The
+/// last stretch is one short sleep, which the kernel ends within tens of microseconds.
+fn wait_until(at: SystemTime, progress: &Progress) {
+    const CHECK_CANCEL_EVERY: Duration = Duration::from_millis(50);
+    while !progress.is_cancelled() {
+        let Ok(left) = at.duration_since(SystemTime::now()) else {
+            return;
+        };
+        std::thread::sleep(left.min(CHECK_CANCEL_EVERY));
+    }
+}
+
+/// How far the actual start was from the one asked for: positive when late.
+fn skew(started: SystemTime, asked: SystemTime) -> SignedDuration {
+    match started.duration_since(asked) {
+        Ok(late) => SignedDuration::late(late),
+        Err(early) => SignedDuration::early(early.duration()),
+    }
 }
 
 /// CPUs this process may use, the input of [`RunConfig::workers`].

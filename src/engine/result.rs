@@ -5,12 +5,13 @@
 //! plain data (no handles, no clocks) is what makes those pure functions possible.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 
 use super::intervals::Intervals;
 
+pub use crate::results::params::Params;
 pub use crate::transport::ErrorKind;
 
 /// [`RunResult::protocol`] for HTTP/1.1, in ALPN's spelling.
@@ -141,8 +142,13 @@ impl RedirectStats {
 }
 
 /// Everything one run measured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunResult {
+    /// What the run was asked to do, so a saved result renders and merges on its own.
+    pub params: Params,
+    /// Wall-clock instant the measured window began: what lines up the windows (and
+    /// intervals) of processes on different machines when their results are merged.
+    pub started_at: SystemTime,
     /// The HTTP version spoken (`http/1.1`), as the connector that was picked says; the
     /// engine itself speaks no protocol.
     pub protocol: &'static str,
@@ -190,6 +196,36 @@ pub struct RunResult {
     /// The run as a time series, with `--interval`; `None` without it. Its requests,
     /// responses and errors add up to this result's.
     pub intervals: Option<Intervals>,
+    /// With `--start-at`: how far from the asked instant the measured run started (late
+    /// when pre-connecting took longer, or the process started after the instant).
+    pub start_skew: Option<SignedDuration>,
+}
+
+/// A duration before or after a reference instant, in nanoseconds: positive is after.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SignedDuration {
+    pub nanos: i64,
+}
+
+impl SignedDuration {
+    /// `d` after the reference.
+    pub fn late(d: Duration) -> SignedDuration {
+        SignedDuration {
+            nanos: i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// `d` before the reference.
+    pub fn early(d: Duration) -> SignedDuration {
+        SignedDuration {
+            nanos: -SignedDuration::late(d).nanos,
+        }
+    }
+
+    /// In milliseconds, as reports show it.
+    pub fn ms(self) -> f64 {
+        self.nanos as f64 / 1e6
+    }
 }
 
 impl RunResult {
@@ -197,6 +233,8 @@ impl RunResult {
     /// spans the whole window until the caller says otherwise.
     pub fn empty(elapsed: Duration) -> RunResult {
         RunResult {
+            params: Params::default(),
+            started_at: SystemTime::UNIX_EPOCH,
             protocol: HTTP1,
             tls: None,
             elapsed,
@@ -214,6 +252,7 @@ impl RunResult {
             cut_off: 0,
             redirects: RedirectStats::default(),
             intervals: None,
+            start_skew: None,
         }
     }
 

@@ -12,6 +12,14 @@ use crate::engine::result::{
 use crate::url::Target;
 
 /// A `-n` run against a URL with a password, to check it never leaks into reports.
+/// The report of `result` as a run of `config` would print it: the engine stamps a run's
+/// parameters into its result, fixtures do it here.
+pub fn report_of(config: &RunConfig, result: &RunResult, options: &ReportOptions) -> Report {
+    let mut result = result.clone();
+    result.params = crate::results::params::Params::of(config);
+    Report::new(&result, options)
+}
+
 pub fn config_n(requests: u64, concurrency: usize) -> RunConfig {
     config(StopAt::Requests(requests), concurrency)
 }
@@ -142,7 +150,7 @@ pub fn result_no_responses() -> RunResult {
 
 /// The report of [`result_basic`] for `-n 3000 -c 50`.
 pub fn report_basic() -> Report {
-    Report::new(
+    report_of(
         &config_n(3000, 50),
         &result_basic(),
         &ReportOptions::default(),
@@ -151,7 +159,7 @@ pub fn report_basic() -> Report {
 
 /// The report of [`result_errors`] for `-n 3000 -c 50`.
 pub fn report_errors() -> Report {
-    Report::new(
+    report_of(
         &config_n(3000, 50),
         &result_errors(),
         &ReportOptions::default(),
@@ -160,7 +168,7 @@ pub fn report_errors() -> Report {
 
 /// The report of [`result_no_responses`] for `-n 40 -c 10`.
 pub fn report_no_responses() -> Report {
-    Report::new(
+    report_of(
         &config_n(40, 10),
         &result_no_responses(),
         &ReportOptions::default(),
@@ -172,7 +180,7 @@ pub fn report_duration() -> Report {
     let mut result = result_basic();
     result.elapsed = Duration::from_secs(10);
     let config = config_z(Duration::from_secs(10), 50);
-    Report::new(&config, &result, &ReportOptions::default())
+    report_of(&config, &result, &ReportOptions::default())
 }
 
 /// A config for `-n requests -c concurrency --slo spec`.
@@ -186,20 +194,20 @@ pub fn config_slo(requests: u64, concurrency: usize, spec: &str) -> RunConfig {
 pub fn report_slo_pass() -> Report {
     let spec = "p50=10ms, p99=15ms, p99.9=20ms, errors=0.1%, rps>=1000";
     let config = config_slo(3000, 50, spec);
-    Report::new(&config, &result_basic(), &ReportOptions::default())
+    report_of(&config, &result_basic(), &ReportOptions::default())
 }
 
 /// [`result_errors`] breaking three gates of five (p99, p99.9, errors).
 pub fn report_slo_fail() -> Report {
     let spec = "p50=5ms,p99=15ms,p99.9=150ms,errors=1%,rps>=1000";
     let config = config_slo(3000, 50, spec);
-    Report::new(&config, &result_errors(), &ReportOptions::default())
+    report_of(&config, &result_errors(), &ReportOptions::default())
 }
 
 /// [`result_no_responses`] with gates that cannot be measured.
 pub fn report_slo_no_responses() -> Report {
     let config = config_slo(40, 10, "p99=250ms,errors=100%,rps>=1");
-    Report::new(&config, &result_no_responses(), &ReportOptions::default())
+    report_of(&config, &result_no_responses(), &ReportOptions::default())
 }
 
 /// An open-loop `--rate 2500` run that fell behind: the basic latencies as response times,
@@ -213,7 +221,7 @@ pub fn report_open_loop() -> Report {
     result.service_ns = Some(shrunk(&result.latency_ns, 10));
     result.send_lateness_ns = Some(shrunk(&result.latency_ns, 200));
     result.late_sends = 40;
-    Report::new(&config, &result, &ReportOptions::default())
+    report_of(&config, &result, &ReportOptions::default())
 }
 
 /// A `-q 200 --latency-correction` run with the basic latencies.
@@ -223,7 +231,7 @@ pub fn report_corrected() -> Report {
     config.latency_correction = true;
     let mut result = result_basic();
     result.service_ns = Some(shrunk(&result.latency_ns, 2));
-    Report::new(&config, &result, &ReportOptions::default())
+    report_of(&config, &result, &ReportOptions::default())
 }
 
 /// The shape behind the log scale: [`result_basic`]'s healthy bulk plus three requests that
@@ -241,7 +249,7 @@ pub fn report_outlier(scale: HistScale) -> Report {
         hist_scale: scale,
         ..ReportOptions::default()
     };
-    Report::new(&config_n(3003, 50), &result, &options)
+    report_of(&config_n(3003, 50), &result, &options)
 }
 
 /// `hist` with every recorded value divided by `factor`.

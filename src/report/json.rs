@@ -23,9 +23,9 @@ pub use wire::*;
 /// `service_time_ms`, `params.rate` and `params.latency_correction`; 1.2 added `interrupted`,
 /// `summary.cut_off`, `summary.send_secs`, `rate.send_lateness_ms`, `histogram_scale`,
 /// `redirects`, `params.redirect_limit` and `params.proxy`; 1.3 added `protocol`, `tls` and
-/// `details_ms.tls`; 1.4 added the `errors.reset_stream` key and `protocol: "h2"` (each field
-/// says when it was added).
-pub const SCHEMA_VERSION: &str = "1.4";
+/// `details_ms.tls`; 1.4 added the `errors.reset_stream` key and `protocol: "h2"`; 1.5 added
+/// `result`, `start_skew_ms`, `params.slo`, `params.segment` and `params.start_at` (each field says when it was added).
+pub const SCHEMA_VERSION: &str = "1.5";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
 /// be appended to a JSON Lines file as is.
@@ -95,6 +95,8 @@ impl From<&Report> for JsonReport {
                 .intervals
                 .as_ref()
                 .map(|view| view.rows.iter().map(interval).collect()),
+            result: Some((&r.result).into()),
+            start_skew_ms: r.result.start_skew.map(|s| s.ms()),
         }
     }
 }
@@ -131,6 +133,12 @@ fn params(r: &Report) -> JsonParams {
         latency_correction: p.latency_correction,
         redirect_limit: p.redirect_limit,
         proxy: p.proxy.clone(),
+        slo: (!p.slo.is_empty()).then(|| crate::slo::spec(&p.slo)),
+        segment: p.segment.map(|s| JsonSegment {
+            index: s.index,
+            count: s.count,
+        }),
+        start_at: p.start_at.map(crate::wallclock::format),
     }
 }
 

@@ -107,7 +107,8 @@ fn header_and_params_of_a_count_run() {
             "url": "http://***@127.0.0.1:8080/bench", "method": "GET", "requests": 3000,
             "concurrency": 50, "duration_s": null, "qps": null, "timeout_s": 20.0,
             "keepalive": true, "compression": false, "rate": null, "latency_correction": false,
-            "redirect_limit": 10, "proxy": null
+            "redirect_limit": 10, "proxy": null, "slo": null, "segment": null,
+            "start_at": null
         })
     );
     assert_eq!(
@@ -134,7 +135,7 @@ fn open_loop_run_reports_its_schedule_and_both_latency_views() {
     result.send_lateness_ns = Some(lateness);
     result.late_sends = 3;
     result.sending = std::time::Duration::from_micros(9_997_500);
-    let report = Report::new(&config, &result, &ReportOptions::default());
+    let report = fixtures::report_of(&config, &result, &ReportOptions::default());
     let v = value(&report);
     assert_eq!(schema_errors(&v), Vec::<String>::new());
     assert_eq!(v["params"]["rate"], 400.0);
@@ -334,7 +335,7 @@ fn redirects_and_a_redacted_proxy_are_reported() {
         limit_reached: 2,
         cross_host: 1,
     };
-    let report = Report::new(&config, &result, &ReportOptions::default());
+    let report = fixtures::report_of(&config, &result, &ReportOptions::default());
     let v = value(&report);
     assert_eq!(schema_errors(&v), Vec::<String>::new());
     assert_eq!(

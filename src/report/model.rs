@@ -14,8 +14,8 @@ pub use super::bins::{Bin, HistScale, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
 use super::intervals::IntervalsView;
 use super::schedule::{send_lateness, service_time, Schedule};
-use crate::config::{RunConfig, StopAt};
 use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RedirectStats, RunResult};
+pub use crate::results::params::Params;
 use crate::slo::{self, LatencyGate, Measurements, SloOutcome};
 
 /// The darkest color level; levels run `0..=MAX_LEVEL`, one per step of the gradient.
@@ -117,32 +117,6 @@ impl Latency {
     }
 }
 
-/// What was asked for, echoed so a saved report is self-describing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Params {
-    /// Target URL with any password hidden.
-    pub url: String,
-    pub method: String,
-    /// `-n`, or `None` for a duration run.
-    pub requests: Option<u64>,
-    pub concurrency: usize,
-    /// `-z`, or `None` for a request-count run.
-    pub duration: Option<Duration>,
-    /// Per-connection rate limit, or `None` when unlimited.
-    pub qps_per_connection: Option<f64>,
-    /// Per-request timeout, or `None` when waiting forever.
-    pub timeout: Option<Duration>,
-    pub keepalive: bool,
-    pub compression: bool,
-    /// `--rate`, or `None` for closed-loop runs.
-    pub rate: Option<f64>,
-    pub latency_correction: bool,
-    /// `--redirect`: redirects followed per request at most (0: none).
-    pub redirect_limit: u32,
-    /// `-x` proxy URL with any password hidden, or `None` without a proxy.
-    pub proxy: Option<String>,
-}
-
 /// Headline counts and rates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
@@ -241,13 +215,17 @@ pub struct Report {
     pub send_lateness: Option<Latency>,
     /// The `--interval` time series; `None` without `--interval`.
     pub intervals: Option<IntervalsView>,
+    /// The result everything above was computed from, kept whole: the JSON carries it
+    /// exactly, so readers and `vastar merge` can recompute any of it.
+    pub result: RunResult,
 }
 
 impl Report {
-    /// Computes the report of one run. Pure: the same inputs always give the same report.
-    pub fn new(config: &RunConfig, result: &RunResult, options: &ReportOptions) -> Report {
+    /// Computes the report of one run from its result alone (the result carries its
+    /// parameters and gates). Pure: the same inputs always give the same report.
+    pub fn new(result: &RunResult, options: &ReportOptions) -> Report {
         let hist = &result.latency_ns;
-        let colors_from = slo::color_anchor(&config.slo);
+        let colors_from = slo::color_anchor(&result.params.slo);
         let scale = colors_from.map_or_else(
             || LevelScale::relative(hist),
             |gate| LevelScale::around_limit(gate.limit),
@@ -264,8 +242,8 @@ impl Report {
         let phases = &result.phases;
         let summary = summary(result);
         Report {
-            params: params(config),
-            slo: slo_outcome(config, result, &summary),
+            params: result.params.clone(),
+            slo: slo_outcome(result, &summary),
             colors_from,
             summary,
             latency,
@@ -277,7 +255,7 @@ impl Report {
                 .iter()
                 .filter_map(|&k| Some((k, *result.errors.get(&k)?)).filter(|&(_, n)| n > 0))
                 .collect(),
-            schedule: Schedule::of(config, result),
+            schedule: Schedule::of(&result.params, result),
             service: service_time(result, &scale),
             send_lateness: send_lateness(result),
             details: Details {
@@ -293,29 +271,8 @@ impl Report {
                 .intervals
                 .as_ref()
                 .map(|series| IntervalsView::new(series, result.elapsed)),
+            result: result.clone(),
         }
-    }
-}
-
-fn params(config: &RunConfig) -> Params {
-    let (requests, duration) = match config.stop {
-        StopAt::Requests(n) => (Some(n), None),
-        StopAt::Duration(d) => (None, Some(d)),
-    };
-    Params {
-        url: config.target.display.clone(),
-        method: config.request.method.clone(),
-        requests,
-        concurrency: config.concurrency,
-        duration,
-        qps_per_connection: config.qps_per_connection,
-        timeout: config.timeout,
-        keepalive: config.keepalive,
-        compression: config.compression,
-        rate: config.rate,
-        latency_correction: config.latency_correction,
-        redirect_limit: config.redirect_limit,
-        proxy: config.proxy.as_ref().map(|p| p.display.clone()),
     }
 }
 
@@ -343,15 +300,16 @@ fn summary(result: &RunResult) -> Summary {
 }
 
 /// The verdict on the gates, checked against the summary's own counts and rate.
-fn slo_outcome(config: &RunConfig, result: &RunResult, s: &Summary) -> Option<SloOutcome> {
-    (!config.slo.is_empty()).then(|| {
+fn slo_outcome(result: &RunResult, s: &Summary) -> Option<SloOutcome> {
+    let gates = &result.params.slo;
+    (!gates.is_empty()).then(|| {
         let run = Measurements {
             latency_ns: &result.latency_ns,
             requests: s.requests,
             failed: s.failed,
             rps: s.rps,
         };
-        slo::evaluate(&config.slo, &run)
+        slo::evaluate(gates, &run)
     })
 }
 

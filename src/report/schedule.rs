@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use super::model::{latency, Latency, LevelScale};
-use crate::config::RunConfig;
 use crate::engine::result::RunResult;
+use crate::results::params::Params;
 
 /// How requests were paced, as far as the reader of a report needs to know.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,14 +33,14 @@ pub enum Schedule {
 
 impl Schedule {
     /// The schedule of a run.
-    pub fn of(config: &RunConfig, result: &RunResult) -> Schedule {
-        match (config.rate, config.qps_per_connection) {
+    pub fn of(params: &Params, result: &RunResult) -> Schedule {
+        match (params.rate, params.qps_per_connection) {
             (Some(target_rps), _) => Schedule::OpenLoop {
                 target_rps,
                 achieved_rps: achieved_rps(result, target_rps),
                 late_sends: result.late_sends,
             },
-            (None, Some(q)) if config.latency_correction => Schedule::Corrected {
+            (None, Some(q)) if params.latency_correction => Schedule::Corrected {
                 interval: Duration::from_secs_f64(1.0 / q),
             },
             _ => Schedule::ClosedLoop,
@@ -74,10 +74,11 @@ fn achieved_rps(result: &RunResult, target_rps: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RunConfig;
     use crate::report::fixtures;
 
     fn achieved(config: &RunConfig, result: &RunResult) -> (f64, u64) {
-        match Schedule::of(config, result) {
+        match Schedule::of(&Params::of(config), result) {
             Schedule::OpenLoop {
                 target_rps,
                 achieved_rps,
@@ -128,10 +129,13 @@ mod tests {
         let mut config = fixtures::config_n(1000, 10);
         let result = fixtures::result_with_latencies_ms(1..=10);
         config.qps_per_connection = Some(200.0);
-        assert_eq!(Schedule::of(&config, &result), Schedule::ClosedLoop);
+        assert_eq!(
+            Schedule::of(&Params::of(&config), &result),
+            Schedule::ClosedLoop
+        );
         config.latency_correction = true;
         assert_eq!(
-            Schedule::of(&config, &result),
+            Schedule::of(&Params::of(&config), &result),
             Schedule::Corrected {
                 interval: Duration::from_millis(5)
             }

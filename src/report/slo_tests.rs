@@ -9,7 +9,7 @@ use crate::slo::{Gate, LatencyGate, Rank};
 
 fn report(spec: &str) -> Report {
     let config = fixtures::config_slo(3000, 50, spec);
-    Report::new(
+    fixtures::report_of(
         &config,
         &fixtures::result_errors(),
         &ReportOptions::default(),

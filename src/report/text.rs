@@ -5,6 +5,7 @@
 //! (see `format.rs`). Color is decided by the caller and passed in: with `color: false` the
 //! output contains no escape byte at all.
 
+mod fleet;
 mod histogram;
 mod intervals;
 mod redirects;
@@ -94,6 +95,7 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
         let note = "yes: stopped early; cut-off requests are not failures";
         writeln!(out, "  Interrupted:  {}", p.health(Health::Warn, note))?;
     }
+    fleet::lines(report, p, out)?;
     if let Some(l) = &report.latency {
         writeln!(out, "  Slowest:      {} ms", latency(l.slowest))?;
         writeln!(out, "  Fastest:      {} ms", latency(l.fastest))?;
@@ -395,7 +397,7 @@ mod tests {
     fn empty_run_says_nothing_was_sent() {
         let result = fixtures::empty_result(std::time::Duration::ZERO);
         let config = fixtures::config_n(0, 1);
-        let report = Report::new(&config, &result, &Default::default());
+        let report = fixtures::report_of(&config, &result, &Default::default());
         let text = String::from_utf8(rendered(&report, false)).expect("report is UTF-8");
         assert!(text.contains("No requests were sent"), "{text}");
         assert!(!text.contains("Details"), "{text}");

@@ -5,4 +5,11 @@
 //! standard HdrHistogram), reads back, and merges with the results of other processes, so a
 //! fleet of generators reports exactly what one process would have printed for the union.
 
+pub mod file;
 pub mod hdr;
+pub mod merge;
+pub mod params;
+pub mod wire;
+
+#[cfg(test)]
+mod tests;

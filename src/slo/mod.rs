@@ -105,6 +105,25 @@ impl Gate {
     }
 }
 
+/// The gates as one `--slo` spec that [`parse`] reads back to the same gates
+/// (`p99=250ms,errors=0.001,rps>=5000`): how a saved result keeps the gates it was judged by.
+pub fn spec(gates: &[Gate]) -> String {
+    let token = |gate: &Gate| match gate {
+        Gate::Latency(g) => {
+            let ns = g.limit.as_nanos();
+            match (ns % 1_000_000, ns % 1_000) {
+                (0, _) => format!("{}={}ms", g.rank, ns / 1_000_000),
+                (_, 0) => format!("{}={}us", g.rank, ns / 1_000),
+                _ => format!("{}={ns}ns", g.rank),
+            }
+        }
+        // `{}` prints the shortest decimal that parses back to the same f64.
+        Gate::ErrorRate { max } => format!("errors={max}"),
+        Gate::MinRps { min } => format!("rps>={min}"),
+    };
+    gates.iter().map(token).collect::<Vec<_>>().join(",")
+}
+
 /// Prints the gate as a condition, the way the text report shows it: `p99 <= 250 ms`,
 /// `errors <= 0.1%`, `rps >= 5000`.
 impl fmt::Display for Gate {

@@ -156,3 +156,26 @@ fn rank_bounds_and_names() {
     assert_eq!(Rank(9905).to_string(), "p99.05");
     assert_eq!(Rank(9990).quantile(), 0.999);
 }
+
+#[test]
+fn spec_reads_back_to_the_same_gates() {
+    for text in [
+        "p99=250ms",
+        "p50=1.5ms,p99.9=20us,p99.99=7ns",
+        "errors=0.1%,rps>=5000",
+        "errors=0.000001,rps>=0.5,p1=3s",
+    ] {
+        let gates = parse(text).unwrap();
+        assert_eq!(
+            parse(&spec(&gates)).unwrap(),
+            gates,
+            "{text} -> {}",
+            spec(&gates)
+        );
+    }
+    assert_eq!(
+        spec(&parse("p99 <= 250ms, errors=0.1%").unwrap()),
+        "p99=250ms,errors=0.001"
+    );
+    assert_eq!(spec(&[]), "");
+}

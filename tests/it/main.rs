@@ -15,16 +15,22 @@
 //! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
 //! - [`tls`]: `https://`: certificates, `-k`, mTLS, handshake timeouts.
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
+//! - [`merge`]: `vastar merge`: one file reproduced, parts judged on their union, bad input.
+//! - [`fleet`]: `--segment` and `--start-at`: N generator processes merged into one test.
+//! - [`deploy`]: the Kubernetes Job and `deploy/ssh-fleet.sh` speak the shipped CLI.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
 mod cli;
+mod deploy;
 mod environment;
 mod failures;
 mod faults;
+mod fleet;
 mod h2;
 mod hey;
 mod intervals;
+mod merge;
 mod output;
 mod proxy;
 mod rate;

@@ -10,7 +10,7 @@ fn json_output_is_one_schema_valid_document_and_nothing_else() {
     assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
     // `report()` requires exactly one document, valid against schema/report.schema.json.
     let report = run.report();
-    assert_eq!(report.schema_version, "1.4");
+    assert_eq!(report.schema_version, "1.5");
     assert!(!report.interrupted);
     assert_eq!(report.summary.cut_off, 0);
     assert_eq!(report.tool.name, "vastar");
@@ -26,6 +26,7 @@ fn json_output_is_one_schema_valid_document_and_nothing_else() {
         (50, 50, 0)
     );
     assert_eq!(summary.size_per_request, 13);
+    assert_exact_result_agrees(&report);
     assert!(summary.fastest_ms.is_some() && summary.slowest_ms >= summary.fastest_ms);
     assert!(summary.rps > 0.0);
     assert!(report.params.compression && report.params.keepalive);
@@ -125,4 +126,26 @@ fn histograms_are_log_scale_by_default_and_linear_on_request() {
     }
     let refused = run("-n 10 --hist-scale cubic", &[&url]).expect_code(2);
     assert!(refused.stderr.contains("cubic"), "{}", refused.stderr);
+}
+
+/// The `result` object is what the rest was computed from: its counters are the report's,
+/// its window is `total_secs`, and it carries the latency histogram.
+fn assert_exact_result_agrees(report: &crate::support::report::Report) {
+    let raw = &report.result;
+    assert_eq!(raw.status_codes, report.status_codes);
+    assert_eq!(raw.errors, report.errors);
+    assert_eq!(raw.body_bytes, report.summary.bytes_total);
+    assert_eq!(raw.cut_off, report.summary.cut_off);
+    assert_eq!(raw.late_sends, 0);
+    assert_eq!(raw.connections.opened, report.connections.opened);
+    assert_eq!(raw.redirects.followed, report.redirects.followed);
+    let total_ns = report.summary.total_secs * 1e9;
+    assert!((raw.elapsed_ns as f64 - total_ns).abs() < 1e3, "{raw:?}");
+    assert!(raw.sending_ns <= raw.elapsed_ns);
+    let window_us = raw.end_unix_us - raw.start_unix_us;
+    assert!(window_us.abs_diff(raw.elapsed_ns / 1000) <= 1, "{raw:?}");
+    let latency = raw.histograms["latency"].as_deref().unwrap_or_default();
+    assert!(latency.starts_with("HISTF"), "{latency}");
+    assert_eq!(raw.histograms["service_time"], None);
+    assert!(raw.phases_ns["wait"]["count"] == 50, "{:?}", raw.phases_ns);
 }

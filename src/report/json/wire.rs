@@ -68,6 +68,17 @@ pub struct JsonReport {
     /// `--interval` (added in 1.5).
     #[serde(default)]
     pub intervals: Option<Vec<JsonInterval>>,
+    /// What everything above was computed from, exactly: counters, the wall-clock window
+    /// and every distribution as a standard HdrHistogram; what `vastar merge` reads. Null
+    /// only in reports older than 1.5 (added in 1.5).
+    #[serde(default)]
+    pub result: Option<crate::results::wire::JsonResult>,
+    /// With `--start-at`: how far from that instant the measured run actually started, in
+    /// milliseconds, positive when late (pre-connecting took longer, or the process
+    /// started after the instant). For a merge, the largest of the parts'. Null without
+    /// `--start-at` (added in 1.5).
+    #[serde(default)]
+    pub start_skew_ms: Option<f64>,
 }
 
 /// One interval of the `--interval` time series. A request counts in the interval in which
@@ -183,6 +194,26 @@ pub struct JsonParams {
     /// The `-x` proxy URL, password replaced by `***`; null without a proxy (added in 1.2).
     #[serde(default)]
     pub proxy: Option<String>,
+    /// The `--slo` gates the run was judged by, as one normalised spec that `--slo` reads
+    /// back (`"p99=250ms,errors=0.001"`); null without gates (added in 1.5).
+    #[serde(default)]
+    pub slo: Option<String>,
+    /// `--segment i/N`: the share of a split test this run made (`-n`, `-c` and `rate`
+    /// above are this share); null for a whole test, including a merge of all segments
+    /// (added in 1.5).
+    #[serde(default)]
+    pub segment: Option<JsonSegment>,
+    /// `--start-at` as RFC 3339 in UTC with milliseconds; null without it (added in 1.5).
+    #[serde(default)]
+    pub start_at: Option<String>,
+}
+
+/// Segment `index` (0-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonSegment {
+    pub index: u32,
+    pub count: u32,
 }
 
 /// Headline numbers, as in the text report's Summary.

@@ -9,7 +9,7 @@ fn close(actual: Duration, expected_ms: u64) -> bool {
 #[test]
 fn percentiles_have_no_rank_bias() {
     let result = fixtures::result_with_latencies_ms(1..=100);
-    let report = Report::new(&fixtures::config_n(100, 10), &result, &Default::default());
+    let report = fixtures::report_of(&fixtures::config_n(100, 10), &result, &Default::default());
     let lat = report.latency.expect("responses were recorded");
     for (q, ms) in [
         (Quantile::P10, 10),
@@ -30,7 +30,7 @@ fn percentiles_have_no_rank_bias() {
 #[test]
 fn highlighted_percentiles_are_colored_by_their_own_level() {
     let result = fixtures::result_with_latencies_ms(1..=1000);
-    let report = Report::new(&fixtures::config_n(1000, 10), &result, &Default::default());
+    let report = fixtures::report_of(&fixtures::config_n(1000, 10), &result, &Default::default());
     let lat = report.latency.expect("responses were recorded");
     let levels = lat.percentiles.map(|p| p.level);
     // p10 has nothing below it; p99.9 has every ladder step but itself below it.
@@ -82,6 +82,6 @@ fn params_echo_the_config() {
 fn zero_elapsed_gives_zero_rps() {
     let mut result = fixtures::result_with_latencies_ms(1..=3);
     result.elapsed = Duration::ZERO;
-    let report = Report::new(&fixtures::config_n(3, 1), &result, &Default::default());
+    let report = fixtures::report_of(&fixtures::config_n(3, 1), &result, &Default::default());
     assert_eq!(report.summary.rps, 0.0);
 }

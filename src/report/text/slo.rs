@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn single_gate_headline() {
         let config = fixtures::config_slo(3000, 50, "rps>=1");
-        let report = Report::new(
+        let report = fixtures::report_of(
             &config,
             &fixtures::result_basic(),
             &ReportOptions::default(),
@@ -143,7 +143,8 @@ mod tests {
     fn histogram_heading_names_the_color_gate_only_for_latency_gates() {
         let heading = |spec: &str| {
             let config = fixtures::config_slo(3000, 50, spec);
-            let report = Report::new(&config, &fixtures::result_basic(), &Default::default());
+            let report =
+                fixtures::report_of(&config, &fixtures::result_basic(), &Default::default());
             let text = text(&report);
             let line = text
                 .lines()

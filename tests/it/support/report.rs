@@ -50,6 +50,31 @@ pub struct Report {
     pub tls: Option<String>,
     /// The `--interval` time series; `None` without `--interval` (added in 1.5).
     pub intervals: Option<Vec<Interval>>,
+    /// The exact data behind the report (histograms, raw counters, wall-clock window).
+    pub result: RawResult,
+    /// With `--start-at`: how late (positive) the run started, in milliseconds.
+    pub start_skew_ms: Option<f64>,
+}
+
+/// `result`: the exact data the report was computed from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResult {
+    pub start_unix_us: u64,
+    pub end_unix_us: u64,
+    pub elapsed_ns: u64,
+    pub sending_ns: u64,
+    /// `latency`, `service_time`, `send_lateness`: base64 HdrHistogram V2 + DEFLATE.
+    pub histograms: BTreeMap<String, Option<String>>,
+    pub phases_ns: Value,
+    pub status_codes: BTreeMap<u16, u64>,
+    pub errors: BTreeMap<String, u64>,
+    pub body_bytes: u64,
+    pub late_sends: u64,
+    pub cut_off: u64,
+    pub connections: Connections,
+    pub redirects: Redirects,
+    pub start_skew_ns: Option<i64>,
 }
 
 /// One entry of `intervals`.
@@ -113,6 +138,12 @@ pub struct Params {
     pub latency_correction: bool,
     pub redirect_limit: u32,
     pub proxy: Option<String>,
+    /// The `--slo` gates as one normalised spec; `None` without gates.
+    pub slo: Option<String>,
+    /// `{"index": i, "count": N}` under `--segment i/N`.
+    pub segment: Option<Value>,
+    /// `--start-at`, RFC 3339.
+    pub start_at: Option<String>,
 }
 
 /// `summary`: headline counts.
