@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::support::report::Report;
-use crate::support::{builtin_target, run, run_json, url_of, ScriptServer};
+use crate::support::{builtin_target, run, run_json, scratch_file, url_of, ScriptServer};
 
 /// Checks that the intervals add up to the summary and tile the window; returns them.
 fn accounted(report: &Report) -> &[crate::support::report::Interval] {
@@ -38,6 +38,13 @@ fn a_timed_run_gets_one_interval_per_second_adding_up_to_the_summary() {
     let intervals = accounted(&report);
     // Three seconds of sending, plus the drain of the last requests (well under a second).
     assert!((3..=4).contains(&intervals.len()), "{intervals:#?}");
+    // The exact series, for `vastar merge`: one entry per interval in which something ended.
+    let raw = report.result.intervals.as_ref().expect("the raw series");
+    assert_eq!(raw["length_ns"], 1_000_000_000u64, "{raw}");
+    assert_eq!(
+        raw["entries"].as_array().map(Vec::len),
+        Some(intervals.len())
+    );
     assert_eq!(intervals[0].start_s, 0.0);
     for interval in &intervals[..3] {
         assert_eq!(interval.duration_s, 1.0, "{intervals:#?}");
@@ -174,4 +181,42 @@ fn bad_intervals_and_csv_without_them_exit_2_with_one_line() {
         assert_eq!(run.stderr.lines().count(), 1, "{flags}: {}", run.stderr);
         assert!(run.stderr.contains(fragment), "{flags}: {}", run.stderr);
     }
+}
+
+#[test]
+fn merge_reproduces_one_series_and_adds_two_by_wall_clock() {
+    let target = builtin_target();
+    let url = url_of(target.addr());
+    let saved = |name: &str| {
+        let run = run("-o json -z 1s --interval 250ms -c 2", &[&url]).success();
+        scratch_file(name, &run.stdout)
+    };
+    let (first, second) = (saved("intervals-a.json"), saved("intervals-b.json"));
+    let path = |p: &std::path::PathBuf| p.to_str().expect("UTF-8 scratch path").to_string();
+    let one = run("merge -o json", &[&path(&first)]).success();
+    assert_eq!(one.stdout_text(), std::fs::read_to_string(&first).unwrap());
+    let both = run("merge -o json", &[&path(&first), &path(&second)])
+        .success()
+        .report();
+    let intervals = both.intervals.as_deref().expect("a merged series");
+    let s = &both.summary;
+    let sum =
+        |f: fn(&crate::support::report::Interval) -> u64| intervals.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|i| i.requests), s.requests, "{intervals:#?}");
+    assert_eq!(sum(|i| i.responses), s.successful, "{intervals:#?}");
+    // The second run started after the first's sending stopped (1 s), so the first's four
+    // full intervals come first, as they were.
+    assert!(intervals.len() >= 8, "{intervals:#?}");
+    let parts = [&first, &second]
+        .map(|p| crate::support::report::Report::parse(&std::fs::read(p).unwrap()));
+    let own = parts[0]
+        .intervals
+        .as_deref()
+        .expect("the first run's series");
+    let responses = |series: &[crate::support::report::Interval]| {
+        series[..4].iter().map(|i| i.responses).collect::<Vec<_>>()
+    };
+    assert_eq!(responses(intervals), responses(own), "{intervals:#?}");
+    let parts = parts.map(|p| p.summary.successful);
+    assert_eq!(s.successful, parts[0] + parts[1]);
 }

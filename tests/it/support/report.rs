@@ -75,6 +75,8 @@ pub struct RawResult {
     pub connections: Connections,
     pub redirects: Redirects,
     pub start_skew_ns: Option<i64>,
+    /// With `--interval`: the series with each interval's histogram (added in 1.5).
+    pub intervals: Option<Value>,
 }
 
 /// One entry of `intervals`.
