@@ -139,6 +139,8 @@ struct Server<'a> {
     cacert: Option<&'a str>,
     /// `--http2 --streams 10` (h2c): measured and bounded, not held to zero.
     http2: bool,
+    /// `--interval`: a histogram per interval, not per request, so still none per request.
+    interval: Option<std::time::Duration>,
 }
 
 /// Fewest allocations (count, bytes) over a few identical runs: set-up allocations vary a
@@ -168,6 +170,7 @@ fn allocations_of_run(
         config.http2 = true;
         config.streams = H2_STREAMS;
     }
+    config.interval = server.interval;
     let progress = Progress::default();
     ALLOCATIONS.store(0, Relaxed);
     BYTES.store(0, Relaxed);
@@ -194,7 +197,10 @@ fn per_request(server: Server<'_>, concurrency: usize, rate: Option<f64>) -> (f6
         (false, true) => "https",
         (false, false) => "http",
     };
-    let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"));
+    let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"))
+        + &server
+            .interval
+            .map_or(String::new(), |d| format!(" --interval {d:?}"));
     let line = format!(
         "{scheme} c={concurrency}{rate}: {small} allocations ({small_bytes} B) for {SMALL} \
          requests, {large} ({large_bytes} B) for {LARGE}: {per_request:.4} per extra request"
@@ -210,6 +216,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         addr: plain.addr(),
         cacert: None,
         http2: false,
+        interval: None,
     };
     // Warm-up: first-use allocations (thread-locals, lazy statics) land outside the counts.
     allocations_of_run(plain, SMALL, 8, None);
@@ -221,6 +228,13 @@ fn http1_hot_path_allocates_nothing_per_request() {
         worst = worst.max(per_request);
         report.push(line);
     }
+    let sliced = Server {
+        interval: Some(std::time::Duration::from_millis(100)),
+        ..plain
+    };
+    let (sliced_per_request, line) = per_request(sliced, 50, None);
+    worst = worst.max(sliced_per_request);
+    report.push(line);
     // The same over TLS, against the built-in target's own certificate.
     let cert = vastar::serve::tls::self_signed(None).expect("a certificate");
     let serve_tls = ServeConfig {
@@ -232,6 +246,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         addr: tls.addr(),
         cacert: Some(&cert.cert_pem),
         http2: false,
+        interval: None,
     };
     allocations_of_run(tls, SMALL, 8, None);
     let mut worst_tls: f64 = 0.0;
@@ -271,6 +286,7 @@ fn h2c(report: &mut Vec<String>) -> f64 {
         addr: server.addr(),
         cacert: None,
         http2: true,
+        interval: None,
     };
     allocations_of_run(server, SMALL, 4, None);
     let mut worst: f64 = 0.0;
