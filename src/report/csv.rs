@@ -38,3 +38,39 @@ pub fn render_intervals(report: &Report, out: &mut impl Write) -> io::Result<()>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::intervals::{Interval, Intervals};
+    use crate::report::fixtures;
+    use crate::report::intervals::IntervalsView;
+
+    #[test]
+    fn one_row_per_interval_with_empty_fields_for_missing_percentiles() {
+        let mut report = fixtures::report_basic();
+        let mut out = Vec::new();
+        render_intervals(&report, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), format!("{HEADER}\n"));
+        let mut busy = Interval::empty(1, None);
+        busy.latency_ns.record(1_000_000).unwrap();
+        (busy.requests, busy.responses) = (2, 1);
+        busy.errors = 1;
+        let series = Intervals {
+            length: Duration::from_millis(500),
+            entries: vec![busy],
+        };
+        report.intervals = Some(IntervalsView::new(&series, Duration::from_millis(1_250)));
+        let mut out = Vec::new();
+        render_intervals(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(lines[1], "0,0.5,0,0,0,0,,,,");
+        assert_eq!(
+            lines[2],
+            "0.5,0.5,2,1,1,2,1.003519,1.003519,1.003519,1.003519"
+        );
+        assert!(lines[3].starts_with("1,0.25,0,0,0,0,"), "{text}");
+    }
+}
