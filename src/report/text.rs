@@ -86,10 +86,11 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
         0 => String::new(),
         n => format!(", {n} cut off"),
     };
+    let responses = plural(s.successful, "response", "responses");
     writeln!(
         out,
-        "  Requests:     {} attempted, {} responses, {failed}{cut_off}",
-        s.requests, s.successful
+        "  Requests:     {} attempted, {responses}, {failed}{cut_off}",
+        s.requests
     )?;
     if s.interrupted {
         let note = "yes: stopped early; cut-off requests are not failures";
