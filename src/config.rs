@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::request_log::RequestLog;
 use crate::slo::Gate;
 use crate::url::Target;
 
@@ -98,6 +99,9 @@ pub struct RunConfig {
     /// Set by `sweep`, whose levels open and close thousands of sockets in a row; a single
     /// run closes politely.
     pub reset_on_close: bool,
+    /// Where every request is logged as one CSV row (`--log-requests`); `None` logs nothing
+    /// and costs the hot path one predictable branch.
+    pub request_log: Option<RequestLog>,
 }
 
 impl RunConfig {
@@ -131,6 +135,7 @@ impl RunConfig {
             http2: false,
             proxy: None,
             reset_on_close: false,
+            request_log: None,
         }
     }
 
