@@ -13,6 +13,7 @@
 //! - [`redirects`]: chains, loops, cross-host redirects and method rules.
 //! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
 //! - [`tls`]: `https://`: certificates, `-k`, mTLS, handshake timeouts.
+//! - [`request_log`]: `--log-requests`: the CSV log agrees with the report; its failures.
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
@@ -27,6 +28,7 @@ mod output;
 mod proxy;
 mod rate;
 mod redirects;
+mod request_log;
 mod requests;
 mod responses;
 mod slo;
