@@ -7,7 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::SeqCst;
+use std::time::{Duration, Instant};
 
+use crate::faults::{child, HANG_LIMIT};
 use crate::support::{
     builtin_target, ok_response, run, run_json, scratch_file, url_of, Peer, ScriptServer,
 };
@@ -204,5 +207,29 @@ fn a_full_disk_is_one_line_after_the_report_and_exit_3() {
         lines[0].starts_with("vastar: error: cannot write --log-requests file /dev/full: "),
         "{}",
         lines[0]
+    );
+}
+
+#[test]
+fn requests_cut_off_by_ctrl_c_get_no_row() {
+    let target = builtin_target();
+    let path = log_path("interrupted.csv");
+    let log = path.to_str().expect("a UTF-8 scratch path");
+    let running = child::spawn(
+        "-o json -z 60s -c 4 -t 5 --log-requests",
+        &[log, &url_of(target.addr())],
+    );
+    let started = Instant::now();
+    while target.stats().requests.load(SeqCst) < 200 || !running.catches(libc::SIGINT) {
+        assert!(started.elapsed() < HANG_LIMIT, "no requests flowed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    running.signal(libc::SIGINT);
+    let report = running.finish(HANG_LIMIT).expect_code(130).report();
+    assert!(report.interrupted);
+    let rows = read_log(&path);
+    assert_eq!(
+        rows.len() as u64,
+        report.summary.requests - report.summary.cut_off
     );
 }
