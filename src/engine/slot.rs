@@ -18,7 +18,7 @@ use super::recorder::Recorder;
 use super::result::{ErrorKind, RedirectStats};
 use super::timer::Deadline;
 use crate::config::RunConfig;
-use crate::request_log::{Outcome, Record, WorkerLog, CONNECTION_STRIDE};
+use crate::request_log::{Outcome, Record, WorkerLog};
 use crate::transport::{classify_connect, Conn, Connector, Exchange, Failure, Redirect, Scope};
 
 /// What every slot of one worker shares. Lives on the worker's thread only.
@@ -75,17 +75,13 @@ impl<C: Connector> SlotContext<'_, C> {
     }
 }
 
-/// Drives one connection slot, number `slot` of its worker, until the run's budget or time
-/// is used up.
+/// Drives one connection slot until the run's budget or time is used up. `connection` is
+/// the slot's id in the request log (see [`crate::request_log`]).
 pub(crate) async fn drive<C: Connector>(
     mut conn: Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
-    slot: usize,
+    connection: u64,
 ) {
-    // The slot's id in the request log (see `request_log`); unused when nothing is logged.
-    let connection = ctx.log.map_or(0, |log| {
-        log.borrow().worker() as u64 * CONNECTION_STRIDE + slot as u64
-    });
     let mut pacer = Pacer::new(ctx.pacing);
     let mut deadline = Deadline::default();
     let mut connect_failures = 0u32;
@@ -96,7 +92,7 @@ pub(crate) async fn drive<C: Connector>(
             ctx.recorder.borrow_mut().open_loop_send(&due);
         }
         ctx.in_flight.set(ctx.in_flight.get() + 1);
-        let outcome = one_request(&mut conn, ctx, &mut deadline, (due, connection)).await;
+        let outcome = one_request(&mut conn, ctx, &mut deadline, due, connection).await;
         ctx.in_flight.set(ctx.in_flight.get() - 1);
         ctx.budget.progress.finished_one();
         connect_failures = match outcome {
@@ -120,7 +116,8 @@ async fn one_request<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     deadline: &mut Deadline,
-    (due, connection): (Due, u64),
+    due: Due,
+    connection: u64,
 ) -> Result<Instant, ErrorKind> {
     let sent = due.released;
     let limit = ctx.limit(sent);

@@ -26,7 +26,7 @@ use super::recorder::Recorder;
 use super::slot::{self, SlotContext};
 use super::start_line::StartLine;
 use crate::config::RunConfig;
-use crate::request_log::WorkerLog;
+use crate::request_log::{WorkerLog, CONNECTION_STRIDE};
 use crate::transport::Connector;
 
 /// Pre-connect attempts per connection before it is left to connect lazily during the run.
@@ -69,6 +69,7 @@ struct Ends {
 
 /// Runs one worker thread's share (`slots` connections) of the run, over a connector of its
 /// own made by `make`.
+///
 /// `log` is this worker's end of `--log-requests`, if on; dropped when the worker ends, which
 /// hands its last rows to the writer.
 pub(crate) fn run<C: Connector>(
@@ -175,10 +176,13 @@ async fn measure<C: Connector>(
     ctx: &SlotContext<'_, C>,
     open_loop: bool,
 ) {
-    let mut slots: FuturesUnordered<_> = conns
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| slot::drive(c, ctx, i))
+    // Request log ids: `worker × CONNECTION_STRIDE + slot` (see `request_log`).
+    let first_id = ctx
+        .log
+        .map_or(0, |log| log.borrow().worker() as u64 * CONNECTION_STRIDE);
+    let mut slots: FuturesUnordered<_> = (first_id..)
+        .zip(conns)
+        .map(|(id, c)| slot::drive(c, ctx, id))
         .collect();
     // Unconstrained: tokio's cooperative budget (128 I/O operations per task poll) is meant
     // to keep one task from starving others, but with thousands of connections in this one
