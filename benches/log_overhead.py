@@ -5,6 +5,7 @@ Usage (from the repository root; python3 only):
 
     python3 benches/log_overhead.py                  # -z 5s -c 50, 3 rounds
     python3 benches/log_overhead.py --dur 2 --rounds 1 --log /tmp/x.csv
+    python3 benches/log_overhead.py --baseline /tmp/old/vastar   # also: is "off" free?
 
 Against the loopback nginx of ../shared/bench (/plain, 13 B; started if nothing answers on
 :18080), `vastar -o json -z DUR -c 50 URL` runs pinned to CPU 1 like peers.py, alternately
@@ -14,6 +15,8 @@ rusage of the child, os.wait4) per completed request, and requests per second; w
 on, the rows written are checked against the report's requests. The result is the ratio of
 the medians (log on / log off), and the ratio within each round (its two runs are adjacent,
 so they share the machine's load of the moment); absolute numbers move with that load.
+With `--baseline PATH` (a binary built before the log existed), that binary runs in the
+rotation too, so the cost of the log switched off is measured the same way.
 """
 
 import argparse
@@ -60,16 +63,19 @@ def main():
     ap.add_argument("--dur", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--vastar", help="our binary [cargo build --release]")
+    ap.add_argument("--baseline", help="a binary without --log-requests, run as mode 'base'")
     ap.add_argument("--log", default=os.path.join(tempfile.gettempdir(), "vastar-log-bench.csv"),
                     help="where the logging runs write [%(default)s]")
     args = ap.parse_args()
     base = "http://127.0.0.1:18080"
     peers.ensure_target(base, peers.find_shared())
     path = args.vastar or peers.build_ours()
-    runs = {"off": [], "on": []}
+    modes = ["off", "on"] + (["base"] if args.baseline else [])
+    runs = {mode: [] for mode in modes}
     for rnd in range(args.rounds):
-        for mode in (["off", "on"] if rnd % 2 == 0 else ["on", "off"]):
-            result = run(path, args.dur, base + "/plain", args.log if mode == "on" else None)
+        for mode in modes[rnd % len(modes):] + modes[:rnd % len(modes)]:
+            binary = args.baseline if mode == "base" else path
+            result = run(binary, args.dur, base + "/plain", args.log if mode == "on" else None)
             peers.log(f"log {mode} round {rnd}: {result}")
             if result and mode == "on" and result["rows"] != result["requests"]:
                 sys.exit(f"{result['rows']} rows for {result['requests']} requests")
@@ -78,7 +84,7 @@ def main():
                   for key in ("cpu_us_per_req", "rps")} for mode, rs in runs.items()}
     print("| --log-requests | CPU µs/req (runs) | median | req/s (median) |")
     print("|---|---|---|---|")
-    for mode in ("off", "on"):
+    for mode in modes:
         each = ", ".join(f"{r['cpu_us_per_req']:.2f}" for r in runs[mode] if r)
         print(f"| {mode} | {each} | {med[mode]['cpu_us_per_req']:.2f} | "
               f"{med[mode]['rps']:.0f} |")
@@ -90,6 +96,9 @@ def main():
         print("round by round (adjacent runs): "
               + ", ".join(f"{r:.3f}" for r in paired)
               + f"; median {statistics.median(paired):.3f}")
+    if args.baseline:
+        off = med["off"]["cpu_us_per_req"] / med["base"]["cpu_us_per_req"]
+        print(f"log off / baseline binary: {off:.3f} ({(off - 1) * 100:+.1f}%) of the medians")
 
 
 if __name__ == "__main__":
