@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 
 use crate::segment::Segment;
+use crate::request_log::RequestLog;
 use crate::slo::Gate;
 use crate::url::Target;
 
@@ -105,6 +106,9 @@ pub struct RunConfig {
     /// `--start-at`: the wall-clock instant the measured run starts (after pre-connecting),
     /// so N processes on N machines start together.
     pub start_at: Option<SystemTime>,
+    /// Where every request is logged as one CSV row (`--log-requests`); `None` logs nothing
+    /// and costs the hot path one predictable branch.
+    pub request_log: Option<RequestLog>,
 }
 
 impl RunConfig {
@@ -140,6 +144,7 @@ impl RunConfig {
             reset_on_close: false,
             segment: None,
             start_at: None,
+            request_log: None,
         }
     }
 
