@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use crate::segment::Segment;
 use crate::request_log::RequestLog;
+use crate::segment::Segment;
 use crate::slo::Gate;
 use crate::url::Target;
 

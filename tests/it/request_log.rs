@@ -17,9 +17,9 @@ use crate::support::{
 
 /// One parsed row of the log.
 #[derive(Debug)]
-struct Row {
+pub(crate) struct Row {
     start_us: u64,
-    latency_us: u64,
+    pub(crate) latency_us: u64,
     status: Option<u16>,
     bytes: Option<u64>,
     error: String,
@@ -35,7 +35,7 @@ fn log_path(name: &str) -> PathBuf {
 }
 
 /// Reads the log at `path`: the header, then every row, each checked for its shape.
-fn read_log(path: &Path) -> Vec<Row> {
+pub(crate) fn read_log(path: &Path) -> Vec<Row> {
     let text = std::fs::read_to_string(path).expect("the log was written");
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some(HEADER));
@@ -67,7 +67,7 @@ fn parse_row(line: &str) -> Row {
 }
 
 /// The logged value at `quantile`, ranked as HdrHistogram's `value_at_quantile` ranks.
-fn at_quantile(sorted: &[u64], quantile: f64) -> u64 {
+pub(crate) fn at_quantile(sorted: &[u64], quantile: f64) -> u64 {
     let rank = ((quantile * sorted.len() as f64).ceil() as usize).max(1);
     sorted[rank - 1]
 }
