@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+use crate::request_log::RequestLog;
 use crate::segment::Segment;
 use crate::slo::Gate;
 use crate::url::Target;
@@ -108,6 +109,9 @@ pub struct RunConfig {
     /// `--start-at`: the wall-clock instant the measured run starts (after pre-connecting),
     /// so N processes on N machines start together.
     pub start_at: Option<SystemTime>,
+    /// Where every request is logged as one CSV row (`--log-requests`); `None` logs nothing
+    /// and costs the hot path one predictable branch.
+    pub request_log: Option<RequestLog>,
 }
 
 impl RunConfig {
@@ -144,6 +148,7 @@ impl RunConfig {
             interval: None,
             segment: None,
             start_at: None,
+            request_log: None,
         }
     }
 

@@ -47,6 +47,9 @@ pub enum AppError {
     Serve(String),
     #[error("cannot write output: {0}")]
     Output(std::io::Error),
+    /// Writing `--log-requests` failed (its path, the error); the report was printed.
+    #[error("cannot write --log-requests file {0}: {1}")]
+    RequestLog(String, String),
     #[error(transparent)]
     Sweep(#[from] crate::sweep::SweepError),
     #[error(transparent)]
@@ -59,9 +62,11 @@ impl AppError {
         match self {
             AppError::Usage(_) | AppError::Merge(_) => EXIT_USAGE,
             // A report that cannot be written is, for a script, a run that measured nothing.
-            AppError::Engine(_) | AppError::Serve(_) | AppError::Output(_) | AppError::Sweep(_) => {
-                EXIT_UNMEASURABLE
-            }
+            AppError::Engine(_)
+            | AppError::Serve(_)
+            | AppError::Output(_)
+            | AppError::RequestLog(..)
+            | AppError::Sweep(_) => EXIT_UNMEASURABLE,
         }
     }
 }
@@ -115,6 +120,14 @@ fn measure_and_report(
     let result = session.measure(config, &addrs)?;
     let report = Report::new(&result, options);
     write_report(&report, output, color)?;
+    if let Some(log) = &config.request_log {
+        if let Some(failure) = log.failure() {
+            return Err(AppError::RequestLog(
+                log.path().display().to_string(),
+                failure,
+            ));
+        }
+    }
     Ok(exit_code(session.interrupt_exit_code(), &report))
 }
 

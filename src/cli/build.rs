@@ -1,7 +1,8 @@
 //! From parsed flags to a validated [`RunConfig`].
 //!
 //! Every check on user input happens here, so each bad value becomes one clear line (exit 2)
-//! instead of a surprise deep in the engine. The only I/O is reading the `-D` body file.
+//! instead of a surprise deep in the engine. The only I/O is reading the files named by flags
+//! (`-D`, the TLS PEM files) and creating the `--log-requests` file.
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::config::{
 use crate::engine::intervals::MIN_INTERVAL;
 use crate::http1::request::HeaderList;
 use crate::report::model::{HistScale, ReportOptions};
+use crate::request_log::{RequestLog, CONNECTION_STRIDE};
 use crate::slo;
 use crate::url::{Scheme, Target};
 
@@ -79,6 +81,8 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     config.latency_correction = args.latency_correction;
     config.slo = slo_gates(args.slo.as_deref())?;
     config.interval = interval(args)?;
+    // Last: the file is created only once every other flag is known to be good.
+    config.request_log = request_log(args, &config)?;
     Ok(config)
 }
 
@@ -109,6 +113,27 @@ fn segment_share(args: &RunArgs, flag: &str, total: u64) -> Result<u64, UsageErr
         ))),
         share => Ok(share),
     }
+}
+
+/// `--log-requests`: the file, created now, so that an unwritable path stops the run before
+/// any load instead of after it.
+fn request_log(args: &RunArgs, config: &RunConfig) -> Result<Option<RequestLog>, UsageError> {
+    let Some(path) = &args.log_requests else {
+        return Ok(None);
+    };
+    // A worker's slots must fit below the next worker's connection ids.
+    let slots = config.concurrency.saturating_mul(config.streams) as u64;
+    if slots > CONNECTION_STRIDE {
+        return Err(usage(format!(
+            "--log-requests numbers at most {CONNECTION_STRIDE} requests in flight (-c x --streams), got {slots}"
+        )));
+    }
+    RequestLog::create(path).map(Some).map_err(|e| {
+        usage(format!(
+            "cannot create --log-requests file {}: {e}",
+            path.display()
+        ))
+    })
 }
 
 /// A `--rate` value: a positive, finite number of requests per second.
@@ -255,6 +280,7 @@ pub fn request_config(
         interval: None,
         segment: None,
         start_at: None,
+        request_log: None,
     })
 }
 

@@ -25,7 +25,7 @@ Exit codes:
   1    an --slo gate failed (the full report is still printed)
   2    bad usage or bad input (bad URL, bad flag value, unreadable -D file)
   3    nothing could be measured (no connection could be opened, too few file
-       descriptors) or the report could not be written
+       descriptors) or the report (or the --log-requests file) could not be written
   130  interrupted by Ctrl-C (SIGINT); the report of what was measured is still
        printed, with requests cut off in flight counted apart from failures
   143  stopped by SIGTERM (CI cancellation, timeout, docker stop); reported as for 130";
@@ -158,6 +158,20 @@ pub struct RunArgs {
     /// seconds. The JSON records how far from it the run actually started.
     #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
     pub start_at: Option<SystemTime>,
+    /// Write one CSV row per request to FILE (created or truncated before the run):
+    ///
+    ///   start_us,latency_us,status,bytes,error,connection,service_us
+    /// start_us    when the request's latency starts, from the run's start (under --rate:
+    ///             its scheduled send time), so start_us + latency_us is when it ended
+    /// latency_us  what the latency histogram got; for an error, the time to the failure
+    /// status      the status code; bytes: body bytes (both empty for an error)
+    /// error       the error's key as in -o json's "errors" (empty for a response)
+    /// connection  the slot that sent it: worker x 1000000 + slot within the worker
+    /// service_us  from the actual send to the end (differs from latency_us under --rate)
+    /// Times are whole microseconds. Requests cut off by Ctrl-C get no row. Rows are
+    /// buffered and written by a thread of their own, off the requests' path.
+    #[arg(long, value_name = "FILE", verbatim_doc_comment)]
+    pub log_requests: Option<PathBuf>,
     /// Target URL, e.g. http://127.0.0.1:8080/path
     #[arg(required = true)]
     pub url: Option<String>,

@@ -14,6 +14,7 @@
 //! - [`redirects`]: chains, loops, cross-host redirects and method rules.
 //! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
 //! - [`tls`]: `https://`: certificates, `-k`, mTLS, handshake timeouts.
+//! - [`request_log`]: `--log-requests`: the CSV log agrees with the report; its failures.
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
 //! - [`merge`]: `vastar merge`: one file reproduced, parts judged on their union, bad input.
 //! - [`fleet`]: `--segment` and `--start-at`: N generator processes merged into one test.
@@ -35,6 +36,7 @@ mod output;
 mod proxy;
 mod rate;
 mod redirects;
+mod request_log;
 mod requests;
 mod responses;
 mod slo;
