@@ -9,7 +9,7 @@ use crate::support::report::Report;
 use crate::support::{builtin_target, run, scratch_file, url_of};
 
 /// Starts `vastar -o json ARGS URL` with stdout into `out`.
-fn spawn(args: &[&str], url: &str, out: &std::path::Path) -> Child {
+pub(crate) fn spawn(args: &[&str], url: &str, out: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_vastar"))
         .args(["-o", "json"])
         .args(args)
@@ -21,7 +21,7 @@ fn spawn(args: &[&str], url: &str, out: &std::path::Path) -> Child {
 }
 
 /// Unix seconds, `ahead` seconds from now.
-fn unix_in(ahead: f64) -> String {
+pub(crate) fn unix_in(ahead: f64) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     format!("{:.3}", now.as_secs_f64() + ahead)
 }

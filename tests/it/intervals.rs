@@ -8,26 +8,35 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::support::report::Report;
+use crate::support::report::{Interval, Report};
 use crate::support::{builtin_target, run, run_json, scratch_file, url_of, ScriptServer};
 
 /// Checks that the intervals add up to the summary and tile the window; returns them.
-fn accounted(report: &Report) -> &[crate::support::report::Interval] {
-    let intervals = report
-        .intervals
-        .as_deref()
-        .expect("intervals with --interval");
-    let sum =
-        |f: fn(&crate::support::report::Interval) -> u64| intervals.iter().map(f).sum::<u64>();
+fn accounted(report: &Report) -> &[Interval] {
+    let intervals = adding_up(report);
     let s = &report.summary;
-    assert_eq!(sum(|i| i.requests), s.requests, "{intervals:#?}");
-    assert_eq!(sum(|i| i.responses), s.successful, "{intervals:#?}");
-    assert_eq!(sum(|i| i.errors), s.failed, "{intervals:#?}");
     let covered: f64 = intervals.iter().map(|i| i.duration_s).sum();
     assert!((covered - s.total_secs).abs() < 1e-6, "{covered} vs {s:?}");
     for pair in intervals.windows(2) {
         assert!((pair[1].start_s - pair[0].start_s - pair[0].duration_s).abs() < 1e-9);
     }
+    intervals
+}
+
+/// Checks that the intervals' requests, responses and errors add up to the summary's (what
+/// a merged series keeps, though its parts' rounding may leave it past the window).
+fn adding_up(report: &Report) -> &[Interval] {
+    let intervals = report
+        .intervals
+        .as_deref()
+        .expect("a series with --interval");
+    let sum = |f: fn(&Interval) -> u64| intervals.iter().map(f).sum::<u64>();
+    let s = &report.summary;
+    assert_eq!(
+        (sum(|i| i.requests), sum(|i| i.responses), sum(|i| i.errors)),
+        (s.requests, s.successful, s.failed),
+        "{intervals:#?}"
+    );
     intervals
 }
 
@@ -198,25 +207,68 @@ fn merge_reproduces_one_series_and_adds_two_by_wall_clock() {
     let both = run("merge -o json", &[&path(&first), &path(&second)])
         .success()
         .report();
-    let intervals = both.intervals.as_deref().expect("a merged series");
+    let intervals = adding_up(&both);
     let s = &both.summary;
-    let sum =
-        |f: fn(&crate::support::report::Interval) -> u64| intervals.iter().map(f).sum::<u64>();
-    assert_eq!(sum(|i| i.requests), s.requests, "{intervals:#?}");
-    assert_eq!(sum(|i| i.responses), s.successful, "{intervals:#?}");
     // The second run started after the first's sending stopped (1 s), so the first's four
     // full intervals come first, as they were.
     assert!(intervals.len() >= 8, "{intervals:#?}");
-    let parts = [&first, &second]
-        .map(|p| crate::support::report::Report::parse(&std::fs::read(p).unwrap()));
+    let parts = [&first, &second].map(|p| Report::parse(&std::fs::read(p).unwrap()));
     let own = parts[0]
         .intervals
         .as_deref()
         .expect("the first run's series");
-    let responses = |series: &[crate::support::report::Interval]| {
-        series[..4].iter().map(|i| i.responses).collect::<Vec<_>>()
-    };
+    let responses =
+        |series: &[Interval]| series[..4].iter().map(|i| i.responses).collect::<Vec<_>>();
     assert_eq!(responses(intervals), responses(own), "{intervals:#?}");
     let parts = parts.map(|p| p.summary.successful);
     assert_eq!(s.successful, parts[0] + parts[1]);
+}
+
+#[test]
+fn segments_started_together_merge_their_series_interval_by_interval() {
+    use crate::fleet::{spawn, unix_in};
+    let target = builtin_target();
+    let url = url_of(target.addr());
+    let start = unix_in(1.5);
+    let files: Vec<_> = (0..2)
+        .map(|i| scratch_file(&format!("intervals-fleet-{i}.json"), b""))
+        .collect();
+    let parts: Vec<_> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let segment = format!("{i}/2");
+            let args = ["-z", "2s", "-c", "4", "--interval", "500ms", "--segment"];
+            let args: Vec<&str> = args
+                .into_iter()
+                .chain([&*segment, "--start-at", &start])
+                .collect();
+            spawn(&args, &url, file)
+        })
+        .collect();
+    for part in parts {
+        let out = part.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let paths: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    let merged = run("merge -o json", &paths).success().report();
+    let series = adding_up(&merged);
+    let parts: Vec<Report> = files
+        .iter()
+        .map(|f| Report::parse(&std::fs::read(f).unwrap()))
+        .collect();
+    // Started within milliseconds of each other: interval i of the union is interval i of
+    // each part, added.
+    for (i, interval) in series.iter().take(4).enumerate() {
+        let sum: u64 = parts
+            .iter()
+            .map(|p| p.intervals.as_deref().unwrap()[i].responses)
+            .sum();
+        assert_eq!(interval.responses, sum, "interval {i}: {series:#?}");
+        assert!(interval.responses > 0, "{series:#?}");
+    }
 }
