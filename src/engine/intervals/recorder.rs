@@ -33,7 +33,7 @@ impl IntervalRecorder {
         IntervalRecorder {
             start,
             length,
-            ends: start + length,
+            ends: end_of(start, length, 0),
             current: Interval::empty(0, None),
             closed: Vec::with_capacity(usize::try_from(slots).unwrap_or(0).min(1 << 16)),
         }
@@ -88,7 +88,7 @@ impl IntervalRecorder {
         if done.requests > 0 {
             self.closed.push(done);
         }
-        self.ends = self.start + self.length * u32::try_from(index + 1).unwrap_or(u32::MAX);
+        self.ends = end_of(self.start, self.length, index);
     }
 
     /// The worker's series, once its last request ended.
@@ -101,6 +101,18 @@ impl IntervalRecorder {
             entries: self.closed,
         }
     }
+}
+
+/// Where interval `index` ends; an end past what the clock can hold (an `--interval` of
+/// centuries) is a far future instead of an overflow.
+fn end_of(start: Instant, length: Duration, index: u64) -> Instant {
+    let far = Duration::from_secs(86_400 * 365 * 30);
+    index
+        .checked_add(1)
+        .and_then(|n| u32::try_from(n).ok())
+        .and_then(|n| length.checked_mul(n))
+        .and_then(|d| start.checked_add(d))
+        .unwrap_or_else(|| start + far)
 }
 
 /// Index of the interval holding the instant `since` after the start.
@@ -181,6 +193,15 @@ mod tests {
         assert_eq!(main.len(), 1_000);
         let max = 1 + 999 * 1_000_003;
         assert!(main.max().abs_diff(max) < max / 100, "{}", main.max());
+    }
+
+    #[test]
+    fn an_interval_longer_than_the_clock_holds_ends_in_a_far_future() {
+        let start = Instant::now();
+        let mut rec = IntervalRecorder::new(start, Duration::MAX, None);
+        rec.response(start + ms(5), 1_000, None);
+        assert_eq!(rec.finish().requests(), 1);
+        assert!(end_of(start, ms(10), u64::MAX) > start);
     }
 
     #[test]
