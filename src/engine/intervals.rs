@@ -82,7 +82,9 @@ pub fn empty_histogram() -> Histogram<u64> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("cannot merge results with --interval {ours:?} and --interval {theirs:?}")]
 pub struct LengthMismatch {
+    /// The interval length of the series merged into.
     pub ours: Duration,
+    /// The interval length of the series that did not fit.
     pub theirs: Duration,
 }
 

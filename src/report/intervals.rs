@@ -22,14 +22,19 @@ pub struct IntervalRow {
     pub duration: Duration,
     /// Requests that ended in it (responses, errors, cut off).
     pub requests: u64,
+    /// Complete responses, whatever their status.
     pub responses: u64,
+    /// Requests that produced no response.
     pub errors: u64,
     /// Responses per second of `duration`.
     pub rps: f64,
-    /// Latency percentiles of its responses; `None` when none arrived.
+    /// Median latency of its responses; `None` when none arrived.
     pub p50: Option<Duration>,
+    /// 90th percentile latency; `None` when no response arrived.
     pub p90: Option<Duration>,
+    /// 99th percentile latency; `None` when no response arrived.
     pub p99: Option<Duration>,
+    /// Slowest response; `None` when none arrived.
     pub max: Option<Duration>,
 }
 

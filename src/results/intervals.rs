@@ -30,7 +30,9 @@ pub struct JsonRawInterval {
     pub index: u64,
     /// Requests that ended in it: responses, errors, requests cut off.
     pub requests: u64,
+    /// Complete responses, whatever their status.
     pub responses: u64,
+    /// Requests that produced no response.
     pub errors: u64,
     /// Latency of its responses, base64 of HdrHistogram's V2 + DEFLATE encoding, in
     /// nanoseconds.
