@@ -222,6 +222,9 @@ fn merge_reproduces_one_series_and_adds_two_by_wall_clock() {
     assert_eq!(responses(intervals), responses(own), "{intervals:#?}");
     let parts = parts.map(|p| p.summary.successful);
     assert_eq!(s.successful, parts[0] + parts[1]);
+    // The merged series alone, as CSV: one row per merged interval.
+    let csv = run("merge -o csv-intervals", &[&path(&first), &path(&second)]).success();
+    assert_eq!(csv.stdout_text().lines().count(), intervals.len() + 1);
 }
 
 #[test]
