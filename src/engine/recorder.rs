@@ -177,9 +177,7 @@ impl Recorder {
         }
         result.body_bytes += self.body_bytes;
         result.cut_off += self.cut_off;
-        result.connections.opened += self.connections.opened;
-        result.connections.reconnects += self.connections.reconnects;
-        result.connections.preconnect_retries += self.connections.preconnect_retries;
+        result.connections.merge(&self.connections);
         result.redirects.merge(&self.redirects);
         if let Some(intervals) = self.intervals {
             let mine = intervals.finish();

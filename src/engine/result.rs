@@ -113,6 +113,24 @@ pub struct ConnStats {
     pub preconnect_retries: u64,
 }
 
+impl ConnStats {
+    /// Folds another worker's or process's counts into these.
+    pub fn merge(&mut self, other: &ConnStats) {
+        self.opened += other.opened;
+        self.reconnects += other.reconnects;
+        self.preconnect_retries += other.preconnect_retries;
+    }
+}
+
+/// Error counts under their JSON keys (`timeout`, `reset_stream`), as the report and the
+/// exact result both write them.
+pub fn error_keys(errors: &BTreeMap<ErrorKind, u64>) -> BTreeMap<String, u64> {
+    errors
+        .iter()
+        .map(|(k, n)| (k.key().to_string(), *n))
+        .collect()
+}
+
 /// How redirects fared. hey and oha follow them, so vastar does too, on the same origin;
 /// these counts keep a redirecting target from passing for a plain one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

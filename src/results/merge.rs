@@ -114,9 +114,7 @@ fn add(into: &mut RunResult, part: &RunResult) -> Result<(), MergeError> {
     into.body_bytes += part.body_bytes;
     into.late_sends += part.late_sends;
     into.cut_off += part.cut_off;
-    into.connections.opened += part.connections.opened;
-    into.connections.reconnects += part.connections.reconnects;
-    into.connections.preconnect_retries += part.connections.preconnect_retries;
+    into.connections.merge(&part.connections);
     into.redirects.merge(&part.redirects);
     into.interrupted |= part.interrupted;
     into.start_skew = [into.start_skew, part.start_skew]

@@ -14,8 +14,8 @@ use thiserror::Error;
 use super::hdr::{self, HdrError};
 use super::intervals::JsonRawIntervals;
 use crate::engine::result::{
-    ConnStats, ErrorKind, PhaseStats, Phases, RedirectStats, RunResult, SignedDuration, HTTP1,
-    HTTP2,
+    error_keys, ConnStats, ErrorKind, PhaseStats, Phases, RedirectStats, RunResult, SignedDuration,
+    HTTP1, HTTP2,
 };
 
 /// A result object that does not describe a run vastar can rebuild.
@@ -149,11 +149,7 @@ impl From<&RunResult> for JsonResult {
                 read: phase(&r.phases.read),
             },
             status_codes: r.status_codes.clone(),
-            errors: r
-                .errors
-                .iter()
-                .map(|(k, n)| (k.key().to_string(), *n))
-                .collect(),
+            errors: error_keys(&r.errors),
             body_bytes: r.body_bytes,
             late_sends: r.late_sends,
             cut_off: r.cut_off,
