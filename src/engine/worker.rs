@@ -20,6 +20,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::alarm::Alarm;
+use super::arrivals::Arrivals;
 use super::pacing::{Budget, Pacing};
 use super::progress::Progress;
 use super::recorder::Recorder;
@@ -39,6 +40,8 @@ pub(crate) const PRECONNECT_PARALLELISM: usize = 256;
 pub(crate) struct Setup<'a> {
     pub config: &'a RunConfig,
     pub progress: &'a Progress,
+    /// The run's arrival schedule, one for all workers.
+    pub arrivals: Arrivals,
     pub permits: Semaphore,
     /// Where workers wait, pre-connected, for the coordinator's go.
     pub start_line: StartLine,
@@ -136,6 +139,7 @@ async fn drive<C: Connector>(
             stop: setup.config.stop,
             start: Instant::from_std(start),
             progress: setup.progress,
+            arrivals: &setup.arrivals,
             alarm: &alarm,
         },
         pacing,

@@ -14,6 +14,7 @@ use super::format::ms;
 use super::insight::Insight;
 use super::model::{Bin, HistScale, Latency, PhaseSummary, Quantile, Report};
 use super::schedule::Schedule;
+use crate::config::Arrival;
 use crate::slo::SloOutcome;
 pub use wire::*;
 
@@ -134,6 +135,25 @@ fn params(r: &Report) -> JsonParams {
             count: s.count,
         }),
         start_at: p.start_at.map(crate::wallclock::format),
+        arrival: p.rate.map(|_| arrival_name(p.arrival).to_string()),
+        burstiness: match p.arrival {
+            Arrival::Poisson { burstiness, .. } if p.rate.is_some() => Some(burstiness),
+            _ => None,
+        },
+        seed: match p.arrival {
+            Arrival::Poisson { seed, .. } if p.rate.is_some() => Some(seed),
+            _ => None,
+        },
+        model: p.model.clone(),
+        prompts: p.prompts.map(|n| n as u64),
+    }
+}
+
+/// `params.arrival`'s spelling of a schedule (as `--arrival` takes it).
+pub fn arrival_name(arrival: Arrival) -> &'static str {
+    match arrival {
+        Arrival::Constant => "constant",
+        Arrival::Poisson { .. } => "poisson",
     }
 }
 
