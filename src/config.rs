@@ -51,6 +51,26 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     /// Request body; empty means none.
     pub body: Bytes,
+    /// Further bodies that take turns with `body` (`ai-bench --prompts`): each worker sends
+    /// `body`, `extra_bodies[0]`, ... round robin over its requests. Empty for every other
+    /// run (one body for all). Redirects re-send `body`.
+    pub extra_bodies: Vec<Bytes>,
+}
+
+impl RequestSpec {
+    /// Every body that takes turns, `body` first: one request is prebuilt per body.
+    pub fn bodies(&self) -> impl Iterator<Item = &Bytes> {
+        std::iter::once(&self.body).chain(&self.extra_bodies)
+    }
+
+    /// This request with `body` alone: the spec one prebuilt request is encoded from.
+    pub fn with_body(&self, body: &Bytes) -> RequestSpec {
+        RequestSpec {
+            body: body.clone(),
+            extra_bodies: Vec::new(),
+            ..self.clone()
+        }
+    }
 }
 
 /// How `https://` connections verify the server and identify the client: the PEM files
@@ -137,6 +157,7 @@ impl RunConfig {
                 authority: target.authority.clone(),
                 headers: Vec::new(),
                 body: Bytes::new(),
+                extra_bodies: Vec::new(),
             },
             target,
             stop,

@@ -139,6 +139,9 @@ struct Server<'a> {
     cacert: Option<&'a str>,
     /// `--http2 --streams 10` (h2c): measured and bounded, not held to zero.
     http2: bool,
+    /// Three POST bodies taking turns (`ai-bench --prompts`), and with a rate, `--arrival
+    /// poisson`: held to zero like the single request.
+    rotating: bool,
 }
 
 /// Fewest allocations (count, bytes) over a few identical runs: set-up allocations vary a
@@ -168,6 +171,18 @@ fn allocations_of_run(
         config.http2 = true;
         config.streams = H2_STREAMS;
     }
+    if server.rotating {
+        config.request.method = "POST".into();
+        config.request.body = bytes::Bytes::from_static(b"first");
+        config.request.extra_bodies = vec![
+            bytes::Bytes::from_static(b"second"),
+            bytes::Bytes::from_static(b"third"),
+        ];
+        config.arrival = vastar::config::Arrival::Poisson {
+            burstiness: 0.5,
+            seed: 1,
+        };
+    }
     let progress = Progress::default();
     ALLOCATIONS.store(0, Relaxed);
     BYTES.store(0, Relaxed);
@@ -189,10 +204,11 @@ fn per_request(server: Server<'_>, concurrency: usize, rate: Option<f64>) -> (f6
     // this proves the engine's worker threads are among those counted.
     assert!(small >= concurrency as u64, "worker threads are counted");
     let per_request = (large as f64 - small as f64) / (LARGE - SMALL) as f64;
-    let scheme = match (server.http2, server.cacert.is_some()) {
-        (true, _) => "h2c --streams 10",
-        (false, true) => "https",
-        (false, false) => "http",
+    let scheme = match (server.http2, server.cacert.is_some(), server.rotating) {
+        (true, _, _) => "h2c --streams 10",
+        (false, true, _) => "https",
+        (false, false, true) => "http, 3 bodies rotating, --arrival poisson",
+        (false, false, false) => "http",
     };
     let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"));
     let line = format!(
@@ -210,6 +226,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         addr: plain.addr(),
         cacert: None,
         http2: false,
+        rotating: false,
     };
     // Warm-up: first-use allocations (thread-locals, lazy statics) land outside the counts.
     allocations_of_run(plain, SMALL, 8, None);
@@ -218,6 +235,15 @@ fn http1_hot_path_allocates_nothing_per_request() {
     // Closed loop, then open loop (`--rate`: the pacer's alarm, its queue and its timer).
     for (concurrency, rate) in [(1, None), (50, None), (300, None), (50, Some(40_000.0))] {
         let (per_request, line) = per_request(plain, concurrency, rate);
+        worst = worst.max(per_request);
+        report.push(line);
+    }
+    let rotating = Server {
+        rotating: true,
+        ..plain
+    };
+    for (concurrency, rate) in [(50, None), (50, Some(40_000.0))] {
+        let (per_request, line) = per_request(rotating, concurrency, rate);
         worst = worst.max(per_request);
         report.push(line);
     }
@@ -232,6 +258,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         addr: tls.addr(),
         cacert: Some(&cert.cert_pem),
         http2: false,
+        rotating: false,
     };
     allocations_of_run(tls, SMALL, 8, None);
     let mut worst_tls: f64 = 0.0;
@@ -271,6 +298,7 @@ fn h2c(report: &mut Vec<String>) -> f64 {
         addr: server.addr(),
         cacert: None,
         http2: true,
+        rotating: false,
     };
     allocations_of_run(server, SMALL, 4, None);
     let mut worst: f64 = 0.0;

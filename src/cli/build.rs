@@ -380,6 +380,7 @@ fn request_spec(
         authority,
         headers: headers.into_vec(),
         body,
+        extra_bodies: Vec::new(),
     })
 }
 
