@@ -4,8 +4,11 @@
 //! [`RunConfig`](crate::config::RunConfig). The flat form (`vastar [OPTIONS] <URL>`) stays
 //! compatible with hey and vastar 0.x callers; subcommands sit beside it.
 
+pub mod ai_bench;
+pub mod ai_bench_build;
 pub mod build;
 pub mod hey;
+pub mod prompts;
 pub mod sweep;
 pub mod sweep_build;
 
@@ -14,6 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use ai_bench::AiBenchArgs;
 pub use sweep::SweepArgs;
 
 use crate::segment::Segment;
@@ -64,6 +68,9 @@ pub enum Command {
     /// Combine the JSON results of several processes (`-o json` files) into the report
     /// one process would have printed for all their requests.
     Merge(MergeArgs),
+    /// Load-test an OpenAI-compatible chat-completions endpoint with streaming requests
+    /// built from --model and --prompt/--prompts; every flag of the flat form applies.
+    AiBench(Box<AiBenchArgs>),
 }
 
 /// Flags of a load run (the flat form).
@@ -89,7 +96,8 @@ pub struct RunArgs {
         allow_negative_numbers = true
     )]
     pub qps: f64,
-    /// Open-loop rate: requests per second across all connections, sent on a fixed schedule.
+    /// Open-loop rate: requests per second across all connections, sent on a schedule (an
+    /// even beat unless --arrival poisson).
     /// Latency is measured from each request's scheduled time, so server stalls show up in
     /// the percentiles instead of silently lowering the rate (no coordinated omission).
     /// -c caps the requests in flight; if it is too small the report counts late sends.
