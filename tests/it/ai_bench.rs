@@ -203,3 +203,37 @@ fn bad_input_exits_2_with_one_line() {
         .stdout_text()
         .contains("round robin"));
 }
+
+#[test]
+fn prompts_rotate_over_http2_streams_too() {
+    use crate::support::h2::{H2Server, Script};
+    use std::sync::atomic::Ordering::Relaxed;
+    use vastar::cli::prompts::{chat_body, of_text};
+    let server = H2Server::start(Script::default());
+    let file = prompts_file(
+        "h2.jsonl",
+        "\"a\"\n\"bbbbbbbbbb\"\n\"cccccccccccccccccccccccccccccc\"\n",
+    );
+    let url = server.url();
+    let args = [
+        "-n",
+        "30",
+        "-c",
+        "1",
+        "--http2",
+        "--streams",
+        "3",
+        "--model",
+        "m",
+        "--prompts",
+        file.to_str().unwrap(),
+        &url,
+    ];
+    ai_bench(&args, None).success();
+    // One worker takes the three bodies in turn: ten of each, not thirty of the first.
+    let each: u64 = ["a", "bbbbbbbbbb", "cccccccccccccccccccccccccccccc"]
+        .iter()
+        .map(|p| chat_body("m", &of_text(p), None).len() as u64)
+        .sum();
+    assert_eq!(server.counts.body_bytes.load(Relaxed), 10 * each);
+}
