@@ -8,10 +8,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::{ArrivalArgs, ArrivalKind, HistScaleArg, RequestArgs, RunArgs};
+use super::{HistScaleArg, RequestArgs, RunArgs};
 use crate::config::{
     Arrival, RequestSpec, RunConfig, StopAt, TlsSettings, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_DRAIN_CAP, DEFAULT_SEED,
+    DEFAULT_DRAIN_CAP,
 };
 use crate::http1::request::HeaderList;
 use crate::report::model::{HistScale, ReportOptions};
@@ -80,46 +80,6 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     config.latency_correction = args.latency_correction;
     config.slo = slo_gates(args.slo.as_deref())?;
     Ok(config)
-}
-
-/// `--arrival`, `--burstiness` and `--seed`: only meaningful with `--rate`, and
-/// `--burstiness` shapes random gaps only.
-pub fn arrival(args: &ArrivalArgs, rate: bool) -> Result<Arrival, UsageError> {
-    let given = [
-        ("--arrival", args.arrival.is_some()),
-        ("--burstiness", args.burstiness.is_some()),
-        ("--seed", args.seed.is_some()),
-    ];
-    if let (false, Some((flag, _))) = (rate, given.iter().find(|(_, g)| *g)) {
-        return Err(usage(format!(
-            "{flag} shapes the --rate schedule: add --rate RPS"
-        )));
-    }
-    let burstiness = match args.burstiness {
-        Some(b) if !(b.is_finite() && (0.01..=1000.0).contains(&b)) => {
-            return Err(usage(format!(
-                "--burstiness must be between 0.01 and 1000 (1 = Poisson), got {b}"
-            )))
-        }
-        Some(b) => b,
-        None => 1.0,
-    };
-    let seed = args.seed.unwrap_or(DEFAULT_SEED);
-    match (args.arrival, args.burstiness) {
-        (Some(ArrivalKind::Constant), Some(_)) => Err(usage(
-            "--burstiness shapes random gaps: use it with --arrival poisson, not constant",
-        )),
-        (Some(ArrivalKind::Constant), None) if args.seed.is_some() => Err(usage(
-            "--seed seeds random gaps: use it with --arrival poisson, not constant",
-        )),
-        (Some(ArrivalKind::Poisson), _) | (None, Some(_)) => {
-            Ok(Arrival::Poisson { burstiness, seed })
-        }
-        (None, None) if args.seed.is_some() => {
-            Err(usage("--seed seeds random gaps: add --arrival poisson"))
-        }
-        _ => Ok(Arrival::Constant),
-    }
 }
 
 /// This process's share of a total under `--segment` (the total itself without one); a
@@ -452,5 +412,8 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+mod arrival;
 #[cfg(test)]
 mod tests;
+
+pub use arrival::arrival;

@@ -236,6 +236,16 @@ fn poisson_arrivals_keep_the_rate_and_record_their_seed() {
         (constant.params.burstiness, constant.params.seed),
         (None, None)
     );
+    let text = run(
+        "-n 20 -c 2 --rate 400 --burstiness 0.5 --seed 9 --color never",
+        &[&url_of(server.addr())],
+    )
+    .success()
+    .stdout_text();
+    assert!(
+        text.contains("Target 400.00 req/s (poisson arrivals, burstiness 0.5, seed 9), sent"),
+        "{text}"
+    );
     let closed = run_json("-n 20 -c 2", &[&url_of(server.addr())]);
     assert_eq!((closed.params.arrival, closed.params.seed), (None, None));
     assert_eq!((closed.params.model, closed.params.prompts), (None, None));

@@ -1,5 +1,6 @@
 use super::*;
 use crate::cli::Cli;
+use crate::config::DEFAULT_SEED;
 use clap::Parser;
 
 fn config(argv: &[&str]) -> Result<RunConfig, UsageError> {
