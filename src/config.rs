@@ -105,6 +105,10 @@ pub struct RunConfig {
     /// `--start-at`: the wall-clock instant the measured run starts (after pre-connecting),
     /// so N processes on N machines start together.
     pub start_at: Option<SystemTime>,
+    /// Measure every response as a stream (`--stream-metrics`, implied by `ai-bench`):
+    /// SSE / NDJSON events, TTFT, ITL, TPOT, output tokens (see `crate::stream`).
+    /// HTTP/1.1 only.
+    pub stream_metrics: bool,
 }
 
 impl RunConfig {
@@ -140,6 +144,7 @@ impl RunConfig {
             reset_on_close: false,
             segment: None,
             start_at: None,
+            stream_metrics: false,
         }
     }
 

@@ -18,6 +18,7 @@ use crate::http1::redirect::RedirectPolicy;
 use crate::http1::request::{self, Form, Wire};
 use crate::http2::request::Template;
 use crate::http2::Http2Connector;
+use crate::stream::Limits;
 use crate::tls::{self, TlsClient, TlsDial};
 use crate::transport::tcp::TcpDial;
 use crate::transport::Dial;
@@ -99,6 +100,8 @@ struct Http1Plan {
     request: Bytes,
     head_request: bool,
     redirects: Option<Arc<RedirectPolicy>>,
+    /// Goodput limits when stream metrics are on.
+    stream: Option<Limits>,
 }
 
 impl Http1Plan {
@@ -120,6 +123,9 @@ impl Http1Plan {
                     wire,
                 ))
             }),
+            stream: config
+                .stream_metrics
+                .then(|| Limits::from_gates(&config.slo)),
         }
     }
 
@@ -127,5 +133,6 @@ impl Http1Plan {
     fn over<D: Dial>(&self, dial: D) -> Http1Connector<D> {
         Http1Connector::new(dial, self.request.clone(), self.head_request)
             .with_redirects(self.redirects.clone())
+            .with_stream(self.stream)
     }
 }

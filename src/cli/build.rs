@@ -77,7 +77,32 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     config.qps_per_connection = (args.qps > 0.0).then_some(args.qps);
     config.latency_correction = args.latency_correction;
     config.slo = slo_gates(args.slo.as_deref())?;
+    config.stream_metrics = args.stream_metrics;
+    check_stream(&config)?;
     Ok(config)
+}
+
+/// Refuses what stream metrics cannot measure: HTTP/2 (its DATA frames are not fed to the
+/// observer), and stream gates in a run that does not measure streams.
+pub fn check_stream(config: &RunConfig) -> Result<(), UsageError> {
+    if config.stream_metrics && config.http2 {
+        return Err(usage(
+            "--stream-metrics measures HTTP/1.1 responses only; drop --http2",
+        ));
+    }
+    let stream_gate = config.slo.iter().find(|g| {
+        matches!(
+            g,
+            slo::Gate::Stream(_) | slo::Gate::MinTokensPerSec { .. } | slo::Gate::MinGoodput { .. }
+        )
+    });
+    match stream_gate {
+        Some(gate) if !config.stream_metrics => Err(usage(format!(
+            "--slo {} needs --stream-metrics",
+            gate.name()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// This process's share of a total under `--segment` (the total itself without one); a
@@ -239,6 +264,7 @@ pub fn request_config(
         reset_on_close: false,
         segment: None,
         start_at: None,
+        stream_metrics: false,
     })
 }
 

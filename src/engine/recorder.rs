@@ -33,6 +33,8 @@ pub struct Recorder {
     cut_off: u64,
     pub(crate) connections: ConnStats,
     pub(crate) redirects: RedirectStats,
+    /// The worker's stream metrics, handed over by its connector at the end of the run.
+    pub(crate) stream: Option<crate::stream::StreamStats>,
 }
 
 impl Recorder {
@@ -59,6 +61,7 @@ impl Recorder {
             cut_off: 0,
             connections: ConnStats::default(),
             redirects: RedirectStats::default(),
+            stream: None,
         }
     }
 
@@ -159,5 +162,11 @@ impl Recorder {
         result.connections.reconnects += self.connections.reconnects;
         result.connections.preconnect_retries += self.connections.preconnect_retries;
         result.redirects.merge(&self.redirects);
+        if let Some(stream) = &self.stream {
+            result
+                .stream
+                .get_or_insert_with(Default::default)
+                .merge(stream);
+        }
     }
 }

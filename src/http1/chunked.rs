@@ -144,6 +144,17 @@ impl ChunkedDecoder {
     /// it (`done`), in which case `consumed` stops right after the final CRLF. Feeding a
     /// finished decoder consumes nothing and reports `done` again.
     pub fn feed(&mut self, input: &[u8]) -> Result<ChunkedProgress, ChunkedError> {
+        self.feed_with(input, &mut |_| {})
+    }
+
+    /// [`ChunkedDecoder::feed`] that also hands every run of payload bytes, in order, to
+    /// `on_payload` (stream metrics); with a no-op closure it compiles to `feed`.
+    #[inline]
+    pub fn feed_with(
+        &mut self,
+        input: &[u8],
+        on_payload: &mut impl FnMut(&[u8]),
+    ) -> Result<ChunkedProgress, ChunkedError> {
         let mut consumed = 0;
         let mut payload = 0;
         loop {
@@ -154,7 +165,7 @@ impl ChunkedDecoder {
                 Some(rest) if !rest.is_empty() && self.state != State::Done => rest,
                 _ => break,
             };
-            match self.step(rest, &mut payload) {
+            match self.step(rest, &mut payload, on_payload) {
                 Ok(n) => consumed += n,
                 Err(e) => self.state = State::Failed(e),
             }
@@ -168,13 +179,22 @@ impl ChunkedDecoder {
 
     /// Advances through one state on non-empty `input`; returns the bytes consumed. May
     /// consume nothing only when it changes state, so `feed` always makes progress.
-    fn step(&mut self, input: &[u8], payload: &mut u64) -> Result<usize, ChunkedError> {
+    fn step(
+        &mut self,
+        input: &[u8],
+        payload: &mut u64,
+        on_payload: &mut impl FnMut(&[u8]),
+    ) -> Result<usize, ChunkedError> {
         let in_trailer = matches!(
             self.state,
             State::TrailerStart | State::TrailerField | State::TrailerLf | State::EndLf
         );
         let n = match self.state {
-            State::Data { remaining } => self.skip_data(remaining, input, payload),
+            State::Data { remaining } => {
+                let n = self.skip_data(remaining, input, payload);
+                on_payload(input.get(..n).unwrap_or_default());
+                n
+            }
             State::Extension { len, value } => self.skip_extension(len, value, input)?,
             State::TrailerField => self.skip_trailer_field(input)?,
             State::TrailerStart if input.first() != Some(&b'\r') => {

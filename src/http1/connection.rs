@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use super::redirect::{Followup, Next, RedirectPolicy};
 use super::response::{Progress, ResponseParser};
+use crate::stream::StreamObserver;
 use crate::transport::{classify_io, Conn, ErrorKind, Exchange, Failure, Redirect, Scope};
 
 const SCRATCH_SIZE: usize = 64 * 1024;
@@ -43,6 +44,8 @@ pub struct Http1Conn<T> {
     redirects: Option<Arc<RedirectPolicy>>,
     /// The request the last response redirected to, until the engine takes it.
     followup: Option<Box<Followup>>,
+    /// Measures streamed responses (`--stream-metrics`); `None` keeps the plain path.
+    stream: Option<Box<StreamObserver>>,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
@@ -56,7 +59,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
             served: 0,
             redirects: None,
             followup: None,
+            stream: None,
         }
+    }
+
+    /// Measures every response as a stream with `observer` (`None`: not at all).
+    pub fn with_stream(mut self, observer: Option<StreamObserver>) -> Self {
+        if observer.is_some() {
+            self.parser = ResponseParser::new().with_framing();
+        }
+        self.stream = observer.map(Box::new);
+        self
     }
 
     /// Follows redirects as `policy` says (`None`: redirect responses are final).
@@ -137,7 +150,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
                 if first_read.is_some() {
                     *first_byte = first_read;
                 }
-                match self.parser.feed(&buf[..n]) {
+                let fed = match &mut self.stream {
+                    None => self.parser.feed(&buf[..n]),
+                    Some(observer) => {
+                        // Every read is stamped: events take their time from it.
+                        observer.read_at(first_read.unwrap_or_else(Instant::now));
+                        self.parser.feed_with(&buf[..n], &mut **observer)
+                    }
+                };
+                match fed {
                     Ok(Progress::Partial) => continue,
                     Ok(Progress::Complete { consumed }) => {
                         let done = first_read.unwrap_or_else(Instant::now);
@@ -174,8 +195,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
             return Err(self.fail(classify_write(&e)));
         }
         let written = Instant::now();
+        if let Some(observer) = &mut self.stream {
+            observer.begin(start);
+        }
         let mut first_byte = None;
         let (done, unsolicited) = poll_fn(|cx| self.poll_response(cx, &mut first_byte)).await?;
+        if let Some(observer) = &mut self.stream {
+            observer.finish(done);
+        }
         let first_byte = first_byte.unwrap_or(done);
         let Some(status) = self.parser.status() else {
             return Err(self.fail(ErrorKind::Malformed));

@@ -9,6 +9,7 @@ pub mod insight;
 pub mod json;
 pub mod model;
 pub mod schedule;
+pub mod stream;
 pub mod text;
 
 mod bins;
