@@ -6,6 +6,7 @@
 //! not exist (no response, phase never observed, `-z` run has no request count) is `null`,
 //! never a fake zero.
 
+mod stream;
 mod wire;
 
 use std::io::{self, Write};
@@ -15,6 +16,7 @@ use super::insight::Insight;
 use super::model::{Bin, HistScale, Latency, PhaseSummary, Quantile, Report};
 use super::schedule::Schedule;
 use crate::slo::SloOutcome;
+pub use stream::{JsonOutputTokens, JsonStream, JsonStreamErrors};
 pub use wire::*;
 
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
@@ -23,8 +25,9 @@ pub use wire::*;
 /// `summary.cut_off`, `summary.send_secs`, `rate.send_lateness_ms`, `histogram_scale`,
 /// `redirects`, `params.redirect_limit` and `params.proxy`; 1.3 added `protocol`, `tls` and
 /// `details_ms.tls`; 1.4 added the `errors.reset_stream` key and `protocol: "h2"`; 1.5 added
-/// `result`, `start_skew_ms`, `params.slo`, `params.segment` and `params.start_at` (each field says when it was added).
-pub const SCHEMA_VERSION: &str = "1.5";
+/// `result`, `start_skew_ms`, `params.slo`, `params.segment` and `params.start_at`; 1.6 added
+/// `stream` and `result.stream` (each field says when it was added).
+pub const SCHEMA_VERSION: &str = "1.6";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
 /// be appended to a JSON Lines file as is.
@@ -92,6 +95,7 @@ impl From<&Report> for JsonReport {
             },
             result: Some((&r.result).into()),
             start_skew_ms: r.result.start_skew.map(|s| s.ms()),
+            stream: r.stream.as_ref().map(stream::stream),
         }
     }
 }

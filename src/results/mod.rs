@@ -9,6 +9,7 @@ pub mod file;
 pub mod hdr;
 pub mod merge;
 pub mod params;
+pub mod stream;
 pub mod wire;
 
 #[cfg(test)]

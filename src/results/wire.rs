@@ -69,6 +69,10 @@ pub struct JsonResult {
     /// With `--start-at`: the actual start minus the asked one, in nanoseconds (`null`
     /// without it).
     pub start_skew_ns: Option<i64>,
+    /// With `--stream-metrics`: the stream metrics, exactly; null without them (added in
+    /// 1.6).
+    #[serde(default)]
+    pub stream: Option<super::stream::JsonRawStream>,
 }
 
 /// Each distribution as base64 of HdrHistogram's V2 + DEFLATE encoding (what HdrHistogram's
@@ -163,6 +167,7 @@ impl From<&RunResult> for JsonResult {
                 cross_host: r.redirects.cross_host,
             },
             start_skew_ns: r.start_skew.map(|s| s.nanos),
+            stream: r.stream.as_ref().map(Into::into),
         }
     }
 }
@@ -218,6 +223,7 @@ impl JsonResult {
             cross_host: d.cross_host,
         };
         r.start_skew = self.start_skew_ns.map(|nanos| SignedDuration { nanos });
+        r.stream = self.stream.map(|s| s.into_stats()).transpose()?;
         Ok(r)
     }
 }

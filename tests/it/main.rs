@@ -8,6 +8,7 @@
 //! - [`environment`]: a low open-file limit (`ulimit -n`) and a narrow terminal (tmux).
 //! - [`output`]: the JSON document and its schema; plain text when piped.
 //! - [`slo`]: `--slo` gates and their exit codes.
+//! - [`stream`]: `--stream-metrics` against scripted SSE servers (TTFT, ITL, tokens, errors).
 //! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
 //! - [`hey`]: hey's single-dash flags, `-host`, `-cpus`, and the refused `-h2` / `-o csv`.
 //! - [`redirects`]: chains, loops, cross-host redirects and method rules.
@@ -36,6 +37,7 @@ mod redirects;
 mod requests;
 mod responses;
 mod slo;
+mod stream;
 mod support;
 mod sweep;
 mod tls;
