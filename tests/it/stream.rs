@@ -46,7 +46,11 @@ fn openai_stream(peer: &mut Peer, ending: Ending) {
             return;
         }
         for i in 0..TOKENS {
-            std::thread::sleep(Duration::from_millis(if i == 0 { FIRST_MS } else { GAP_MS }));
+            std::thread::sleep(Duration::from_millis(if i == 0 {
+                FIRST_MS
+            } else {
+                GAP_MS
+            }));
             let mut out = Vec::new();
             chunk(&mut out, &content(&format!("t{i}")));
             if !peer.send(&out) {
@@ -61,9 +65,10 @@ fn openai_stream(peer: &mut Peer, ending: Ending) {
             }
             Ending::Done => chunk(&mut out, "data: [DONE]\n\n"),
             Ending::Truncated => {}
-            Ending::ErrorEvent => {
-                chunk(&mut out, "event: error\ndata: {\"message\":\"overloaded\"}\n\n")
-            }
+            Ending::ErrorEvent => chunk(
+                &mut out,
+                "event: error\ndata: {\"message\":\"overloaded\"}\n\n",
+            ),
         }
         out.extend_from_slice(b"0\r\n\r\n");
         if !peer.send(&out) {
@@ -77,7 +82,10 @@ fn stream_server(ending: Ending) -> ScriptServer {
 }
 
 fn p(map: &std::collections::BTreeMap<String, Option<f64>>, key: &str) -> f64 {
-    map.get(key).copied().flatten().unwrap_or_else(|| panic!("{key} missing: {map:?}"))
+    map.get(key)
+        .copied()
+        .flatten()
+        .unwrap_or_else(|| panic!("{key} missing: {map:?}"))
 }
 
 #[test]
@@ -87,22 +95,41 @@ fn ttft_and_itl_are_recovered_and_event_counted_tokens_are_exact() {
     let s = report.stream.expect("stream metrics on");
     // The server sleeps exactly these gaps; the loaded machine may add, never remove.
     let ttft = p(&s.ttft_ms, "p50");
-    assert!((FIRST_MS as f64 - 1.0..FIRST_MS as f64 + 60.0).contains(&ttft), "ttft {ttft}");
+    assert!(
+        (FIRST_MS as f64 - 1.0..FIRST_MS as f64 + 60.0).contains(&ttft),
+        "ttft {ttft}"
+    );
     let itl = p(&s.itl_ms, "p50");
-    assert!((GAP_MS as f64 - 5.0..GAP_MS as f64 + 40.0).contains(&itl), "itl {itl}");
+    assert!(
+        (GAP_MS as f64 - 5.0..GAP_MS as f64 + 40.0).contains(&itl),
+        "itl {itl}"
+    );
     let tpot = p(&s.tpot_ms, "p50");
-    assert!((GAP_MS as f64 - 5.0..GAP_MS as f64 + 40.0).contains(&tpot), "tpot {tpot}");
+    assert!(
+        (GAP_MS as f64 - 5.0..GAP_MS as f64 + 40.0).contains(&tpot),
+        "tpot {tpot}"
+    );
     assert!(p(&s.e2e_ms, "p50") >= (FIRST_MS + 4 * GAP_MS) as f64);
     assert_eq!(s.responses, 4);
     assert_eq!(s.output_tokens.total, 4 * TOKENS);
     assert_eq!(s.output_tokens.source.as_deref(), Some("events"));
     assert_eq!(s.content_events, 4 * TOKENS);
-    assert_eq!(s.events, 4 * (TOKENS + 2), "role chunk and [DONE] are events too");
     assert_eq!(
-        (s.errors.missing_done, s.errors.error_event, s.errors.not_streaming),
+        s.events,
+        4 * (TOKENS + 2),
+        "role chunk and [DONE] are events too"
+    );
+    assert_eq!(
+        (
+            s.errors.missing_done,
+            s.errors.error_event,
+            s.errors.not_streaming
+        ),
         (0, 0, 0)
     );
     assert!(s.goodput_rps > 0.0 && s.tokens_per_s > 0.0);
+    let share = s.ttft_share.expect("TTFT and E2E measured");
+    assert!(share > 0.1 && share < 0.9, "{share}");
 }
 
 #[test]
@@ -124,7 +151,10 @@ fn error_events_and_truncated_streams_are_stream_errors() {
         .stream
         .unwrap();
     assert_eq!(s.errors.error_event, 2);
-    assert_eq!(s.errors.missing_done, 2, "an error ends the stream without [DONE]");
+    assert_eq!(
+        s.errors.missing_done, 2,
+        "an error ends the stream without [DONE]"
+    );
     assert_eq!(s.goodput_rps, 0.0);
     let server = stream_server(Ending::Truncated);
     let s = run_json("--stream-metrics -n 2 -c 1", &[&server.url("/")])
@@ -166,17 +196,27 @@ fn stream_gates_pass_and_fail_with_exit_code_1() {
         &[&url],
     )
     .success();
-    let failed = run("-o json --stream-metrics -n 2 -c 1 --slo ttft_p50=10ms", &[&url])
-        .expect_code(1)
-        .report();
-    assert_eq!(failed.stream.unwrap().goodput_rps, 0.0, "no response met the TTFT limit");
+    let failed = run(
+        "-o json --stream-metrics -n 2 -c 1 --slo ttft_p50=10ms",
+        &[&url],
+    )
+    .expect_code(1)
+    .report();
+    assert_eq!(
+        failed.stream.unwrap().goodput_rps,
+        0.0,
+        "no response met the TTFT limit"
+    );
     let text = run(
         "--color never --stream-metrics -n 2 -c 1 --slo tpot_p50=1ms",
         &[&url],
     )
     .expect_code(1)
     .stdout_text();
-    assert!(text.contains("Streaming:") && text.contains("TTFT:"), "{text}");
+    assert!(
+        text.contains("Streaming:") && text.contains("TTFT:"),
+        "{text}"
+    );
     assert!(text.contains("FAIL  tpot p50 <= 1 ms"), "{text}");
     assert!(text.contains("from events"), "{text}");
 }
@@ -197,5 +237,11 @@ fn merging_one_stream_result_reproduces_it() {
     let file = scratch_file("merge-stream.json", &saved.stdout);
     let merged = run("merge -o json", &[file.to_str().unwrap()]).success();
     assert_eq!(merged.stdout_text(), saved.stdout_text());
-    assert_eq!(merged.report().stream.unwrap().output_tokens.total, 84);
+    let report = merged.report();
+    assert_eq!(report.stream.unwrap().output_tokens.total, 84);
+    let raw = report
+        .result
+        .stream
+        .expect("result.stream carries the exact data");
+    assert_eq!(raw["tokens_from_usage"], 2);
 }

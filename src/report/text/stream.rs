@@ -60,9 +60,9 @@ pub(super) fn section_of(report: &Report, p: Painter, out: &mut impl Write) -> i
     }
     if let Some(share) = s.ttft_share {
         let reading = if share >= 0.5 {
-            "most of a response's time is the wait for its first token (prefill, queueing)"
+            "the wait for the first token dominates (prefill, queueing)"
         } else {
-            "most of a response's time is generation after the first token"
+            "generation after the first token dominates"
         };
         writeln!(
             out,
