@@ -165,8 +165,14 @@ impl ChunkedDecoder {
                 Some(rest) if !rest.is_empty() && self.state != State::Done => rest,
                 _ => break,
             };
-            match self.step(rest, &mut payload, on_payload) {
-                Ok(n) => consumed += n,
+            let data = matches!(self.state, State::Data { .. });
+            match self.step(rest, &mut payload) {
+                Ok(n) => {
+                    if data {
+                        on_payload(rest.get(..n).unwrap_or_default());
+                    }
+                    consumed += n;
+                }
                 Err(e) => self.state = State::Failed(e),
             }
         }
@@ -179,22 +185,13 @@ impl ChunkedDecoder {
 
     /// Advances through one state on non-empty `input`; returns the bytes consumed. May
     /// consume nothing only when it changes state, so `feed` always makes progress.
-    fn step(
-        &mut self,
-        input: &[u8],
-        payload: &mut u64,
-        on_payload: &mut impl FnMut(&[u8]),
-    ) -> Result<usize, ChunkedError> {
+    fn step(&mut self, input: &[u8], payload: &mut u64) -> Result<usize, ChunkedError> {
         let in_trailer = matches!(
             self.state,
             State::TrailerStart | State::TrailerField | State::TrailerLf | State::EndLf
         );
         let n = match self.state {
-            State::Data { remaining } => {
-                let n = self.skip_data(remaining, input, payload);
-                on_payload(input.get(..n).unwrap_or_default());
-                n
-            }
+            State::Data { remaining } => self.skip_data(remaining, input, payload),
             State::Extension { len, value } => self.skip_extension(len, value, input)?,
             State::TrailerField => self.skip_trailer_field(input)?,
             State::TrailerStart if input.first() != Some(&b'\r') => {

@@ -153,9 +153,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
                 let fed = match &mut self.stream {
                     None => self.parser.feed(&buf[..n]),
                     Some(observer) => {
-                        // Every read is stamped: events take their time from it.
-                        observer.read_at(first_read.unwrap_or_else(Instant::now));
-                        self.parser.feed_with(&buf[..n], &mut **observer)
+                        feed_observed(&mut self.parser, observer, &buf[..n], first_read)
                     }
                 };
                 match fed {
@@ -227,6 +225,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
     fn take_followup(&mut self) -> Option<Followup> {
         self.followup.take().map(|next| *next)
     }
+}
+
+/// Feeds one read to the parser with the stream observer as its sink, stamping the read
+/// (`first_read` when it is the response's first, so both agree). Kept out of line so that
+/// with stream metrics off `poll_response` compiles as it did without them.
+#[inline(never)]
+fn feed_observed(
+    parser: &mut ResponseParser,
+    observer: &mut StreamObserver,
+    input: &[u8],
+    first_read: Option<Instant>,
+) -> Result<Progress, super::response::ParseError> {
+    observer.read_at(first_read.unwrap_or_else(Instant::now));
+    parser.feed_with(input, observer)
 }
 
 /// A write that fails because the peer is gone is a reset, whatever the OS calls it.

@@ -434,4 +434,6 @@ fn find_blank_line_end(prev: &[u8], input: &[u8]) -> Option<usize> {
 }
 
 #[cfg(test)]
+mod sink_tests;
+#[cfg(test)]
 mod tests;
