@@ -34,14 +34,14 @@ fn feed(parts: &[&[u8]]) -> (Recording, Option<Progress>) {
 
 const CHUNKED: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\
     Content-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n\
-    7;ext=1\r\ndata: a\r\n3\r\n\n\nd\r\n\r\n0\r\n\r\nNEXT";
+    7;ext=1\r\ndata: a\r\n3\r\n\n\nd\r\n0\r\n\r\nNEXT";
 const LENGTH: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n\
     Content-Length: 8\r\n\r\n{}\n{\"a\"}\nNEXT";
 
 #[test]
 fn every_two_way_split_hands_the_same_payload_to_the_sink() {
     for (input, body, framing) in [
-        (CHUNKED, &b"data: a\n\n\nd"[..], Framing::Sse),
+        (CHUNKED, &b"data: a\n\nd"[..], Framing::Sse),
         (LENGTH, &b"{}\n{\"a\"}"[..], Framing::Ndjson),
     ] {
         for i in 0..=input.len() {
