@@ -12,6 +12,10 @@ pub struct StreamView {
     pub ttft: Option<Latency>,
     /// Time per output token; `None` without a response of two or more tokens.
     pub tpot: Option<Latency>,
+    /// Time to first body byte; `None` without a streamed body.
+    pub ttfb: Option<Latency>,
+    /// Time to first event of any kind; `None` without an event.
+    pub ttfe: Option<Latency>,
     /// Inter-token latency, every gap pooled; `None` without a gap.
     pub itl: Option<Latency>,
     /// End to end per streamed response; `None` without one.
@@ -54,6 +58,8 @@ impl StreamView {
         };
         Some(StreamView {
             tpot: pct(&s.tpot_ns),
+            ttfb: pct(&s.ttfb_ns),
+            ttfe: pct(&s.ttfe_ns),
             itl: pct(&s.itl_ns),
             ttft,
             e2e,

@@ -11,8 +11,8 @@ use crate::stream::{StreamErrors, StreamStats};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonRawStream {
-    /// Base64 V2 + DEFLATE HdrHistograms, values in nanoseconds: `ttft`, `itl`, `tpot`,
-    /// `e2e` (the report's `stream.*_ms`).
+    /// Base64 V2 + DEFLATE HdrHistograms, values in nanoseconds: `ttft`, `ttfb`, `ttfe`,
+    /// `itl`, `tpot`, `e2e` (the report's `stream.*_ms`).
     pub histograms: JsonStreamHistograms,
     /// Complete responses framed as a stream.
     pub responses: u64,
@@ -32,11 +32,15 @@ pub struct JsonRawStream {
     pub good: u64,
 }
 
-/// The four stream distributions.
+/// The stream distributions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonStreamHistograms {
     pub ttft: String,
+    /// Time to first body byte (added in 1.6).
+    pub ttfb: String,
+    /// Time to first event of any kind (added in 1.6).
+    pub ttfe: String,
     pub itl: String,
     pub tpot: String,
     pub e2e: String,
@@ -56,6 +60,8 @@ impl From<&StreamStats> for JsonRawStream {
         JsonRawStream {
             histograms: JsonStreamHistograms {
                 ttft: hdr::encode(&s.ttft_ns),
+                ttfb: hdr::encode(&s.ttfb_ns),
+                ttfe: hdr::encode(&s.ttfe_ns),
                 itl: hdr::encode(&s.itl_ns),
                 tpot: hdr::encode(&s.tpot_ns),
                 e2e: hdr::encode(&s.e2e_ns),
@@ -85,6 +91,8 @@ impl JsonRawStream {
         let h = &self.histograms;
         Ok(StreamStats {
             ttft_ns: histogram("ttft", &h.ttft)?,
+            ttfb_ns: histogram("ttfb", &h.ttfb)?,
+            ttfe_ns: histogram("ttfe", &h.ttfe)?,
             itl_ns: histogram("itl", &h.itl)?,
             tpot_ns: histogram("tpot", &h.tpot)?,
             e2e_ns: histogram("e2e", &h.e2e)?,

@@ -29,6 +29,8 @@ struct Response {
     start: Instant,
     status: u16,
     framing: Option<Framing>,
+    first_byte: Option<Instant>,
+    first_event: Option<Instant>,
     first_content: Option<Instant>,
     last_content: Option<Instant>,
     max_itl: Duration,
@@ -46,6 +48,8 @@ impl Response {
             start,
             status: 0,
             framing: None,
+            first_byte: None,
+            first_event: None,
             first_content: None,
             last_content: None,
             max_itl: Duration::ZERO,
@@ -55,6 +59,27 @@ impl Response {
             openai: false,
             done: false,
             error: false,
+        }
+    }
+}
+
+impl Response {
+    /// Adds this streamed response's counters and first-byte/first-event times to `stats`.
+    fn count(&self, stats: &mut StreamStats, tokens: u64) {
+        stats.responses += 1;
+        stats.events += self.events;
+        stats.content_events += self.content;
+        stats.output_tokens += tokens;
+        match self.usage_tokens {
+            Some(_) => stats.tokens_from_usage += 1,
+            None => stats.tokens_from_events += 1,
+        }
+        let since_start = |t: Instant| t.saturating_duration_since(self.start);
+        if let Some(ttfb) = self.first_byte.map(since_start) {
+            record(&mut stats.ttfb_ns, ttfb);
+        }
+        if let Some(ttfe) = self.first_event.map(since_start) {
+            record(&mut stats.ttfe_ns, ttfe);
         }
     }
 }
@@ -118,14 +143,7 @@ impl StreamObserver {
             (Some(ttft), 2..) => Some(e2e.saturating_sub(ttft) / saturating_u32(tokens - 1)),
             _ => None,
         };
-        stats.responses += 1;
-        stats.events += r.events;
-        stats.content_events += r.content;
-        stats.output_tokens += tokens;
-        match r.usage_tokens {
-            Some(_) => stats.tokens_from_usage += 1,
-            None => stats.tokens_from_events += 1,
-        }
+        r.count(&mut stats, tokens);
         let missing_done = r.framing == Some(Framing::Sse) && r.openai && !r.done;
         stats.errors.missing_done += u64::from(missing_done);
         stats.errors.error_event += u64::from(r.error);
@@ -148,6 +166,7 @@ impl StreamObserver {
         event: Event<'_>,
     ) {
         response.events += 1;
+        response.first_event.get_or_insert(now);
         let class = classify(event.data);
         response.openai |= class.openai;
         response.done |= class.done;
@@ -190,6 +209,9 @@ impl PayloadSink for StreamObserver {
             ..
         } = self;
         let now = *now;
+        if !bytes.is_empty() {
+            response.first_byte.get_or_insert(now);
+        }
         let framing = response.framing;
         let on_event = &mut |e: Event<'_>| Self::event(response, stats, now, e);
         match framing {

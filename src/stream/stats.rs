@@ -34,6 +34,14 @@ impl StreamErrors {
 pub struct StreamStats {
     /// Time to first content event, per streamed response with content, in nanoseconds.
     pub ttft_ns: Histogram<u64>,
+    /// Time to first body byte (from the request's write to the read that brought the
+    /// first payload byte), per streamed response with a body: separates the server's
+    /// accept-and-queue time from the model's prefill.
+    pub ttfb_ns: Histogram<u64>,
+    /// Time to first event of any kind (a role-only chat chunk counts, a comment does not),
+    /// per streamed response with an event: when the server started answering, as opposed
+    /// to when it produced content (TTFT).
+    pub ttfe_ns: Histogram<u64>,
     /// Every gap between consecutive content events, pooled over responses.
     pub itl_ns: Histogram<u64>,
     /// (E2E - TTFT) / (output tokens - 1), per response with more than one token.
@@ -63,6 +71,8 @@ impl Default for StreamStats {
     fn default() -> Self {
         StreamStats {
             ttft_ns: new_latency_histogram(),
+            ttfb_ns: new_latency_histogram(),
+            ttfe_ns: new_latency_histogram(),
             itl_ns: new_latency_histogram(),
             tpot_ns: new_latency_histogram(),
             e2e_ns: new_latency_histogram(),
@@ -83,6 +93,8 @@ impl StreamStats {
     pub fn merge(&mut self, other: &StreamStats) {
         // All histograms share bounds, so adding cannot fail.
         let _ = self.ttft_ns.add(&other.ttft_ns);
+        let _ = self.ttfb_ns.add(&other.ttfb_ns);
+        let _ = self.ttfe_ns.add(&other.ttfe_ns);
         let _ = self.itl_ns.add(&other.itl_ns);
         let _ = self.tpot_ns.add(&other.tpot_ns);
         let _ = self.e2e_ns.add(&other.e2e_ns);
@@ -141,6 +153,8 @@ mod tests {
         assert_eq!(a.token_source(), None);
         a.tokens_from_usage = 2;
         record(&mut a.ttft_ns, Duration::from_millis(5));
+        record(&mut a.ttfb_ns, Duration::from_millis(1));
+        record(&mut a.ttfe_ns, Duration::from_millis(3));
         let mut b = a.clone();
         b.tokens_from_usage = 0;
         b.tokens_from_events = 1;
@@ -149,6 +163,7 @@ mod tests {
         a.merge(&b);
         assert_eq!(a.token_source(), Some("mixed"));
         assert_eq!(a.ttft_ns.len(), 2);
+        assert_eq!((a.ttfb_ns.len(), a.ttfe_ns.len()), (2, 2));
         assert_eq!(a.errors.total(), 1);
     }
 }

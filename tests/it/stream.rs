@@ -245,3 +245,46 @@ fn merging_one_stream_result_reproduces_it() {
         .expect("result.stream carries the exact data");
     assert_eq!(raw["tokens_from_usage"], 2);
 }
+
+/// Answers with headers and an SSE comment at once, a role-only chunk after 50 ms, the
+/// first content after 100 ms, then `[DONE]`.
+fn staged_stream(peer: &mut Peer) {
+    let role = "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n";
+    while peer.read_request().is_some() {
+        let mut head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+            Transfer-Encoding: chunked\r\n\r\n"
+            .to_vec();
+        chunk(&mut head, ": warming up\n\n");
+        let mut first = Vec::new();
+        chunk(&mut first, role);
+        let mut rest = Vec::new();
+        chunk(&mut rest, &content("hi"));
+        chunk(&mut rest, "data: [DONE]\n\n");
+        rest.extend_from_slice(b"0\r\n\r\n");
+        for (wait_ms, bytes) in [(0, head), (50, first), (50, rest)] {
+            std::thread::sleep(Duration::from_millis(wait_ms));
+            if !peer.send(&bytes) {
+                return;
+            }
+        }
+    }
+}
+
+#[test]
+fn first_byte_first_event_and_first_token_are_told_apart() {
+    let server = ScriptServer::start(staged_stream);
+    let report = run_json("--stream-metrics -n 3 -c 1", &[&server.url("/")]);
+    let s = report.stream.expect("stream metrics on");
+    // The server sleeps these waits; the loaded machine may add, never remove.
+    let (ttfb, ttfe, ttft) = (
+        p(&s.ttfb_ms, "p50"),
+        p(&s.ttfe_ms, "p50"),
+        p(&s.ttft_ms, "p50"),
+    );
+    assert!(ttfb < 40.0, "ttfb {ttfb}");
+    assert!((49.0..90.0).contains(&ttfe), "ttfe {ttfe}");
+    assert!((99.0..160.0).contains(&ttft), "ttft {ttft}");
+    assert!(ttfb < ttfe && ttfe < ttft, "{ttfb} {ttfe} {ttft}");
+    let raw = report.result.stream.expect("raw stream data");
+    assert!(raw["histograms"]["ttfb"].is_string() && raw["histograms"]["ttfe"].is_string());
+}

@@ -15,6 +15,12 @@ pub struct JsonStream {
     /// OpenAI chunk with non-empty `choices[0].delta.content` or `.text`; for other streams
     /// any non-empty data event but `[DONE]`). Null fields when no content arrived.
     pub ttft_ms: JsonLatency,
+    /// Time to first body byte: from the request's write to the read that brought the
+    /// response's first payload byte, per streamed response (added in 1.6).
+    pub ttfb_ms: JsonLatency,
+    /// Time to first event of any kind (a role-only chat chunk counts, an SSE comment does
+    /// not), per streamed response with an event (added in 1.6).
+    pub ttfe_ms: JsonLatency,
     /// Time per output token: (E2E - TTFT) / (output tokens - 1), per response with more
     /// than one token (GenAI-Perf's definition).
     pub tpot_ms: JsonLatency,
@@ -72,6 +78,8 @@ pub struct JsonStreamErrors {
 pub(super) fn stream(v: &StreamView) -> JsonStream {
     JsonStream {
         ttft_ms: latency(v.ttft.as_ref()),
+        ttfb_ms: latency(v.ttfb.as_ref()),
+        ttfe_ms: latency(v.ttfe.as_ref()),
         tpot_ms: latency(v.tpot.as_ref()),
         itl_ms: latency(v.itl.as_ref()),
         e2e_ms: latency(v.e2e.as_ref()),

@@ -35,6 +35,8 @@ pub(super) fn section_of(report: &Report, p: Painter, out: &mut impl Write) -> i
         "  {:<12}{:>10}{:>10}{:>10}{:>10}{:>10}  (ms)",
         "", "p50", "p90", "p95", "p99", "p99.9"
     )?;
+    row(out, "TTFB", s.ttfb.as_ref())?;
+    row(out, "TTFE", s.ttfe.as_ref())?;
     row(out, "TTFT", s.ttft.as_ref())?;
     row(out, "TPOT", s.tpot.as_ref())?;
     row(out, "ITL", s.itl.as_ref())?;
@@ -72,8 +74,13 @@ pub(super) fn section_of(report: &Report, p: Painter, out: &mut impl Write) -> i
     }
     writeln!(
         out,
-        "  Definitions:  TTFT first content event; ITL every gap between content events \
-         (pooled); TPOT (E2E-TTFT)/(tokens-1); E2E write to last byte"
+        "  Definitions:  TTFB first body byte; TTFE first event of any kind; TTFT first \
+         content event"
+    )?;
+    writeln!(
+        out,
+        "                ITL every gap between content events (pooled); TPOT \
+         (E2E-TTFT)/(tokens-1); E2E write to last byte"
     )
 }
 

@@ -89,3 +89,26 @@ fn goodput_obeys_the_limits() {
     assert_eq!(stats.borrow().good, 1);
     assert_eq!(stats.borrow().ttft_ns.len(), 2);
 }
+
+#[test]
+fn first_byte_and_first_event_are_timed_apart_from_the_first_token() {
+    let (mut obs, stats) = observer();
+    let t0 = Instant::now();
+    obs.begin(t0);
+    obs.head(200, Framing::Sse);
+    obs.read_at(t0 + Duration::from_millis(5));
+    obs.payload(b": keep-alive comment, not an event\n\n");
+    obs.read_at(t0 + Duration::from_millis(20));
+    obs.payload(b"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n");
+    obs.read_at(t0 + Duration::from_millis(60));
+    obs.payload(chunk("a").as_bytes());
+    obs.payload(b"data: [DONE]\n\n");
+    obs.finish(t0 + Duration::from_millis(70));
+    let s = stats.borrow();
+    let at =
+        |h: &hdrhistogram::Histogram<u64>, ms: u64| h.max() == h.highest_equivalent(ms * 1_000_000);
+    assert!(at(&s.ttfb_ns, 5), "ttfb {}", s.ttfb_ns.max());
+    assert!(at(&s.ttfe_ns, 20), "ttfe {}", s.ttfe_ns.max());
+    assert!(at(&s.ttft_ns, 60), "ttft {}", s.ttft_ns.max());
+    assert_eq!((s.ttfb_ns.len(), s.ttfe_ns.len()), (1, 1));
+}

@@ -64,6 +64,8 @@ pub struct Report {
 pub struct Stream {
     /// Percentiles in ms (`p50`, `p99`, ...), null fields when not measured.
     pub ttft_ms: BTreeMap<String, Option<f64>>,
+    pub ttfb_ms: BTreeMap<String, Option<f64>>,
+    pub ttfe_ms: BTreeMap<String, Option<f64>>,
     pub tpot_ms: BTreeMap<String, Option<f64>>,
     pub itl_ms: BTreeMap<String, Option<f64>>,
     pub e2e_ms: BTreeMap<String, Option<f64>>,
