@@ -172,10 +172,12 @@ pub struct RunArgs {
     ///           chunk is content when choices[0].delta.content (or .text) is a non-empty
     ///           string (role-only chunks do not count); for any other stream, every
     ///           non-empty data event except [DONE]
+    ///   TTFB    time to the first body byte; TTFE  time to the first event of any kind
     ///   ITL     every gap between consecutive content events, pooled (vLLM's definition)
     ///   TPOT    (E2E - TTFT) / (output tokens - 1), when tokens > 1 (GenAI-Perf's)
     ///   E2E     from the request's write to the last byte
     ///   tokens  the server's usage.completion_tokens when sent, else the content events
+    ///   tok/s/req  each response's output tokens over its own E2E, as percentiles
     ///   goodput streamed responses per second that met every per-request latency limit
     ///           of --slo (its pN, ttft_, tpot_, itl_ and e2e_ gates)
     /// Stream errors: an OpenAI-shaped event stream without its final "data: [DONE]", an

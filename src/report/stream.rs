@@ -16,6 +16,10 @@ pub struct StreamView {
     pub ttfb: Option<Latency>,
     /// Time to first event of any kind; `None` without an event.
     pub ttfe: Option<Latency>,
+    /// Each streamed response's output tokens per second of its E2E, in tokens/s, one per
+    /// [`Quantile::ALL`] (high quantiles are the fastest responses); `None` without a
+    /// response with tokens.
+    pub tokens_per_s_per_request: Option<[f64; 9]>,
     /// Inter-token latency, every gap pooled; `None` without a gap.
     pub itl: Option<Latency>,
     /// End to end per streamed response; `None` without one.
@@ -60,6 +64,7 @@ impl StreamView {
             tpot: pct(&s.tpot_ns),
             ttfb: pct(&s.ttfb_ns),
             ttfe: pct(&s.ttfe_ns),
+            tokens_per_s_per_request: rates(&s.request_mtps),
             itl: pct(&s.itl_ns),
             ttft,
             e2e,
@@ -78,4 +83,12 @@ impl StreamView {
             ttft_share,
         })
     }
+}
+
+/// Percentiles of a milli-tokens-per-second histogram, in tokens per second.
+fn rates(mtps: &hdrhistogram::Histogram<u64>) -> Option<[f64; 9]> {
+    if mtps.is_empty() {
+        return None;
+    }
+    Some(Quantile::ALL.map(|q| mtps.value_at_quantile(q.fraction()) as f64 / 1000.0))
 }

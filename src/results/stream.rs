@@ -41,6 +41,9 @@ pub struct JsonStreamHistograms {
     pub ttfb: String,
     /// Time to first event of any kind (added in 1.6).
     pub ttfe: String,
+    /// Each response's output tokens per second, in milli-tokens per second, not
+    /// nanoseconds (added in 1.6).
+    pub tokens_per_s_per_request: String,
     pub itl: String,
     pub tpot: String,
     pub e2e: String,
@@ -62,6 +65,7 @@ impl From<&StreamStats> for JsonRawStream {
                 ttft: hdr::encode(&s.ttft_ns),
                 ttfb: hdr::encode(&s.ttfb_ns),
                 ttfe: hdr::encode(&s.ttfe_ns),
+                tokens_per_s_per_request: hdr::encode(&s.request_mtps),
                 itl: hdr::encode(&s.itl_ns),
                 tpot: hdr::encode(&s.tpot_ns),
                 e2e: hdr::encode(&s.e2e_ns),
@@ -93,6 +97,7 @@ impl JsonRawStream {
             ttft_ns: histogram("ttft", &h.ttft)?,
             ttfb_ns: histogram("ttfb", &h.ttfb)?,
             ttfe_ns: histogram("ttfe", &h.ttfe)?,
+            request_mtps: histogram("tokens_per_s_per_request", &h.tokens_per_s_per_request)?,
             itl_ns: histogram("itl", &h.itl)?,
             tpot_ns: histogram("tpot", &h.tpot)?,
             e2e_ns: histogram("e2e", &h.e2e)?,

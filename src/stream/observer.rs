@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::content::classify;
 use super::ndjson::NdjsonParser;
 use super::sse::{Event, SseParser};
-use super::stats::{record, StreamStats};
+use super::stats::{record, record_rate, StreamStats};
 use super::{Framing, Limits, PayloadSink};
 
 /// What one response has shown so far.
@@ -148,6 +148,7 @@ impl StreamObserver {
         stats.errors.missing_done += u64::from(missing_done);
         stats.errors.error_event += u64::from(r.error);
         record(&mut stats.e2e_ns, e2e);
+        record_rate(&mut stats.request_mtps, tokens, e2e);
         if let Some(ttft) = ttft {
             record(&mut stats.ttft_ns, ttft);
         }

@@ -38,6 +38,10 @@ pub struct StreamStats {
     /// first payload byte), per streamed response with a body: separates the server's
     /// accept-and-queue time from the model's prefill.
     pub ttfb_ns: Histogram<u64>,
+    /// Each streamed response's output tokens over its E2E, in milli-tokens per second
+    /// (integers, so the latency histogram's 3 significant digits and exact merging apply;
+    /// 1 token/s records as 1000), per response with at least one token.
+    pub request_mtps: Histogram<u64>,
     /// Time to first event of any kind (a role-only chat chunk counts, a comment does not),
     /// per streamed response with an event: when the server started answering, as opposed
     /// to when it produced content (TTFT).
@@ -73,6 +77,7 @@ impl Default for StreamStats {
             ttft_ns: new_latency_histogram(),
             ttfb_ns: new_latency_histogram(),
             ttfe_ns: new_latency_histogram(),
+            request_mtps: new_latency_histogram(),
             itl_ns: new_latency_histogram(),
             tpot_ns: new_latency_histogram(),
             e2e_ns: new_latency_histogram(),
@@ -95,6 +100,7 @@ impl StreamStats {
         let _ = self.ttft_ns.add(&other.ttft_ns);
         let _ = self.ttfb_ns.add(&other.ttfb_ns);
         let _ = self.ttfe_ns.add(&other.ttfe_ns);
+        let _ = self.request_mtps.add(&other.request_mtps);
         let _ = self.itl_ns.add(&other.itl_ns);
         let _ = self.tpot_ns.add(&other.tpot_ns);
         let _ = self.e2e_ns.add(&other.e2e_ns);
@@ -136,6 +142,17 @@ impl StreamStats {
     }
 }
 
+/// Records `tokens` over `e2e` as milli-tokens per second (see
+/// [`StreamStats::request_mtps`]); nothing without a token or a measurable time.
+pub(crate) fn record_rate(histogram: &mut Histogram<u64>, tokens: u64, e2e: std::time::Duration) {
+    let ns = e2e.as_nanos();
+    if tokens == 0 || ns == 0 {
+        return;
+    }
+    let mtps = u128::from(tokens) * 1_000_000_000_000 / ns;
+    histogram.saturating_record(u64::try_from(mtps).unwrap_or(u64::MAX).max(1));
+}
+
 /// Records a duration in a latency histogram, clamped to its bounds.
 pub(crate) fn record(histogram: &mut Histogram<u64>, d: std::time::Duration) {
     let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
@@ -163,6 +180,14 @@ mod tests {
         a.merge(&b);
         assert_eq!(a.token_source(), Some("mixed"));
         assert_eq!(a.ttft_ns.len(), 2);
+        record_rate(&mut a.request_mtps, 10, Duration::from_millis(500));
+        assert_eq!(
+            a.request_mtps.max(),
+            a.request_mtps.highest_equivalent(20_000)
+        );
+        record_rate(&mut a.request_mtps, 0, Duration::from_millis(500));
+        record_rate(&mut a.request_mtps, 3, Duration::ZERO);
+        assert_eq!(a.request_mtps.len(), 1);
         assert_eq!((a.ttfb_ns.len(), a.ttfe_ns.len()), (2, 2));
         assert_eq!(a.errors.total(), 1);
     }

@@ -142,6 +142,17 @@ fn usage_tokens_win_over_counted_events() {
     assert_eq!(s.output_tokens.source.as_deref(), Some("usage"));
     assert_eq!(s.output_tokens.per_request_avg, 42.0);
     assert_eq!(s.content_events, 3 * TOKENS);
+    // Per request tokens/s = 42 / E2E: the median response is the median of both.
+    let rate = p(&s.tokens_per_s_per_request, "p50");
+    let expected = 42.0 / (p(&s.e2e_ms, "p50") / 1000.0);
+    assert!(
+        (rate - expected).abs() / expected < 0.02,
+        "{rate} vs {expected}"
+    );
+    assert!(
+        rate <= 42.0 / ((FIRST_MS + 4 * GAP_MS) as f64 / 1000.0),
+        "{rate}"
+    );
 }
 
 #[test]

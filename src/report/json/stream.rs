@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{latency, JsonLatency};
+use crate::report::model::Quantile;
 use crate::report::stream::StreamView;
 
 /// Stream metrics of a run (`--stream-metrics`); the report's `stream` is null without
@@ -29,6 +30,10 @@ pub struct JsonStream {
     pub itl_ms: JsonLatency,
     /// End to end: from the request's write to the last byte, per streamed response.
     pub e2e_ms: JsonLatency,
+    /// Each streamed response's output tokens over its E2E, in tokens per second, with
+    /// the latency percentile keys (p99 is among the fastest responses); null fields
+    /// without a response with tokens (added in 1.6).
+    pub tokens_per_s_per_request: JsonLatency,
     /// Output tokens and where their counts came from.
     pub output_tokens: JsonOutputTokens,
     /// Output tokens per second of the run's elapsed time.
@@ -83,6 +88,7 @@ pub(super) fn stream(v: &StreamView) -> JsonStream {
         tpot_ms: latency(v.tpot.as_ref()),
         itl_ms: latency(v.itl.as_ref()),
         e2e_ms: latency(v.e2e.as_ref()),
+        tokens_per_s_per_request: rates(v.tokens_per_s_per_request.as_ref()),
         output_tokens: JsonOutputTokens {
             total: v.output_tokens,
             per_request_avg: v.tokens_per_response,
@@ -99,5 +105,21 @@ pub(super) fn stream(v: &StreamView) -> JsonStream {
         content_events: v.content_events,
         responses: v.responses,
         ttft_share: v.ttft_share,
+    }
+}
+
+/// Rates at the latency percentile keys (see [`StreamView::tokens_per_s_per_request`]).
+fn rates(r: Option<&[f64; 9]>) -> JsonLatency {
+    let at = |q: Quantile| r.map(|r| r[q as usize]);
+    JsonLatency {
+        p10: at(Quantile::P10),
+        p25: at(Quantile::P25),
+        p50: at(Quantile::P50),
+        p75: at(Quantile::P75),
+        p90: at(Quantile::P90),
+        p95: at(Quantile::P95),
+        p99: at(Quantile::P99),
+        p99_9: at(Quantile::P99_9),
+        p99_99: at(Quantile::P99_99),
     }
 }

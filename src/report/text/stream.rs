@@ -41,6 +41,13 @@ pub(super) fn section_of(report: &Report, p: Painter, out: &mut impl Write) -> i
     row(out, "TPOT", s.tpot.as_ref())?;
     row(out, "ITL", s.itl.as_ref())?;
     row(out, "E2E", s.e2e.as_ref())?;
+    if let Some(r) = &s.tokens_per_s_per_request {
+        write!(out, "  {:<12}", "Tok/s/req:")?;
+        for q in SHOWN {
+            write!(out, "{:>10.1}", r[q as usize])?;
+        }
+        writeln!(out, "  (tokens/s)")?;
+    }
     let source = s.token_source.unwrap_or("none");
     writeln!(
         out,

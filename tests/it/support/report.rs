@@ -66,6 +66,7 @@ pub struct Stream {
     pub ttft_ms: BTreeMap<String, Option<f64>>,
     pub ttfb_ms: BTreeMap<String, Option<f64>>,
     pub ttfe_ms: BTreeMap<String, Option<f64>>,
+    pub tokens_per_s_per_request: BTreeMap<String, Option<f64>>,
     pub tpot_ms: BTreeMap<String, Option<f64>>,
     pub itl_ms: BTreeMap<String, Option<f64>>,
     pub e2e_ms: BTreeMap<String, Option<f64>>,
