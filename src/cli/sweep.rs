@@ -98,6 +98,11 @@ pub struct SweepArgs {
     /// "p99=250ms,errors=0.1%,rps>=5000".
     #[arg(long, value_name = "GATES", requires = "find_max")]
     pub slo: Option<String>,
+    /// Measure each response as a stream, as the flat form's --stream-metrics (HTTP/1.1
+    /// only), so --find-max can judge stream gates: ttft_pN=, tpot_pN=, itl_pN=, e2e_pN=,
+    /// tokens_per_s>=, goodput>= (e.g. the highest rate whose TTFT p99 passes).
+    #[arg(long)]
+    pub stream_metrics: bool,
     /// With --find-max: search over connections ("c", closed loop) or over an open-loop
     /// request rate ("rate", at a fixed -c cap). By rate, latency counts from each request's
     /// scheduled time, so a saturated server cannot flatter the result by slowing the

@@ -46,6 +46,7 @@ pub fn sweep_config(args: &SweepArgs) -> Result<SweepConfig, UsageError> {
         }
     }
     let find_max = find_max(args, &base)?;
+    stream_metrics(args, &mut base, find_max.as_ref())?;
     let mut config = SweepConfig {
         conc_spec: args.conc.clone().unwrap_or_else(|| "auto".into()),
         plan: plan(args, stop)?,
@@ -201,6 +202,24 @@ fn reference_run(args: &SweepArgs, url: &str, stop: StopAt) -> Result<RunConfig,
     // Like the target's levels: thousands of sockets per level must leave no TIME_WAIT.
     reference.reset_on_close = true;
     Ok(reference)
+}
+
+/// Turns on `--stream-metrics` for every level, and refuses stream gates without it. With
+/// it, the levels carry the find-max gates, so goodput counts only the responses within
+/// their per-request limits, as in the flat form.
+fn stream_metrics(
+    args: &SweepArgs,
+    base: &mut RunConfig,
+    find_max: Option<&FindMaxConfig>,
+) -> Result<(), UsageError> {
+    base.stream_metrics = args.stream_metrics;
+    let gates = find_max.map(|fm| fm.slo.clone()).unwrap_or_default();
+    let before = std::mem::replace(&mut base.slo, gates);
+    build::check_stream(base)?;
+    if !base.stream_metrics {
+        base.slo = before;
+    }
+    Ok(())
 }
 
 fn find_max(args: &SweepArgs, base: &RunConfig) -> Result<Option<FindMaxConfig>, UsageError> {

@@ -114,3 +114,62 @@ fn by_rate_says_when_the_connection_cap_held_sends_back() {
         result.notes
     );
 }
+
+/// An SSE server with K generation slots: the role chunk goes out at once, the content
+/// chunk once a slot has been held for D, so past K streams in flight TTFT grows by D.
+fn slotted_stream_target() -> crate::support::ScriptServer {
+    use std::sync::{Arc, Condvar, Mutex};
+    let slots = Arc::new((Mutex::new(K), Condvar::new()));
+    crate::support::ScriptServer::start(move |peer| {
+        let chunk = |event: &str| format!("{:x}\r\n{event}\r\n", event.len()).into_bytes();
+        let role = "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n";
+        let content = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n";
+        while peer.read_request().is_some() {
+            let head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+                Transfer-Encoding: chunked\r\n\r\n";
+            if !peer.send(&[&head[..], &chunk(role)].concat()) {
+                return;
+            }
+            let (free, freed) = &*slots;
+            let mut n = free.lock().unwrap();
+            while *n == 0 {
+                n = freed.wait_timeout(n, D).unwrap().0;
+            }
+            *n -= 1;
+            drop(n);
+            std::thread::sleep(D);
+            *free.lock().unwrap() += 1;
+            freed.notify_one();
+            let end = [
+                chunk(content),
+                chunk("data: [DONE]\n\n"),
+                b"0\r\n\r\n".to_vec(),
+            ];
+            if !peer.send(&end.concat()) {
+                return;
+            }
+        }
+    })
+}
+
+#[test]
+fn by_c_judges_a_ttft_gate_with_stream_metrics() {
+    let server = slotted_stream_target();
+    let url = server.url("/");
+    let result = sweep_json(
+        "--find-max --stream-metrics --slo ttft_p99=32ms --ceiling 32 -z 300ms",
+        &url,
+        0,
+    );
+    let fm = result.find_max.expect("a find_max block");
+    let (pass, fail) = (fm.max_passing.unwrap(), fm.first_failing.unwrap());
+    assert!(
+        (K / 2..=K).contains(&pass) && fail == pass + 1,
+        "bracket {pass}..{fail} for K={K}: {:#?}",
+        fm.probes
+    );
+    assert_eq!(fm.binding_gate.as_deref(), Some("ttft_p99"));
+    let run = crate::support::run("sweep --find-max --slo ttft_p99=32ms -z 100ms", &[&url]);
+    let err = run.expect_code(2).stderr;
+    assert!(err.contains("ttft_p99 needs --stream-metrics"), "{err}");
+}
