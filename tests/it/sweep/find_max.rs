@@ -173,3 +173,22 @@ fn by_c_judges_a_ttft_gate_with_stream_metrics() {
     let err = run.expect_code(2).stderr;
     assert!(err.contains("ttft_p99 needs --stream-metrics"), "{err}");
 }
+
+#[test]
+fn by_rate_finds_the_highest_rate_whose_ttft_p99_passes() {
+    let server = slotted_stream_target();
+    let capacity = K as f64 / D.as_secs_f64();
+    let flags =
+        "--find-max --by rate -c 64 --start 50 --stream-metrics --slo ttft_p99=60ms -z 500ms";
+    let result = sweep_json(flags, &server.url("/"), 0);
+    let fm = result.find_max.expect("a find_max block");
+    let pass = fm.max_passing.unwrap() as f64;
+    assert!(fm.first_failing.is_some(), "{:#?}", fm.probes);
+    // Past K/D streams per second the slots queue and TTFT grows without bound.
+    assert!(
+        pass >= capacity * 0.4 && pass <= capacity * 1.2,
+        "max passing {pass} req/s for a capacity of {capacity}: {:#?}",
+        fm.probes
+    );
+    assert_eq!(fm.binding_gate.as_deref(), Some("ttft_p99"));
+}
