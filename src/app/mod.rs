@@ -166,7 +166,6 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
     if args.concurrency == 0 {
         return Err(UsageError("-c must be at least 1".into()).into());
     }
-    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let cert = match args.https {
         true => Some(crate::serve::tls::self_signed(None).map_err(AppError::Serve)?),
         false => None,
@@ -174,12 +173,15 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
     let serve_config = ServeConfig {
         tls: cert.as_ref().map(|c| c.config.clone()),
         http2: args.http2,
+        llm: args.llm.then_some(DEMO_LLM),
         ..ServeConfig::default()
     };
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let server = Background::start(loopback, serve_config, 1)
         .map_err(|e| AppError::Serve(format!("cannot start the built-in target: {e}")))?;
     let scheme = if args.https { "https" } else { "http" };
-    let url = format!("{scheme}://{}/", server.addr());
+    let path = if args.llm { "v1/chat/completions" } else { "" };
+    let url = format!("{scheme}://{}/{path}", server.addr());
     eprintln!(
         "vastar demo: built-in target at {url}, {} connections for {:?}",
         args.concurrency, args.duration
@@ -189,6 +191,9 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
         config.http2 = true;
         config.streams = DEMO_STREAMS;
     }
+    if args.llm {
+        ask_for_a_stream(&mut config.request);
+    }
     // The run trusts exactly the certificate the target was just given.
     config.tls.extra_roots_pem = cert.map(|c| c.cert_pem.into_bytes());
     measure_and_report(&config, &ReportOptions::default(), args.output, args.color)
@@ -196,6 +201,27 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
 
 /// Streams per connection of `vastar demo --http2`: h2load's usual `-m 10`.
 const DEMO_STREAMS: usize = 10;
+
+/// The simulated model of `vastar demo --llm`: 100 ms to the first token, then 20 tokens
+/// 20 ms apart, so a 3 s demo completes several streams per connection.
+const DEMO_LLM: crate::serve::LlmConfig = crate::serve::LlmConfig {
+    ttft: std::time::Duration::from_millis(100),
+    itl: std::time::Duration::from_millis(20),
+    tokens: 20,
+    jitter_pct: 0.0,
+};
+
+/// What `vastar demo --llm` POSTs: an OpenAI streaming chat completion request.
+const DEMO_LLM_BODY: &str = r#"{"model":"vastar-llm","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}"#;
+
+/// Turns the demo's GET into the streaming chat completion request an LLM client sends.
+fn ask_for_a_stream(request: &mut crate::config::RequestSpec) {
+    request.method = "POST".into();
+    request
+        .headers
+        .push(("Content-Type".into(), "application/json".into()));
+    request.body = bytes::Bytes::from_static(DEMO_LLM_BODY.as_bytes());
+}
 
 fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
     let target = Target::parse(url).map_err(|e| UsageError(e.to_string()))?;
@@ -229,6 +255,7 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
         max_inflight: args.max_inflight,
         tls: None,
         http2: args.http2,
+        llm: crate::cli::serve_build::llm_config(args)?,
     };
     let (config, certificate) = with_tls(config, args.tls)?;
     let server = Background::start(args.addr, config, threads)
@@ -240,8 +267,9 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
             pem.display()
         ),
         None => eprintln!(
-            "vastar serve: listening on http://{}/ (Ctrl-C to stop)",
-            server.addr()
+            "vastar serve: listening on http://{}/{} (Ctrl-C to stop)",
+            server.addr(),
+            if args.llm { "v1/chat/completions" } else { "" }
         ),
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
