@@ -277,7 +277,17 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
         .build()
         .map_err(|e| AppError::Serve(e.to_string()))?;
     let _ = runtime.block_on(tokio::signal::ctrl_c());
+    let stats = std::sync::Arc::clone(server.stats());
     drop(server);
+    if args.llm {
+        // For benchmarks: what a client's CPU time per event is divided by.
+        use std::sync::atomic::Ordering::Relaxed;
+        eprintln!(
+            "vastar serve: {} requests, {} events sent",
+            stats.requests.load(Relaxed),
+            stats.events.load(Relaxed)
+        );
+    }
     Ok(EXIT_OK)
 }
 

@@ -114,6 +114,9 @@ pub struct ServeStats {
     pub requests: AtomicU64,
     /// Requests refused with `400`, `431` or `501`.
     pub rejected: AtomicU64,
+    /// `--llm`: Server-Sent Events written (role, tokens, stop, usage and `[DONE]` each
+    /// count one), so a benchmark can divide a client's CPU time by the events it received.
+    pub events: AtomicU64,
 }
 
 /// What every connection task of one server shares.

@@ -256,6 +256,11 @@ fn streams_follow_each_other_on_one_kept_alive_connection() {
         1
     );
     assert_eq!(stats.requests.load(std::sync::atomic::Ordering::Relaxed), 3);
+    // Role, 3 tokens, stop and [DONE] per stream.
+    assert_eq!(
+        stats.events.load(std::sync::atomic::Ordering::Relaxed),
+        3 * 6
+    );
 }
 
 /// The known timing is recovered from arrival times: events are never early (the schedule

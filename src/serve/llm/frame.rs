@@ -45,6 +45,8 @@ pub(super) struct Streamed {
     /// The `finish_reason: "stop"` chunk, the usage chunk when asked, `data: [DONE]` and
     /// the end of the chunked body: sent together with the last token.
     pub tail: Bytes,
+    /// Events in `tail` (2, or 3 with the usage chunk).
+    pub tail_events: u64,
 }
 
 impl Streamed {
@@ -86,6 +88,7 @@ impl Streamed {
             role: one_event(&role, framing),
             content: one_event(&content, framing),
             tail: tail.freeze(),
+            tail_events: 2 + u64::from(include_usage),
         }
     }
 }

@@ -142,7 +142,9 @@ pub(super) async fn answer<S: AsyncWrite + Unpin>(
     };
     if ask.stream {
         let pieces = Streamed::new(&meta, ask.include_usage, framing);
-        schedule.stream(stream, &pieces, conn, head.is_head).await?;
+        schedule
+            .stream(stream, &pieces, conn, head.is_head, stats)
+            .await?;
     } else {
         let (head_bytes, body_bytes) = frame::whole(&meta, framing);
         if !head.is_head {
@@ -181,6 +183,7 @@ impl Schedule<'_> {
         pieces: &Streamed,
         conn: &mut ConnLlm,
         head_only: bool,
+        stats: &ServeStats,
     ) -> io::Result<()> {
         stream.write_all(&pieces.head).await?;
         stream.flush().await?;
@@ -192,28 +195,44 @@ impl Schedule<'_> {
         let mut at = self.start + conn.jitter.vary(self.config.ttft);
         for k in 0..writes {
             sleep_until(at).await;
-            let (first, last) = (k == 0, k + 1 == writes);
-            if first || last {
-                let batch = &mut conn.batch;
-                batch.clear();
-                if first {
-                    batch.extend_from_slice(&pieces.role);
-                }
-                if self.tokens > 0 {
-                    batch.extend_from_slice(&pieces.content);
-                }
-                if last {
-                    batch.extend_from_slice(&pieces.tail);
-                }
-                stream.write_all(batch).await?;
-            } else {
-                stream.write_all(&pieces.content).await?;
-            }
+            let (bytes, events) = self.write_of(k, pieces, &mut conn.batch);
+            // Counted before the write, like `requests`.
+            stats.events.fetch_add(events, Relaxed);
+            stream.write_all(bytes).await?;
             // A no-op on TCP; TLS may hold a record back without it.
             stream.flush().await?;
             at += conn.jitter.vary(self.config.itl);
         }
         Ok(())
+    }
+}
+
+impl Schedule<'_> {
+    /// The bytes of write `k` and the events they carry: the first write adds the role
+    /// chunk, the last the tail; the others are one prebuilt token, not copied.
+    fn write_of<'a>(
+        &self,
+        k: u64,
+        pieces: &'a Streamed,
+        batch: &'a mut BytesMut,
+    ) -> (&'a [u8], u64) {
+        let (first, last) = (k == 0, k + 1 == self.tokens.max(1));
+        let tokens = u64::from(self.tokens > 0);
+        if !first && !last {
+            return (&pieces.content, tokens);
+        }
+        batch.clear();
+        if first {
+            batch.extend_from_slice(&pieces.role);
+        }
+        if tokens > 0 {
+            batch.extend_from_slice(&pieces.content);
+        }
+        if last {
+            batch.extend_from_slice(&pieces.tail);
+        }
+        let extra = u64::from(first) + if last { pieces.tail_events } else { 0 };
+        (batch, tokens + extra)
     }
 }
 
