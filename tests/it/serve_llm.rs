@@ -264,44 +264,53 @@ fn streams_follow_each_other_on_one_kept_alive_connection() {
 }
 
 /// The known timing is recovered from arrival times: events are never early (the schedule
-/// is a floor), TTFT is within a few ms, and the median and mean ITL within 1 ms.
+/// is a floor); over eight streams the best TTFT is within 5 ms (it includes the request's
+/// way in; a loaded machine only ever adds to it, so the minimum is its systematic part),
+/// the median ITL and the median of the streams' mean ITLs within 1 ms. So scheduling
+/// hiccups of a loaded machine cannot fail the test, while a timer that drifts, rounds badly
+/// or is off by a token does.
 #[test]
 fn ttft_and_itl_are_recovered_from_the_wire() {
-    let (ttft, itl, tokens) = (Duration::from_millis(40), Duration::from_millis(10), 30);
+    let (ttft, itl, tokens) = (Duration::from_millis(40), Duration::from_millis(10), 20);
     let server = llm_target(40, 10, tokens, 0.0);
-    let times = ask(server.addr(), STREAM).token_times();
-    assert_eq!(times.len(), tokens as usize);
-    for (k, at) in times.iter().enumerate() {
-        let due = ttft + itl * k as u32;
-        assert!(
-            *at >= due,
-            "token {k} arrived at {at:?}, before its schedule {due:?}"
-        );
+    let mut conn = connect(server.addr());
+    let (mut ttfts, mut gaps, mut means) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..8 {
+        let sent = post(&mut conn, STREAM);
+        let times = read_answer(&mut conn, sent).token_times();
+        assert_eq!(times.len(), tokens as usize);
+        for (k, at) in times.iter().enumerate() {
+            let due = ttft + itl * k as u32;
+            assert!(*at >= due, "token {k} arrived at {at:?}, before {due:?}");
+        }
+        ttfts.push(times[0]);
+        gaps.extend(times.windows(2).map(|w| w[1] - w[0]));
+        means.push((times[times.len() - 1] - times[0]) / (tokens as u32 - 1));
     }
+    let best = ttfts.iter().min().copied().unwrap_or_default();
+    assert!(best < ttft + Duration::from_millis(5), "TTFT {ttfts:?}");
+    let itl_seen = median(&mut gaps);
     assert!(
-        times[0] < ttft + Duration::from_millis(5),
-        "TTFT {:?}",
-        times[0]
+        itl_seen.abs_diff(itl) < Duration::from_millis(1),
+        "ITL {itl_seen:?}"
     );
-    let mut gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
-    let mean = (times[times.len() - 1] - times[0]) / (tokens as u32 - 1);
+    let mean_seen = median(&mut means);
     assert!(
-        mean.abs_diff(itl) < Duration::from_millis(1),
-        "mean ITL {mean:?}"
+        mean_seen.abs_diff(itl) < Duration::from_millis(1),
+        "means {means:?}"
     );
-    gaps.sort();
-    let median = gaps[gaps.len() / 2];
-    assert!(
-        median.abs_diff(itl) < Duration::from_millis(1),
-        "median ITL {median:?}"
-    );
+}
+
+fn median(values: &mut [Duration]) -> Duration {
+    values.sort();
+    values[values.len() / 2]
 }
 
 #[test]
 fn jitter_spreads_the_gaps_around_the_itl() {
     let server = llm_target(10, 10, 41, 40.0);
     let times = ask(server.addr(), STREAM).token_times();
-    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let mut gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
     // Uniform in 6..14 ms: forty gaps all within 9..11 ms would be a one-in-10^19 draw.
     assert!(
         gaps.iter().any(|g| *g < Duration::from_millis(9)),
@@ -311,9 +320,11 @@ fn jitter_spreads_the_gaps_around_the_itl() {
         gaps.iter().any(|g| *g > Duration::from_millis(11)),
         "{gaps:?}"
     );
-    let mean = (times[40] - times[0]) / 40;
-    let band = Duration::from_millis(8)..Duration::from_millis(12);
-    assert!(band.contains(&mean), "mean ITL {mean:?}");
+    // The median of forty draws stays near the middle of the band (a stalled server sends
+    // the events it owes back to back, so a loaded machine shortens a few gaps).
+    let middle = median(&mut gaps);
+    let band = Duration::from_millis(7)..Duration::from_millis(13);
+    assert!(band.contains(&middle), "median ITL {middle:?}");
 }
 
 #[test]
