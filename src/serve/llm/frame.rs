@@ -21,12 +21,15 @@ pub(super) enum Framing {
 /// The identity every chunk of one completion repeats.
 #[derive(Debug, Clone)]
 pub(super) struct Meta {
+    /// `chatcmpl-…`, unique per server run (connection number and request number).
     pub id: String,
     /// Unix seconds.
     pub created: u64,
     /// The model name, already a JSON string literal (quoted and escaped).
     pub model_json: String,
+    /// `usage.prompt_tokens`: the prompt's words.
     pub prompt_tokens: u64,
+    /// Tokens this completion carries, and its `usage.completion_tokens`.
     pub completion_tokens: u64,
 }
 

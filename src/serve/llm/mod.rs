@@ -74,6 +74,7 @@ pub(super) struct Llm {
 }
 
 impl Llm {
+    /// The shared state of one server; connections are numbered from 0 in accept order.
     pub fn new(config: LlmConfig) -> Llm {
         Llm {
             config,
