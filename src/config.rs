@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+use crate::request_log::RequestLog;
 use crate::segment::Segment;
 use crate::slo::Gate;
 use crate::url::Target;
@@ -99,12 +100,18 @@ pub struct RunConfig {
     /// Set by `sweep`, whose levels open and close thousands of sockets in a row; a single
     /// run closes politely.
     pub reset_on_close: bool,
+    /// Slice the run into intervals of this length (`--interval`) and report each one:
+    /// a time series that shows a ramp, a stall or a warm-up. `None`: the summary only.
+    pub interval: Option<Duration>,
     /// `--segment i/N`: this process runs share `i` of a test split over N processes (`-n`,
     /// `-c` and `--rate` are already this share); recorded so the parts merge as one test.
     pub segment: Option<Segment>,
     /// `--start-at`: the wall-clock instant the measured run starts (after pre-connecting),
     /// so N processes on N machines start together.
     pub start_at: Option<SystemTime>,
+    /// Where every request is logged as one CSV row (`--log-requests`); `None` logs nothing
+    /// and costs the hot path one predictable branch.
+    pub request_log: Option<RequestLog>,
 }
 
 impl RunConfig {
@@ -138,8 +145,10 @@ impl RunConfig {
             http2: false,
             proxy: None,
             reset_on_close: false,
+            interval: None,
             segment: None,
             start_at: None,
+            request_log: None,
         }
     }
 

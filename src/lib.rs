@@ -9,6 +9,8 @@
 //!   latency; imports no protocol.
 //! - [`connector`]: picks the protocol by scheme and runs the engine with it.
 //! - [`tls`]: rustls over TCP for `https://` (a `Dial` that HTTP/1.1 runs over).
+//! - [`request_log`]: `--log-requests`: one CSV row per request, written by a thread of its
+//!   own from buffers the workers fill.
 //! - [`report`]: pure renderers of a result (text, JSON).
 //! - [`results`]: a result as data: serialized into the JSON, read back, merged.
 //! - [`slo`]: `--slo` gates, parsed and checked against a run; the verdict behind exit code 1.
@@ -27,6 +29,7 @@ pub mod http1;
 pub mod http2;
 pub mod progress_bar;
 pub mod report;
+pub mod request_log;
 pub mod results;
 pub mod segment;
 pub mod serve;

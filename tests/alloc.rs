@@ -12,7 +12,9 @@
 //! allocates too, so allocations on its threads (named `vastar-serve…` by
 //! `serve::Background`) are not counted: the allocator reads the OS thread name once per
 //! thread with `prctl(PR_GET_NAME)`, which itself never allocates. The engine's worker
-//! threads are unnamed, so they inherit the test thread's name and are counted.
+//! threads are unnamed, so they inherit the test thread's name and are counted, and so is
+//! the `--log-requests` writer thread (`vastar-log`): with the log on, what the writer does
+//! per row counts too.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -21,6 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use vastar::config::{RunConfig, StopAt};
 use vastar::engine::Progress;
+use vastar::request_log::RequestLog;
 use vastar::serve::{Background, ServeConfig};
 use vastar::url::Target;
 
@@ -139,6 +142,10 @@ struct Server<'a> {
     cacert: Option<&'a str>,
     /// `--http2 --streams 10` (h2c): measured and bounded, not held to zero.
     http2: bool,
+    /// `--interval`: a histogram per interval, not per request, so still none per request.
+    interval: Option<std::time::Duration>,
+    /// `--log-requests`: every run appends its rows to this one file.
+    request_log: Option<&'a RequestLog>,
 }
 
 /// Fewest allocations (count, bytes) over a few identical runs: set-up allocations vary a
@@ -168,6 +175,8 @@ fn allocations_of_run(
         config.http2 = true;
         config.streams = H2_STREAMS;
     }
+    config.interval = server.interval;
+    config.request_log = server.request_log.cloned();
     let progress = Progress::default();
     ALLOCATIONS.store(0, Relaxed);
     BYTES.store(0, Relaxed);
@@ -194,9 +203,17 @@ fn per_request(server: Server<'_>, concurrency: usize, rate: Option<f64>) -> (f6
         (false, true) => "https",
         (false, false) => "http",
     };
-    let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"));
+    let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"))
+        + &server
+            .interval
+            .map_or(String::new(), |d| format!(" --interval {d:?}"));
+    let log = if server.request_log.is_some() {
+        " --log-requests"
+    } else {
+        ""
+    };
     let line = format!(
-        "{scheme} c={concurrency}{rate}: {small} allocations ({small_bytes} B) for {SMALL} \
+        "{scheme} c={concurrency}{rate}{log}: {small} allocations ({small_bytes} B) for {SMALL} \
          requests, {large} ({large_bytes} B) for {LARGE}: {per_request:.4} per extra request"
     );
     (per_request, line)
@@ -210,6 +227,8 @@ fn http1_hot_path_allocates_nothing_per_request() {
         addr: plain.addr(),
         cacert: None,
         http2: false,
+        interval: None,
+        request_log: None,
     };
     // Warm-up: first-use allocations (thread-locals, lazy statics) land outside the counts.
     allocations_of_run(plain, SMALL, 8, None);
@@ -221,6 +240,29 @@ fn http1_hot_path_allocates_nothing_per_request() {
         worst = worst.max(per_request);
         report.push(line);
     }
+    let sliced = Server {
+        interval: Some(std::time::Duration::from_millis(100)),
+        ..plain
+    };
+    let (sliced_per_request, line) = per_request(sliced, 50, None);
+    worst = worst.max(sliced_per_request);
+    report.push(line);
+    // The same with every request logged: records go through buffers that are reused once
+    // made, so the log adds a few buffers per run, not an allocation per request.
+    let log_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("alloc-{}.csv", std::process::id()));
+    let log = RequestLog::create(&log_path).expect("create the request log");
+    let logged = Server {
+        request_log: Some(&log),
+        ..plain
+    };
+    for (concurrency, rate) in [(50, None), (50, Some(40_000.0))] {
+        let (per_request, line) = per_request(logged, concurrency, rate);
+        worst = worst.max(per_request);
+        report.push(line);
+    }
+    assert_eq!(log.failure(), None, "the request log was written");
+    let _ = std::fs::remove_file(&log_path);
     // The same over TLS, against the built-in target's own certificate.
     let cert = vastar::serve::tls::self_signed(None).expect("a certificate");
     let serve_tls = ServeConfig {
@@ -232,6 +274,8 @@ fn http1_hot_path_allocates_nothing_per_request() {
         addr: tls.addr(),
         cacert: Some(&cert.cert_pem),
         http2: false,
+        interval: None,
+        request_log: None,
     };
     allocations_of_run(tls, SMALL, 8, None);
     let mut worst_tls: f64 = 0.0;
@@ -271,6 +315,8 @@ fn h2c(report: &mut Vec<String>) -> f64 {
         addr: server.addr(),
         cacert: None,
         http2: true,
+        interval: None,
+        request_log: None,
     };
     allocations_of_run(server, SMALL, 4, None);
     let mut worst: f64 = 0.0;

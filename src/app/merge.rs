@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 use super::{exit_code, write_report, AppError};
-use crate::cli::{HistScaleArg, MergeArgs};
+use crate::cli::{HistScaleArg, MergeArgs, RunOutput};
 use crate::report::model::{HistScale, Report, ReportOptions};
 use crate::results::file::{self, ReadError, Saved};
 use crate::results::merge::{self, MergeError};
@@ -18,6 +18,10 @@ pub enum MergeFailure {
     Merge(#[from] MergeError),
     #[error(transparent)]
     Slo(#[from] slo::SloError),
+    #[error(
+        "-o csv-intervals: the files carry no --interval series (run the parts with --interval)"
+    )]
+    NoIntervals,
     #[error(
         "the files were judged by different --slo gates ({first:?} and {other:?}); give --slo \
          to judge the merged result"
@@ -44,6 +48,9 @@ pub fn run(args: &MergeArgs) -> Result<i32, AppError> {
     }
     let mut merged = merge::merge(results, args.force).map_err(MergeFailure::from)?;
     merged.params.slo = gates;
+    if args.output == RunOutput::CsvIntervals && merged.intervals.is_none() {
+        return Err(MergeFailure::NoIntervals.into());
+    }
     let report = Report::new(&merged, &options);
     write_report(&report, args.output, args.color)?;
     Ok(exit_code(None, &report))

@@ -13,11 +13,11 @@ use std::io::{IsTerminal, Write};
 use thiserror::Error;
 
 use crate::cli::build::{self, UsageError};
-use crate::cli::{ColorChoice, Command, DemoArgs, Output, RunArgs, ServeArgs, SweepArgs};
+use crate::cli::{ColorChoice, Command, DemoArgs, RunArgs, RunOutput, ServeArgs, SweepArgs};
 use crate::config::{RunConfig, StopAt};
 use crate::engine::{self, EngineError};
 use crate::report::model::{Report, ReportOptions};
-use crate::report::{json, text};
+use crate::report::{csv, json, text};
 use crate::serve::{Background, ServeConfig, Stall};
 use crate::url::Target;
 
@@ -47,6 +47,9 @@ pub enum AppError {
     Serve(String),
     #[error("cannot write output: {0}")]
     Output(std::io::Error),
+    /// Writing `--log-requests` failed (its path, the error); the report was printed.
+    #[error("cannot write --log-requests file {0}: {1}")]
+    RequestLog(String, String),
     #[error(transparent)]
     Sweep(#[from] crate::sweep::SweepError),
     #[error(transparent)]
@@ -59,9 +62,11 @@ impl AppError {
         match self {
             AppError::Usage(_) | AppError::Merge(_) => EXIT_USAGE,
             // A report that cannot be written is, for a script, a run that measured nothing.
-            AppError::Engine(_) | AppError::Serve(_) | AppError::Output(_) | AppError::Sweep(_) => {
-                EXIT_UNMEASURABLE
-            }
+            AppError::Engine(_)
+            | AppError::Serve(_)
+            | AppError::Output(_)
+            | AppError::RequestLog(..)
+            | AppError::Sweep(_) => EXIT_UNMEASURABLE,
         }
     }
 }
@@ -106,7 +111,7 @@ fn warn_if_insecure(config: &RunConfig) {
 fn measure_and_report(
     config: &RunConfig,
     options: &ReportOptions,
-    output: Output,
+    output: RunOutput,
     color: ColorChoice,
 ) -> Result<i32, AppError> {
     let session = Session::start();
@@ -115,6 +120,14 @@ fn measure_and_report(
     let result = session.measure(config, &addrs)?;
     let report = Report::new(&result, options);
     write_report(&report, output, color)?;
+    if let Some(log) = &config.request_log {
+        if let Some(failure) = log.failure() {
+            return Err(AppError::RequestLog(
+                log.path().display().to_string(),
+                failure,
+            ));
+        }
+    }
     Ok(exit_code(session.interrupt_exit_code(), &report))
 }
 
@@ -127,12 +140,13 @@ fn exit_code(interrupted: Option<i32>, report: &Report) -> i32 {
     }
 }
 
-fn write_report(report: &Report, output: Output, color: ColorChoice) -> Result<(), AppError> {
+fn write_report(report: &Report, output: RunOutput, color: ColorChoice) -> Result<(), AppError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match output {
-        Output::Json => json::render(report, &mut out),
-        Output::Text => text::render(
+        RunOutput::Json => json::render(report, &mut out),
+        RunOutput::CsvIntervals => csv::render_intervals(report, &mut out),
+        RunOutput::Text => text::render(
             report,
             text::TextStyle {
                 color: use_color(color),
@@ -196,7 +210,8 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
     }
     // The run trusts exactly the certificate the target was just given.
     config.tls.extra_roots_pem = cert.map(|c| c.cert_pem.into_bytes());
-    measure_and_report(&config, &ReportOptions::default(), args.output, args.color)
+    let output = args.output.into();
+    measure_and_report(&config, &ReportOptions::default(), output, args.color)
 }
 
 /// Streams per connection of `vastar demo --http2`: h2load's usual `-m 10`.

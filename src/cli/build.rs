@@ -1,19 +1,22 @@
 //! From parsed flags to a validated [`RunConfig`].
 //!
 //! Every check on user input happens here, so each bad value becomes one clear line (exit 2)
-//! instead of a surprise deep in the engine. The only I/O is reading the `-D` body file.
+//! instead of a surprise deep in the engine. The only I/O is reading the files named by flags
+//! (`-D`, the TLS PEM files) and creating the `--log-requests` file.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::{HistScaleArg, RequestArgs, RunArgs};
+use super::{HistScaleArg, RequestArgs, RunArgs, RunOutput};
 use crate::config::{
     RequestSpec, RunConfig, StopAt, TlsSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP,
 };
+use crate::engine::intervals::MIN_INTERVAL;
 use crate::http1::request::HeaderList;
 use crate::report::model::{HistScale, ReportOptions};
+use crate::request_log::{RequestLog, CONNECTION_STRIDE};
 use crate::slo;
 use crate::url::{Scheme, Target};
 
@@ -77,7 +80,23 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     config.qps_per_connection = (args.qps > 0.0).then_some(args.qps);
     config.latency_correction = args.latency_correction;
     config.slo = slo_gates(args.slo.as_deref())?;
+    config.interval = interval(args)?;
+    // Last: the file is created only once every other flag is known to be good.
+    config.request_log = request_log(args, &config)?;
     Ok(config)
+}
+
+/// `--interval`, and `-o csv-intervals`, which prints nothing without it.
+fn interval(args: &RunArgs) -> Result<Option<Duration>, UsageError> {
+    match args.interval {
+        Some(d) if d < MIN_INTERVAL => Err(usage(format!(
+            "--interval must be at least {MIN_INTERVAL:?}, got {d:?}"
+        ))),
+        None if args.output == RunOutput::CsvIntervals => Err(usage(
+            "-o csv-intervals prints the --interval time series: add --interval (e.g. --interval 1s)",
+        )),
+        other => Ok(other),
+    }
 }
 
 /// This process's share of a total under `--segment` (the total itself without one); a
@@ -94,6 +113,27 @@ fn segment_share(args: &RunArgs, flag: &str, total: u64) -> Result<u64, UsageErr
         ))),
         share => Ok(share),
     }
+}
+
+/// `--log-requests`: the file, created now, so that an unwritable path stops the run before
+/// any load instead of after it.
+fn request_log(args: &RunArgs, config: &RunConfig) -> Result<Option<RequestLog>, UsageError> {
+    let Some(path) = &args.log_requests else {
+        return Ok(None);
+    };
+    // A worker's slots must fit below the next worker's connection ids.
+    let slots = config.concurrency.saturating_mul(config.streams) as u64;
+    if slots > CONNECTION_STRIDE {
+        return Err(usage(format!(
+            "--log-requests numbers at most {CONNECTION_STRIDE} requests in flight (-c x --streams), got {slots}"
+        )));
+    }
+    RequestLog::create(path).map(Some).map_err(|e| {
+        usage(format!(
+            "cannot create --log-requests file {}: {e}",
+            path.display()
+        ))
+    })
 }
 
 /// A `--rate` value: a positive, finite number of requests per second.
@@ -237,8 +277,10 @@ pub fn request_config(
         tls,
         proxy,
         reset_on_close: false,
+        interval: None,
         segment: None,
         start_at: None,
+        request_log: None,
     })
 }
 

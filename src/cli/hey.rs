@@ -36,7 +36,8 @@ const NO_H2: &str = "-h2: vastar spells HTTP/2 --http2 (h2c for http:// URLs, wh
      spoke HTTP/1.1); drop -h2 to test over HTTP/1.1";
 
 /// Refusal of hey's `-o csv`.
-const NO_CSV: &str = "-o csv is not available yet; use -o json for machine-readable output";
+const NO_CSV: &str =
+    "-o csv is not available; use --log-requests FILE for one CSV row per request, or -o json";
 
 /// Rewrites hey's spellings in `argv` (program name first) for `command`, the clap
 /// definition of the flat form. Refuses `-h2` and `-o csv`.

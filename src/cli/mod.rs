@@ -6,16 +6,20 @@
 
 pub mod build;
 pub mod hey;
+pub mod merge;
 pub mod serve_build;
 pub mod sweep;
 pub mod sweep_build;
+mod values;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use merge::MergeArgs;
 pub use sweep::SweepArgs;
+pub use values::*;
 
 use crate::segment::Segment;
 
@@ -26,7 +30,7 @@ Exit codes:
   1    an --slo gate failed (the full report is still printed)
   2    bad usage or bad input (bad URL, bad flag value, unreadable -D file)
   3    nothing could be measured (no connection could be opened, too few file
-       descriptors) or the report could not be written
+       descriptors) or the report (or the --log-requests file) could not be written
   130  interrupted by Ctrl-C (SIGINT); the report of what was measured is still
        printed, with requests cut off in flight counted apart from failures
   143  stopped by SIGTERM (CI cancellation, timeout, docker stop); reported as for 130";
@@ -107,9 +111,17 @@ pub struct RunArgs {
     pub latency_correction: bool,
     #[command(flatten)]
     pub request: RequestArgs,
-    /// Output format.
-    #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// Output format. csv-intervals prints only the --interval time series, as CSV (a
+    /// header, then one row per interval) instead of the report.
+    #[arg(short = 'o', value_enum, default_value_t = RunOutput::Text)]
+    pub output: RunOutput,
+    /// Slice the run into intervals of this length (e.g. 1s, 500ms; at least 10ms) and
+    /// report each one: requests, responses, errors, rate and latency percentiles over time,
+    /// to see a ramp, a stall or a warm-up. A request counts in the interval in which it
+    /// ended. The text report shows a table (at most 30 rows, neighbours grouped), the JSON
+    /// an "intervals" array, -o csv-intervals the series alone.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
     /// Number of bars in the latency histogram.
     #[arg(long, value_name = "N", default_value_t = 11,
           allow_negative_numbers = true, value_parser = parse_hist_bins)]
@@ -151,6 +163,20 @@ pub struct RunArgs {
     /// seconds. The JSON records how far from it the run actually started.
     #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
     pub start_at: Option<SystemTime>,
+    /// Write one CSV row per request to FILE (created or truncated before the run):
+    ///
+    ///   start_us,latency_us,status,bytes,error,connection,service_us
+    /// start_us    when the request's latency starts, from the run's start (under --rate:
+    ///             its scheduled send time), so start_us + latency_us is when it ended
+    /// latency_us  what the latency histogram got; for an error, the time to the failure
+    /// status      the status code; bytes: body bytes (both empty for an error)
+    /// error       the error's key as in -o json's "errors" (empty for a response)
+    /// connection  the slot that sent it: worker x 1000000 + slot within the worker
+    /// service_us  from the actual send to the end (differs from latency_us under --rate)
+    /// Times are whole microseconds. Requests cut off by Ctrl-C get no row. Rows are
+    /// buffered and written by a thread of their own, off the requests' path.
+    #[arg(long, value_name = "FILE", verbatim_doc_comment)]
+    pub log_requests: Option<PathBuf>,
     /// Target URL, e.g. http://127.0.0.1:8080/path
     #[arg(required = true)]
     pub url: Option<String>,
@@ -309,44 +335,6 @@ pub struct ServeArgs {
     pub jitter: Option<f64>,
 }
 
-/// Flags of `vastar merge`.
-#[derive(Debug, Args)]
-#[command(after_help = MERGE_HELP)]
-pub struct MergeArgs {
-    /// Result files written by `vastar ... -o json` (one JSON document each, or several
-    /// per file as JSON Lines).
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Output format.
-    #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
-    pub output: Output,
-    /// Gates to judge the merged result by (same syntax as the flat form's --slo); exit 1
-    /// when one fails. Without it, the gates the files were run with, when they agree.
-    #[arg(long, value_name = "GATES")]
-    pub slo: Option<String>,
-    /// Merge results of different targets or methods deliberately (refused otherwise).
-    #[arg(long)]
-    pub force: bool,
-    /// Number of bars in the latency histogram [default: as in the first file].
-    #[arg(long, value_name = "N", value_parser = parse_hist_bins)]
-    pub hist_bins: Option<usize>,
-    /// Spacing of the histogram's bars [default: as in the first file].
-    #[arg(long, value_enum, value_name = "SCALE")]
-    pub hist_scale: Option<HistScaleArg>,
-    /// When to color the text report.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-}
-
-/// How `merge` combines, shown under `vastar merge --help`.
-const MERGE_HELP: &str = "\
-Counts and bytes are summed, histograms added bucket by bucket (percentiles of the union,
-never averages of percentiles), and rates are counted over the union of the files'
-wall-clock windows. `vastar merge` of one file prints that file's report again.
-
-Exit codes: 0 merged (every gate passed), 1 a gate failed, 2 a file is unreadable, not a
-vastar result, of a schema this version cannot merge, or of another target or method.";
-
 /// Flags of `vastar demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -382,6 +370,24 @@ pub enum Output {
     Json,
 }
 
+/// `-o` of the flat form: [`Output`]'s formats, plus the time series alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunOutput {
+    Text,
+    Json,
+    /// The --interval time series alone, as CSV, instead of the report.
+    CsvIntervals,
+}
+
+impl From<Output> for RunOutput {
+    fn from(output: Output) -> RunOutput {
+        match output {
+            Output::Text => RunOutput::Text,
+            Output::Json => RunOutput::Json,
+        }
+    }
+}
+
 /// `--hist-scale`; [`build`] maps it to the report's own type, which knows nothing of clap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HistScaleArg {
@@ -394,95 +400,6 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-/// Parses positive durations like `10s`, `1m`, `500ms`, `1m30s` (see [`crate::duration`]).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::duration::parse(s).ok_or_else(|| {
-        format!(
-            "invalid duration {s:?}: expected a positive number with a unit, e.g. 10s, 1m, 500ms"
-        )
-    })
-}
-
-/// A flag value refused with a message that already names the flag and the fix; `main`
-/// prints it as is, instead of behind clap's generic "invalid value '..' for '..'" prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlagValueError(pub String);
-
-impl std::fmt::Display for FlagValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for FlagValueError {}
-
-/// `-n`: a whole number of requests. Negative numbers reach this parser (instead of being
-/// taken for an unknown flag `-5`) so the message can say what a count is.
-pub fn parse_requests(s: &str) -> Result<u64, FlagValueError> {
-    parse_count("-n", "requests", s)
-}
-
-/// `--segment i/N`.
-pub fn parse_segment(s: &str) -> Result<Segment, FlagValueError> {
-    Segment::parse(s).map_err(FlagValueError)
-}
-
-/// `--start-at`: RFC 3339 or Unix seconds (see [`crate::wallclock::parse`]).
-pub fn parse_start_at(s: &str) -> Result<SystemTime, FlagValueError> {
-    crate::wallclock::parse(s).ok_or_else(|| {
-        FlagValueError(format!(
-            "invalid --start-at {s:?}: expected RFC 3339 (2026-11-30T15:00:00Z) or Unix seconds"
-        ))
-    })
-}
-
-/// `-c`: a whole number of connections (see [`parse_requests`]).
-pub fn parse_connections(s: &str) -> Result<usize, FlagValueError> {
-    parse_count("-c", "connections", s)
-}
-
-fn parse_count<T: std::str::FromStr>(flag: &str, what: &str, s: &str) -> Result<T, FlagValueError> {
-    s.trim().parse().map_err(|_| {
-        FlagValueError(format!(
-            "{flag} takes a count, which must be a positive whole number of {what} (e.g. {flag} 10), got {s:?}"
-        ))
-    })
-}
-
-/// `--hist-bins`: a whole number of bars (range checked in `build`).
-pub fn parse_hist_bins(s: &str) -> Result<usize, FlagValueError> {
-    parse_count("--hist-bins", "bars", s)
-}
-
-/// `--cpus`: a whole number of worker threads (see [`parse_requests`]).
-pub fn parse_cpus(s: &str) -> Result<usize, FlagValueError> {
-    parse_count("--cpus", "worker threads", s)
-}
-
-/// `--streams`: a whole number of streams per connection (range checked in `build`).
-pub fn parse_streams(s: &str) -> Result<usize, FlagValueError> {
-    parse_count("--streams", "streams per connection", s)
-}
-
-/// `--redirect`: a whole number of redirects, where 0 turns following off.
-pub fn parse_redirects(s: &str) -> Result<u32, FlagValueError> {
-    s.trim().parse().map_err(|_| {
-        FlagValueError(format!(
-            "--redirect takes a whole number of redirects to follow (0 = off, e.g. --redirect 5), got {s:?}"
-        ))
-    })
-}
-
-/// `-t`: seconds as a plain number, as hey takes it. A unit (`1s`, `500ms`) is the usual
-/// mistake, since `-z` takes one; the message says so. Range checks are in `build`.
-pub fn parse_timeout_s(s: &str) -> Result<f64, FlagValueError> {
-    s.trim().parse().map_err(|_| {
-        FlagValueError(format!(
-            "-t takes seconds as a number (e.g. -t 1.5, or 0 for no timeout), got {s:?}"
-        ))
-    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 mod alarm;
 pub mod cancel;
 pub mod fdlimit;
+pub mod intervals;
 pub mod pacing;
 pub mod progress;
 mod recorder;
@@ -97,13 +98,21 @@ where
         start: OnceLock::new(),
         last_connect_error: Mutex::new(None),
     };
+    let (log_writer, mut logs) = match &config.request_log {
+        Some(log) => {
+            let (writer, ends) = log.start(workers);
+            (Some(writer), ends.into_iter().map(Some).collect())
+        }
+        None => (None, Vec::new()),
+    };
     let (outputs, started, started_at) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|i| {
                 // `--streams` slots per connection: `-c × M` requests in flight.
                 let slots = share(config.concurrency, workers, i) * config.streams.max(1);
                 let setup = &setup;
-                scope.spawn(move || worker::run(make, slots, setup))
+                let log = logs.get_mut(i).and_then(Option::take);
+                scope.spawn(move || worker::run(make, slots, setup, log))
             })
             .collect();
         setup.start_line.wait_for(workers);
@@ -119,6 +128,10 @@ where
         let outputs: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
         (outputs, started, started_at)
     });
+    // Every worker's end of the log is dropped with its thread: the rows are all queued.
+    if let Some(writer) = log_writer {
+        writer.finish();
+    }
     if setup.abort.load(Relaxed) {
         let message = setup
             .last_connect_error
@@ -135,6 +148,7 @@ where
     result.start_skew = config.start_at.map(|at| skew(started_at, at));
     result.sending = sending;
     result.interrupted = progress.is_cancelled();
+    result.intervals = config.interval.map(intervals::Intervals::new);
     for output in outputs {
         output.recorder.merge_into(&mut result);
     }

@@ -1,12 +1,15 @@
 //! Per-worker measurements.
 //!
 //! Each worker thread owns one `Recorder` and updates it without synchronisation; the engine
-//! merges them once at the end. Nothing here allocates per request.
+//! merges them once at the end. Nothing here allocates per request (with `--interval`, once
+//! per interval).
 
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use tokio::time::Instant;
 
+use super::intervals::IntervalRecorder;
 use super::pacing::{Due, Pacing};
 use super::result::{
     new_latency_histogram, ConnStats, ErrorKind, Phases, RedirectStats, RunResult, LATENCY_MAX_NS,
@@ -33,6 +36,8 @@ pub struct Recorder {
     cut_off: u64,
     pub(crate) connections: ConnStats,
     pub(crate) redirects: RedirectStats,
+    /// `--interval`: the worker's time series, started with the measured phase.
+    intervals: Option<IntervalRecorder>,
 }
 
 impl Recorder {
@@ -59,7 +64,14 @@ impl Recorder {
             cut_off: 0,
             connections: ConnStats::default(),
             redirects: RedirectStats::default(),
+            intervals: None,
         }
+    }
+
+    /// Starts slicing what follows into intervals (`--interval`): called once the run's
+    /// start is known, before the first request.
+    pub fn track_intervals(&mut self, intervals: IntervalRecorder) {
+        self.intervals = Some(intervals);
     }
 
     /// Records a complete response. `response_time` runs from the intended send time to the
@@ -80,6 +92,10 @@ impl Recorder {
                     .record_correct(ns(response_time).min(LATENCY_MAX_NS), interval);
             }
             None => self.latency_ns.saturating_record(ns(response_time)),
+        }
+        if let Some(intervals) = &mut self.intervals {
+            let correction = self.correction_interval_ns;
+            intervals.response(exchange.finished, ns(response_time), correction);
         }
         if let Some(service) = &mut self.service_ns {
             service.saturating_record(ns(service_time));
@@ -108,11 +124,17 @@ impl Recorder {
     #[inline]
     pub fn error(&mut self, kind: ErrorKind) {
         self.errors[kind as usize] += 1;
+        if let Some(intervals) = &mut self.intervals {
+            intervals.error(Instant::now());
+        }
     }
 
     /// Records requests abandoned in flight because the run was interrupted.
     pub fn cut_off(&mut self, requests: u64) {
         self.cut_off += requests;
+        if let Some(intervals) = &mut self.intervals {
+            intervals.cut_off(Instant::now(), requests);
+        }
     }
 
     /// Records a connection opened, with how long it took, of which `handshake` was TLS.
@@ -155,9 +177,17 @@ impl Recorder {
         }
         result.body_bytes += self.body_bytes;
         result.cut_off += self.cut_off;
-        result.connections.opened += self.connections.opened;
-        result.connections.reconnects += self.connections.reconnects;
-        result.connections.preconnect_retries += self.connections.preconnect_retries;
+        result.connections.merge(&self.connections);
         result.redirects.merge(&self.redirects);
+        if let Some(intervals) = self.intervals {
+            let mine = intervals.finish();
+            match &mut result.intervals {
+                // Every worker slices the same run alike, so lengths always match.
+                Some(merged) => {
+                    let _ = merged.absorb(mine);
+                }
+                None => result.intervals = Some(mine),
+            }
+        }
     }
 }

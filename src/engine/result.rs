@@ -9,6 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 
+use super::intervals::Intervals;
+
 pub use crate::results::params::Params;
 pub use crate::transport::ErrorKind;
 
@@ -111,6 +113,24 @@ pub struct ConnStats {
     pub preconnect_retries: u64,
 }
 
+impl ConnStats {
+    /// Folds another worker's or process's counts into these.
+    pub fn merge(&mut self, other: &ConnStats) {
+        self.opened += other.opened;
+        self.reconnects += other.reconnects;
+        self.preconnect_retries += other.preconnect_retries;
+    }
+}
+
+/// Error counts under their JSON keys (`timeout`, `reset_stream`), as the report and the
+/// exact result both write them.
+pub fn error_keys(errors: &BTreeMap<ErrorKind, u64>) -> BTreeMap<String, u64> {
+    errors
+        .iter()
+        .map(|(k, n)| (k.key().to_string(), *n))
+        .collect()
+}
+
 /// How redirects fared. hey and oha follow them, so vastar does too, on the same origin;
 /// these counts keep a redirecting target from passing for a plain one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -191,6 +211,9 @@ pub struct RunResult {
     pub cut_off: u64,
     /// Redirects followed and not followed.
     pub redirects: RedirectStats,
+    /// The run as a time series, with `--interval`; `None` without it. Its requests,
+    /// responses and errors add up to this result's.
+    pub intervals: Option<Intervals>,
     /// With `--start-at`: how far from the asked instant the measured run started (late
     /// when pre-connecting took longer, or the process started after the instant).
     pub start_skew: Option<SignedDuration>,
@@ -246,6 +269,7 @@ impl RunResult {
             interrupted: false,
             cut_off: 0,
             redirects: RedirectStats::default(),
+            intervals: None,
             start_skew: None,
         }
     }

@@ -18,6 +18,7 @@ use super::recorder::Recorder;
 use super::result::{ErrorKind, RedirectStats};
 use super::timer::Deadline;
 use crate::config::RunConfig;
+use crate::request_log::{Outcome, Record, WorkerLog};
 use crate::transport::{classify_connect, Conn, Connector, Exchange, Failure, Redirect, Scope};
 
 /// What every slot of one worker shares. Lives on the worker's thread only.
@@ -27,6 +28,8 @@ pub(crate) struct SlotContext<'a, C> {
     pub budget: Budget<'a>,
     pub pacing: Pacing,
     pub recorder: &'a RefCell<Recorder>,
+    /// This worker's end of `--log-requests`; `None` when the run logs no requests.
+    pub log: Option<&'a RefCell<WorkerLog>>,
     /// Requests claimed but not yet finished: what a cancellation counts as cut off.
     pub in_flight: Cell<u64>,
     /// When this worker last sent a request: where its sending window ends.
@@ -46,10 +49,39 @@ impl<C: Connector> SlotContext<'_, C> {
             (t, d) => t.or(d),
         }
     }
+
+    /// The request log's record of a request released as `due` that ended as `outcome`. An
+    /// error's end is read from the clock here, off the path of runs that log nothing.
+    fn record(&self, connection: u64, due: &Due, outcome: &Result<Exchange, Failure>) -> Record {
+        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        // Where the latency starts, as in `one_request`.
+        let from = due.intended.min(due.released);
+        let (end, outcome, body_bytes) = match outcome {
+            Ok(exchange) => (
+                exchange.finished,
+                Outcome::Status(exchange.status),
+                exchange.body_bytes,
+            ),
+            Err(failure) => (Instant::now(), Outcome::Error(failure.kind), 0),
+        };
+        Record {
+            start_ns: ns(from.saturating_duration_since(self.budget.start)),
+            latency_ns: ns(end.saturating_duration_since(from)),
+            service_ns: ns(end.saturating_duration_since(due.released)),
+            body_bytes,
+            connection,
+            outcome,
+        }
+    }
 }
 
-/// Drives one connection slot until the run's budget or time is used up.
-pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotContext<'_, C>) {
+/// Drives one connection slot until the run's budget or time is used up. `connection` is
+/// the slot's id in the request log (see [`crate::request_log`]).
+pub(crate) async fn drive<C: Connector>(
+    mut conn: Option<C::Conn>,
+    ctx: &SlotContext<'_, C>,
+    connection: u64,
+) {
     let mut pacer = Pacer::new(ctx.pacing);
     let mut deadline = Deadline::default();
     let mut connect_failures = 0u32;
@@ -60,7 +92,7 @@ pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotCon
             ctx.recorder.borrow_mut().open_loop_send(&due);
         }
         ctx.in_flight.set(ctx.in_flight.get() + 1);
-        let outcome = one_request(&mut conn, ctx, &mut deadline, due).await;
+        let outcome = one_request(&mut conn, ctx, &mut deadline, due, connection).await;
         ctx.in_flight.set(ctx.in_flight.get() - 1);
         ctx.budget.progress.finished_one();
         connect_failures = match outcome {
@@ -78,13 +110,14 @@ pub(crate) async fn drive<C: Connector>(mut conn: Option<C::Conn>, ctx: &SlotCon
     }
 }
 
-/// Runs one request to completion or failure and records it. Returns when the response
-/// finished, or the error.
+/// Runs one request, released as `due` on the slot whose log id is `connection`, to
+/// completion or failure and records it. Returns when the response finished, or the error.
 async fn one_request<C: Connector>(
     conn: &mut Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     deadline: &mut Deadline,
     due: Due,
+    connection: u64,
 ) -> Result<Instant, ErrorKind> {
     let sent = due.released;
     let limit = ctx.limit(sent);
@@ -100,6 +133,10 @@ async fn one_request<C: Connector>(
             stale: false,
         }),
     };
+    if let Some(log) = ctx.log {
+        log.borrow_mut()
+            .push(ctx.record(connection, &due, &outcome));
+    }
     let mut recorder = ctx.recorder.borrow_mut();
     if redirects.any() {
         recorder.redirects.merge(&redirects);

@@ -20,12 +20,14 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::alarm::Alarm;
+use super::intervals::IntervalRecorder;
 use super::pacing::{Budget, Pacing};
 use super::progress::Progress;
 use super::recorder::Recorder;
 use super::slot::{self, SlotContext};
 use super::start_line::StartLine;
-use crate::config::RunConfig;
+use crate::config::{RunConfig, StopAt};
+use crate::request_log::{WorkerLog, CONNECTION_STRIDE};
 use crate::transport::Connector;
 
 /// Pre-connect attempts per connection before it is left to connect lazily during the run.
@@ -68,21 +70,31 @@ struct Ends {
 
 /// Runs one worker thread's share (`slots` connections) of the run, over a connector of its
 /// own made by `make`.
+///
+/// `log` is this worker's end of `--log-requests`, if on; dropped when the worker ends, which
+/// hands its last rows to the writer.
 pub(crate) fn run<C: Connector>(
     make: &impl Fn() -> C,
     slots: usize,
     setup: &Setup<'_>,
+    log: Option<WorkerLog>,
 ) -> WorkerOutput {
     let connector = make();
     let recorder = RefCell::new(Recorder::new(
         Pacing::of(setup.config),
         setup.config.latency_correction,
     ));
+    let log = log.map(RefCell::new);
+    let worker = Worker {
+        slots,
+        recorder: &recorder,
+        log: log.as_ref(),
+    };
     let ends = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(drive(&connector, slots, setup, &recorder)),
+        Ok(runtime) => runtime.block_on(drive(&connector, setup, &worker)),
         Err(e) => {
             // Still arrive, or the coordinator would wait forever.
             *setup
@@ -102,12 +114,19 @@ pub(crate) fn run<C: Connector>(
     }
 }
 
-async fn drive<C: Connector>(
-    connector: &C,
+/// What one worker owns for its measured phase, apart from what all workers share.
+struct Worker<'a> {
     slots: usize,
-    setup: &Setup<'_>,
-    recorder: &RefCell<Recorder>,
-) -> Ends {
+    recorder: &'a RefCell<Recorder>,
+    log: Option<&'a RefCell<WorkerLog>>,
+}
+
+async fn drive<C: Connector>(connector: &C, setup: &Setup<'_>, worker: &Worker<'_>) -> Ends {
+    let Worker {
+        slots,
+        recorder,
+        log,
+    } = *worker;
     // Ctrl-C must not wait for connects that hang (up to 3 x the connect timeout).
     let conns = tokio::select! {
         conns = preconnect(connector, slots, setup, recorder) => conns,
@@ -122,6 +141,14 @@ async fn drive<C: Connector>(
     let Some(&start) = setup.start.get() else {
         return Ends::default();
     };
+    if let Some(length) = setup.config.interval {
+        let expected = match setup.config.stop {
+            StopAt::Duration(d) => Some(d + setup.config.drain_cap),
+            StopAt::Requests(_) => None,
+        };
+        let intervals = IntervalRecorder::new(Instant::from_std(start), length, expected);
+        recorder.borrow_mut().track_intervals(intervals);
+    }
     let pacing = Pacing::of(setup.config);
     let open_loop = matches!(pacing, Pacing::OpenLoop { .. });
     let alarm = if open_loop {
@@ -140,6 +167,7 @@ async fn drive<C: Connector>(
         },
         pacing,
         recorder,
+        log,
         in_flight: Cell::new(0),
         last_send: Cell::new(None),
     };
@@ -157,7 +185,14 @@ async fn measure<C: Connector>(
     ctx: &SlotContext<'_, C>,
     open_loop: bool,
 ) {
-    let mut slots: FuturesUnordered<_> = conns.into_iter().map(|c| slot::drive(c, ctx)).collect();
+    // Request log ids: `worker × CONNECTION_STRIDE + slot` (see `request_log`).
+    let first_id = ctx
+        .log
+        .map_or(0, |log| log.borrow().worker() as u64 * CONNECTION_STRIDE);
+    let mut slots: FuturesUnordered<_> = (first_id..)
+        .zip(conns)
+        .map(|(id, c)| slot::drive(c, ctx, id))
+        .collect();
     // Unconstrained: tokio's cooperative budget (128 I/O operations per task poll) is meant
     // to keep one task from starving others, but with thousands of connections in this one
     // task the budget ran out on every poll and every later connection's read came back

@@ -12,6 +12,7 @@ use std::io::{self, Write};
 
 use super::format::ms;
 use super::insight::Insight;
+use super::intervals::IntervalRow;
 use super::model::{Bin, HistScale, Latency, PhaseSummary, Quantile, Report};
 use super::schedule::Schedule;
 use crate::slo::SloOutcome;
@@ -90,6 +91,10 @@ impl From<&Report> for JsonReport {
                 limit_reached: r.redirects.limit_reached,
                 cross_host: r.redirects.cross_host,
             },
+            intervals: r
+                .intervals
+                .as_ref()
+                .map(|view| view.rows.iter().map(interval).collect()),
             result: Some((&r.result).into()),
             start_skew_ms: r.result.start_skew.map(|s| s.ms()),
         }
@@ -192,6 +197,21 @@ fn insight(i: &Insight) -> JsonInsight {
         spread_verdict: i.spread.verdict.key().to_string(),
         tail_verdict: i.tail.verdict.key().to_string(),
         outlier_verdict: i.outliers.verdict.key().to_string(),
+    }
+}
+
+fn interval(row: &IntervalRow) -> JsonInterval {
+    JsonInterval {
+        start_s: row.start.as_secs_f64(),
+        duration_s: row.duration.as_secs_f64(),
+        requests: row.requests,
+        responses: row.responses,
+        errors: row.errors,
+        rps: row.rps,
+        p50_ms: row.p50.map(ms),
+        p90_ms: row.p90.map(ms),
+        p99_ms: row.p99.map(ms),
+        max_ms: row.max.map(ms),
     }
 }
 

@@ -362,3 +362,32 @@ fn a_1_1_document_without_the_1_2_fields_still_validates_and_parses() {
     let rate = parsed.rate.expect("open-loop fixture");
     assert_eq!(rate.send_lateness_ms.p50, None);
 }
+
+#[test]
+fn intervals_are_null_without_interval_and_one_entry_each_with_it() {
+    use crate::engine::intervals::{Interval, Intervals};
+    use crate::report::intervals::IntervalsView;
+    use std::time::Duration;
+    assert_eq!(value(&fixtures::report_basic())["intervals"], Value::Null);
+    let mut report = fixtures::report_basic();
+    let mut busy = Interval::empty(0, None);
+    busy.latency_ns.record(2_000_000).unwrap();
+    (busy.requests, busy.responses, busy.errors) = (3, 1, 2);
+    let series = Intervals {
+        length: Duration::from_millis(500),
+        entries: vec![busy],
+    };
+    report.intervals = Some(IntervalsView::new(&series, Duration::from_millis(800)));
+    let v = value(&report);
+    assert!(schema_errors(&v).is_empty(), "{:#?}", schema_errors(&v));
+    let entries = v["intervals"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["requests"], 3);
+    assert_eq!(entries[0]["errors"], 2);
+    assert_eq!(entries[0]["rps"], 2.0);
+    assert_eq!(entries[1]["start_s"], 0.5);
+    assert_eq!(entries[1]["duration_s"], 0.3);
+    assert_eq!(entries[1]["p99_ms"], Value::Null);
+    let parsed: JsonReport = serde_json::from_value(v).unwrap();
+    assert_eq!(parsed.intervals.unwrap()[0].max_ms, Some(2.007_039));
+}

@@ -5,7 +5,9 @@
 //! Renderers make no I/O decisions: whether to color, and where to write, is the caller's.
 
 pub mod color;
+pub mod csv;
 pub mod insight;
+pub mod intervals;
 pub mod json;
 pub mod model;
 pub mod schedule;

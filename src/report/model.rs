@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use super::bins::bins;
 pub use super::bins::{Bin, HistScale, LevelScale, LEVEL_QUANTILES};
 use super::insight::Insight;
+use super::intervals::IntervalsView;
 use super::schedule::{send_lateness, service_time, Schedule};
 use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RedirectStats, RunResult};
 pub use crate::results::params::Params;
@@ -212,6 +213,8 @@ pub struct Report {
     /// Open loop: how late sends left after their scheduled time; `None` otherwise or when
     /// nothing was sent.
     pub send_lateness: Option<Latency>,
+    /// The `--interval` time series; `None` without `--interval`.
+    pub intervals: Option<IntervalsView>,
     /// The result everything above was computed from, kept whole: the JSON carries it
     /// exactly, so readers and `vastar merge` can recompute any of it.
     pub result: RunResult,
@@ -264,6 +267,10 @@ impl Report {
             },
             connections: result.connections,
             redirects: result.redirects,
+            intervals: result
+                .intervals
+                .as_ref()
+                .map(|series| IntervalsView::new(series, result.elapsed)),
             result: result.clone(),
         }
     }

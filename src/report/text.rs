@@ -7,6 +7,7 @@
 
 mod fleet;
 mod histogram;
+mod intervals;
 mod redirects;
 mod schedule;
 mod slo;
@@ -51,7 +52,8 @@ pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Re
     }
     errors(report, p, out)?;
     details(report, p, out)?;
-    connections(report, p, out)
+    connections(report, p, out)?;
+    intervals::section_of(report, p, out)
 }
 
 /// Starts every section after Summary: a blank line, then the title in bold.
@@ -84,10 +86,11 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
         0 => String::new(),
         n => format!(", {n} cut off"),
     };
+    let responses = plural(s.successful, "response", "responses");
     writeln!(
         out,
-        "  Requests:     {} attempted, {} responses, {failed}{cut_off}",
-        s.requests, s.successful
+        "  Requests:     {} attempted, {responses}, {failed}{cut_off}",
+        s.requests
     )?;
     if s.interrupted {
         let note = "yes: stopped early; cut-off requests are not failures";

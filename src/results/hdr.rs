@@ -42,11 +42,16 @@ pub fn encode(hist: &Histogram<u64>) -> String {
 /// or without DEFLATE) into one with vastar's latency bounds, so it merges with the
 /// histograms of this process whatever bounds the writer used.
 pub fn decode(text: &str) -> Result<Histogram<u64>, HdrError> {
+    decode_into(text, new_latency_histogram())
+}
+
+/// Decodes a histogram like [`decode`], adding its counts into `hist` (empty, of the layout
+/// the caller keeps, such as an `--interval` histogram's) instead of a full-range one.
+pub fn decode_into(text: &str, mut hist: Histogram<u64>) -> Result<Histogram<u64>, HdrError> {
     let bytes = STANDARD.decode(text.trim())?;
     let read: Histogram<u64> = Deserializer::new()
         .deserialize(&mut bytes.as_slice())
         .map_err(|e| HdrError::Decode(format!("{e:?}")))?;
-    let mut hist = new_latency_histogram();
     hist.add(&read)
         .map_err(|e| HdrError::Decode(format!("{e:?}")))?;
     Ok(hist)

@@ -9,6 +9,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::params::Params;
+use crate::engine::intervals::LengthMismatch;
 use crate::engine::result::{new_latency_histogram, RunResult};
 use crate::segment::Segment;
 use hdrhistogram::Histogram;
@@ -30,6 +31,9 @@ pub enum MergeError {
         "results of differently split tests: {first} and {other} (--force merges them anyway)"
     )]
     DifferentSplits { first: String, other: String },
+    /// `--interval` series sliced differently cannot be added interval by interval.
+    #[error(transparent)]
+    Intervals(#[from] LengthMismatch),
 }
 
 /// The union of `results`: the result one process would have recorded had it made every
@@ -47,7 +51,7 @@ pub fn merge(results: Vec<RunResult>, force: bool) -> Result<RunResult, MergeErr
                 other: test_of(&part.params),
             });
         }
-        add(&mut merged, &part);
+        add(&mut merged, &part)?;
     }
     Ok(merged)
 }
@@ -93,7 +97,8 @@ fn test_of(p: &Params) -> String {
 }
 
 /// Folds `part` into `into`.
-fn add(into: &mut RunResult, part: &RunResult) {
+fn add(into: &mut RunResult, part: &RunResult) -> Result<(), MergeError> {
+    add_intervals(into, part)?;
     union_window(into, part);
     add_params(&mut into.params, &part.params);
     add_histogram(&mut into.latency_ns, &part.latency_ns);
@@ -109,15 +114,32 @@ fn add(into: &mut RunResult, part: &RunResult) {
     into.body_bytes += part.body_bytes;
     into.late_sends += part.late_sends;
     into.cut_off += part.cut_off;
-    into.connections.opened += part.connections.opened;
-    into.connections.reconnects += part.connections.reconnects;
-    into.connections.preconnect_retries += part.connections.preconnect_retries;
+    into.connections.merge(&part.connections);
     into.redirects.merge(&part.redirects);
     into.interrupted |= part.interrupted;
     into.start_skew = [into.start_skew, part.start_skew]
         .into_iter()
         .flatten()
         .max_by_key(|s| s.nanos.unsigned_abs());
+    Ok(())
+}
+
+/// Adds the `--interval` series by wall clock: `part`'s intervals move by the difference of
+/// the two starts, in whole intervals (see [`Intervals::merge`](crate::engine::intervals::Intervals::merge)), so afterwards index 0 is
+/// the interval of the earlier start, as the union window's start is. A part without a
+/// series drops the merged one: it could no longer add up to the merged summary.
+fn add_intervals(into: &mut RunResult, part: &RunResult) -> Result<(), MergeError> {
+    match (&mut into.intervals, &part.intervals) {
+        (Some(series), Some(other)) => {
+            let offset_ns = match part.started_at.duration_since(into.started_at) {
+                Ok(later) => i128::try_from(later.as_nanos()).unwrap_or(i128::MAX),
+                Err(earlier) => -i128::try_from(earlier.duration().as_nanos()).unwrap_or(i128::MAX),
+            };
+            series.merge(other, offset_ns)?;
+        }
+        _ => into.intervals = None,
+    }
+    Ok(())
 }
 
 /// The measured window becomes the union of both wall-clock windows; sending ends with the

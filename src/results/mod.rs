@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod hdr;
+pub mod intervals;
 pub mod merge;
 pub mod params;
 pub mod wire;

@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::hdr::{self, HdrError};
+use super::intervals::JsonRawIntervals;
 use crate::engine::result::{
-    ConnStats, ErrorKind, PhaseStats, Phases, RedirectStats, RunResult, SignedDuration, HTTP1,
-    HTTP2,
+    error_keys, ConnStats, ErrorKind, PhaseStats, Phases, RedirectStats, RunResult, SignedDuration,
+    HTTP1, HTTP2,
 };
 
 /// A result object that does not describe a run vastar can rebuild.
@@ -69,6 +70,10 @@ pub struct JsonResult {
     /// With `--start-at`: the actual start minus the asked one, in nanoseconds (`null`
     /// without it).
     pub start_skew_ns: Option<i64>,
+    /// With `--interval`: the time series, each interval with its histogram; null without
+    /// it (added in 1.5).
+    #[serde(default)]
+    pub intervals: Option<JsonRawIntervals>,
 }
 
 /// Each distribution as base64 of HdrHistogram's V2 + DEFLATE encoding (what HdrHistogram's
@@ -144,11 +149,7 @@ impl From<&RunResult> for JsonResult {
                 read: phase(&r.phases.read),
             },
             status_codes: r.status_codes.clone(),
-            errors: r
-                .errors
-                .iter()
-                .map(|(k, n)| (k.key().to_string(), *n))
-                .collect(),
+            errors: error_keys(&r.errors),
             body_bytes: r.body_bytes,
             late_sends: r.late_sends,
             cut_off: r.cut_off,
@@ -163,6 +164,7 @@ impl From<&RunResult> for JsonResult {
                 cross_host: r.redirects.cross_host,
             },
             start_skew_ns: r.start_skew.map(|s| s.nanos),
+            intervals: r.intervals.as_ref().map(JsonRawIntervals::from),
         }
     }
 }
@@ -218,6 +220,14 @@ impl JsonResult {
             cross_host: d.cross_host,
         };
         r.start_skew = self.start_skew_ns.map(|nanos| SignedDuration { nanos });
+        r.intervals = self
+            .intervals
+            .map(JsonRawIntervals::into_intervals)
+            .transpose()
+            .map_err(|source| WireError::Histogram {
+                name: "interval latency",
+                source,
+            })?;
         Ok(r)
     }
 }

@@ -18,7 +18,7 @@
 //!
 //! Timing assertions are lower bounds, or generous upper bounds whose point is "no hang".
 
-mod child;
+pub(crate) mod child;
 mod corpus;
 mod framing;
 mod process;

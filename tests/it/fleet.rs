@@ -4,11 +4,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::request_log::{at_quantile, read_log};
 use crate::support::report::Report;
 use crate::support::{builtin_target, run, scratch_file, url_of};
 
 /// Starts `vastar -o json ARGS URL` with stdout into `out`.
-fn spawn(args: &[&str], url: &str, out: &std::path::Path) -> Child {
+pub(crate) fn spawn(args: &[&str], url: &str, out: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_vastar"))
         .args(["-o", "json"])
         .args(args)
@@ -20,7 +21,7 @@ fn spawn(args: &[&str], url: &str, out: &std::path::Path) -> Child {
 }
 
 /// Unix seconds, `ahead` seconds from now.
-fn unix_in(ahead: f64) -> String {
+pub(crate) fn unix_in(ahead: f64) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     format!("{:.3}", now.as_secs_f64() + ahead)
 }
@@ -33,21 +34,25 @@ fn three_segments_add_up_to_the_whole_test_and_start_together() {
     let files: Vec<_> = (0..3)
         .map(|i| scratch_file(&format!("fleet-{i}.json"), b""))
         .collect();
+    let logs: Vec<_> = (0..3)
+        .map(|i| scratch_file(&format!("fleet-{i}.csv"), b""))
+        .collect();
     let parts: Vec<Child> = files
         .iter()
         .enumerate()
         .map(|(i, file)| {
             let segment = format!("{i}/3");
-            let args = [
-                "-n",
-                "1001",
-                "-c",
-                "10",
-                "--segment",
-                &segment,
-                "--start-at",
-                &start,
-            ];
+            let log = logs[i].to_str().unwrap();
+            let args = "-n 1001 -c 10 --segment".split(' ');
+            let args: Vec<&str> = args
+                .chain([
+                    segment.as_str(),
+                    "--start-at",
+                    &start,
+                    "--log-requests",
+                    log,
+                ])
+                .collect();
             spawn(&args, &url, file)
         })
         .collect();
@@ -92,6 +97,25 @@ fn three_segments_add_up_to_the_whole_test_and_start_together() {
     assert_eq!(merged.result.start_unix_us, *starts.iter().min().unwrap());
     let spread_us = starts.iter().max().unwrap() - starts.iter().min().unwrap();
     assert!(spread_us < 50_000, "starts {spread_us} us apart");
+    // The merged percentiles are those of every request of every part, as the logs record
+    // them (within the histogram's 3 digits and the log's whole microseconds), which no
+    // average of the parts' percentiles gives in general.
+    let mut latencies: Vec<u64> = logs
+        .iter()
+        .flat_map(|log| read_log(log))
+        .map(|row| row.latency_us)
+        .collect();
+    assert_eq!(latencies.len(), 1001);
+    latencies.sort_unstable();
+    for (key, quantile) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99_9", 0.999)] {
+        let merged_us = merged.latency_ms[key].as_f64().unwrap() * 1000.0;
+        let logged_us = at_quantile(&latencies, quantile) as f64;
+        let tolerance = logged_us * 0.001 + 1.0;
+        assert!(
+            (merged_us - logged_us).abs() <= tolerance,
+            "{key}: merged {merged_us} us, logs {logged_us} us"
+        );
+    }
     // Two parts only: the report says what is missing.
     let partial = run("merge -o json", &paths[..2]).success();
     assert!(

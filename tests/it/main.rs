@@ -9,10 +9,12 @@
 //! - [`output`]: the JSON document and its schema; plain text when piped.
 //! - [`slo`]: `--slo` gates and their exit codes.
 //! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
+//! - [`intervals`]: `--interval`'s time series in the JSON, as CSV and in the text report.
 //! - [`hey`]: hey's single-dash flags, `-host`, `-cpus`, and the refused `-h2` / `-o csv`.
 //! - [`redirects`]: chains, loops, cross-host redirects and method rules.
 //! - [`proxy`]: `-x` proxies (absolute-form requests, refused proxies).
 //! - [`tls`]: `https://`: certificates, `-k`, mTLS, handshake timeouts.
+//! - [`request_log`]: `--log-requests`: the CSV log agrees with the report; its failures.
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
 //! - [`merge`]: `vastar merge`: one file reproduced, parts judged on their union, bad input.
 //! - [`fleet`]: `--segment` and `--start-at`: N generator processes merged into one test.
@@ -29,11 +31,13 @@ mod faults;
 mod fleet;
 mod h2;
 mod hey;
+mod intervals;
 mod merge;
 mod output;
 mod proxy;
 mod rate;
 mod redirects;
+mod request_log;
 mod requests;
 mod responses;
 mod serve_llm;

@@ -94,12 +94,13 @@ fn bad_inputs_are_one_line_and_exit_2() {
     let other = saved_run("merge-bad-b.json", "-n 50 -c 2", &format!("{url}other"));
     let gated = saved_run("merge-bad-c.json", "-n 50 -c 2 --slo p99=1s", &url);
     let text = scratch_file("merge-bad.txt", b"Summary:\n");
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&[path(&text)], "is not a vastar result"),
         (&["/nonexistent/x.json"], "cannot read /nonexistent/x.json"),
         (&[path(&a), path(&other)], "--force"),
         (&[path(&a), path(&gated)], "different --slo gates"),
         (&["--slo", "p99=fast", path(&a)], "invalid --slo"),
+        (&["-o", "csv-intervals", path(&a)], "no --interval series"),
     ];
     for (args, expected) in cases {
         let run = merge(args).expect_code(2);

@@ -63,6 +63,11 @@ pub struct JsonReport {
     /// The TLS version spoken (`"TLSv1.3"`, `"TLSv1.2"`); null over plain TCP (added in 1.3).
     #[serde(default)]
     pub tls: Option<String>,
+    /// The `--interval` time series, one entry per interval from the start to the end of
+    /// the measured window (a stall is an entry of zeros, not a gap); null without
+    /// `--interval` (added in 1.5).
+    #[serde(default)]
+    pub intervals: Option<Vec<JsonInterval>>,
     /// What everything above was computed from, exactly: counters, the wall-clock window
     /// and every distribution as a standard HdrHistogram; what `vastar merge` reads. Null
     /// only in reports older than 1.5 (added in 1.5).
@@ -74,6 +79,35 @@ pub struct JsonReport {
     /// `--start-at` (added in 1.5).
     #[serde(default)]
     pub start_skew_ms: Option<f64>,
+}
+
+/// One interval of the `--interval` time series. A request counts in the interval in which
+/// it ended, so the intervals' `requests` add up to `summary.requests` (and `responses` to
+/// `summary.successful`, `errors` to `summary.failed`) (added in 1.5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonInterval {
+    /// Where the interval starts, in seconds from the run's start.
+    pub start_s: f64,
+    /// Its length in seconds: `--interval`, or less for the last one, cut by the end of the
+    /// measured window.
+    pub duration_s: f64,
+    /// Requests that ended in it: responses, failures, and requests cut off by Ctrl-C.
+    pub requests: u64,
+    /// Complete responses, whatever their status.
+    pub responses: u64,
+    /// Requests that produced no response.
+    pub errors: u64,
+    /// Responses per second of `duration_s`.
+    pub rps: f64,
+    /// Median latency of its responses in milliseconds; null when none arrived.
+    pub p50_ms: Option<f64>,
+    /// 90th percentile latency in milliseconds; null when no response arrived.
+    pub p90_ms: Option<f64>,
+    /// 99th percentile latency in milliseconds; null when no response arrived.
+    pub p99_ms: Option<f64>,
+    /// Slowest response in milliseconds; null when no response arrived.
+    pub max_ms: Option<f64>,
 }
 
 /// What reports older than 1.3 spoke.

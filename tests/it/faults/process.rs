@@ -132,6 +132,22 @@ fn ctrl_c_counts_the_requests_in_flight_as_cut_off_not_failed() {
 }
 
 #[test]
+fn ctrl_c_counts_the_cut_off_requests_in_the_interval_it_came_in() {
+    let server = FaultServer::always(Fault::NeverRead);
+    let flags = "-o json -n 100 -c 4 -t 60 --interval 100ms";
+    let running = child::spawn(flags, &[&server.url()]);
+    wait_until("all connections are open", || server.connections() == 4);
+    thread::sleep(Duration::from_millis(300)); // let the requests be written
+    let report = interrupt(running).report();
+    assert_eq!(report.summary.cut_off, 4, "{report:#?}");
+    let intervals = report.intervals.expect("intervals with --interval");
+    let ended: Vec<_> = intervals.iter().filter(|i| i.requests > 0).collect();
+    assert_eq!(ended.len(), 1, "{intervals:#?}");
+    assert_eq!((ended[0].requests, ended[0].responses), (4, 0));
+    assert!(ended[0].start_s >= 0.2, "{intervals:#?}");
+}
+
+#[test]
 fn sigterm_prints_the_report_and_exits_143() {
     let target = builtin_target();
     let url = format!("http://{}/", target.addr());

@@ -48,6 +48,8 @@ pub struct Report {
     pub protocol: String,
     /// The TLS version spoken; `None` over plain TCP.
     pub tls: Option<String>,
+    /// The `--interval` time series; `None` without `--interval` (added in 1.5).
+    pub intervals: Option<Vec<Interval>>,
     /// The exact data behind the report (histograms, raw counters, wall-clock window).
     pub result: RawResult,
     /// With `--start-at`: how late (positive) the run started, in milliseconds.
@@ -73,6 +75,24 @@ pub struct RawResult {
     pub connections: Connections,
     pub redirects: Redirects,
     pub start_skew_ns: Option<i64>,
+    /// With `--interval`: the series with each interval's histogram (added in 1.5).
+    pub intervals: Option<Value>,
+}
+
+/// One entry of `intervals`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interval {
+    pub start_s: f64,
+    pub duration_s: f64,
+    pub requests: u64,
+    pub responses: u64,
+    pub errors: u64,
+    pub rps: f64,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
 }
 
 /// `redirects`: how redirects fared.

@@ -126,7 +126,7 @@ fn thirty_levels_in_one_process_keep_threads_and_memory_flat() {
 #[test]
 fn two_thousand_connections_twice_in_a_row_do_not_run_out_of_ports() {
     let server = builtin_target();
-    let result = sweep_json("--conc 1000,2000 --repeats 2 -z 300ms --max-tail-mult 1000 --max-spread 1000 --max-p999-ratio 1000", &url_of(server.addr()), 0);
+    let result = sweep_json("--conc 1000,2000 --repeats 2 -z 300ms --max-tail-mult 1000000 --max-spread 1000000 --max-p999-ratio 1000000", &url_of(server.addr()), 0);
     for p in &result.sweep_points {
         assert_eq!(p.error_rate, Some(0.0), "{p:?}");
         assert_eq!(p.repeats, 2);
