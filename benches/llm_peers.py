@@ -242,7 +242,7 @@ def stop_target(proc, err):
     proc.wait(timeout=30)
     err.seek(0)
     text = err.read().decode()
-    m = re.search(r"(\d+) requests, (\d+) events sent", text)
+    m = re.search(r"(\d+) requests?, (\d+) events sent", text)
     return (int(m.group(1)), int(m.group(2)), cpu) if m else (None, None, cpu)
 
 

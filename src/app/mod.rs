@@ -295,15 +295,19 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
     let stats = std::sync::Arc::clone(server.stats());
     drop(server);
     if args.llm {
-        // For benchmarks: what a client's CPU time per event is divided by.
-        use std::sync::atomic::Ordering::Relaxed;
-        eprintln!(
-            "vastar serve: {} requests, {} events sent",
-            stats.requests.load(Relaxed),
-            stats.events.load(Relaxed)
-        );
+        print_llm_counts(&stats);
     }
     Ok(EXIT_OK)
+}
+
+/// `serve --llm`'s last line, for benchmarks: what a client's CPU time per event is
+/// divided by.
+fn print_llm_counts(stats: &crate::serve::ServeStats) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let requests = stats.requests.load(Relaxed);
+    let plural = if requests == 1 { "" } else { "s" };
+    let events = stats.events.load(Relaxed);
+    eprintln!("vastar serve: {requests} request{plural}, {events} events sent");
 }
 
 /// `serve --tls`: the configuration with a fresh self-signed certificate, and where its PEM

@@ -1,6 +1,7 @@
 //! `vastar serve --llm`: the raw Server-Sent Events the built-in target streams, read over a
 //! TCP socket with each event's arrival time, so the known TTFT, ITL and token counts are
-//! recovered from the wire; then a load run of the flat form against it.
+//! recovered from the wire; then a load run of the flat form against it, and the count of
+//! events `vastar serve --llm` prints when interrupted.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -347,4 +348,31 @@ fn the_flat_form_streams_from_the_target_at_a_hundred_connections() {
     // TTFT + 9 ITL = 65 ms per stream; far below that, the stream was not waited for.
     let p50 = report.latency_ms["p50"].as_f64().unwrap_or(0.0);
     assert!(p50 >= 65.0, "{:?}", report.latency_ms);
+}
+
+/// `vastar serve --llm` says on Ctrl-C how many events it wrote: what benchmarks divide a
+/// client's CPU time by (benches/llm_peers.py).
+#[test]
+fn serve_llm_reports_the_events_it_sent_when_interrupted() {
+    let addr = crate::support::unused_local_addr().to_string();
+    let flags = "serve --llm --tokens 3 --ttft 1ms --itl 1ms --threads 1 --addr";
+    let server = crate::faults::child::spawn(flags, &[&addr]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.catches(libc::SIGINT) {
+        assert!(
+            Instant::now() < deadline,
+            "serve never installed its Ctrl-C handler"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let url = format!("http://{addr}/v1/chat/completions");
+    let body = r#"{"stream":true,"stream_options":{"include_usage":true}}"#;
+    let report = run_json("-n 2 -c 1 -t 5 -m POST -d", &[body, &url]);
+    assert_eq!(report.summary.successful, 2);
+    server.signal(libc::SIGINT);
+    let finished = server.finish(Duration::from_secs(10));
+    assert_eq!(finished.code, Some(0), "{}", finished.stderr);
+    // Role, 3 tokens, stop, usage and [DONE], twice.
+    let last = finished.stderr.lines().last().unwrap_or_default();
+    assert_eq!(last, "vastar serve: 2 requests, 14 events sent");
 }
