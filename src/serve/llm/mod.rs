@@ -104,6 +104,20 @@ pub(super) struct ConnLlm {
     batch: BytesMut,
 }
 
+impl ConnLlm {
+    /// The identity of this connection's next completion, of `tokens` tokens.
+    fn meta(&self, ask: &ask::Ask, tokens: u64) -> Meta {
+        Meta {
+            id: format!("chatcmpl-vastar-{}-{}", self.number, self.answered),
+            created: unix_seconds(),
+            // A `String` always serializes; the fallback only keeps this free of `unwrap`.
+            model_json: serde_json::to_string(&ask.model).unwrap_or_else(|_| "\"\"".into()),
+            prompt_tokens: ask.prompt_tokens,
+            completion_tokens: tokens,
+        }
+    }
+}
+
 /// Answers one request (its `body` fully read) on `stream`. `Ok(false)`: the connection
 /// must now close.
 pub(super) async fn answer<S: AsyncWrite + Unpin>(
@@ -125,14 +139,7 @@ pub(super) async fn answer<S: AsyncWrite + Unpin>(
         },
         false => Framing::UntilClose,
     };
-    let meta = Meta {
-        id: format!("chatcmpl-vastar-{}-{}", conn.number, conn.answered),
-        created: unix_seconds(),
-        // A `String` always serializes; the fallback only keeps this free of `unwrap`.
-        model_json: serde_json::to_string(&ask.model).unwrap_or_else(|_| "\"\"".into()),
-        prompt_tokens: ask.prompt_tokens,
-        completion_tokens: tokens,
-    };
+    let meta = conn.meta(&ask, tokens);
     conn.answered += 1;
     // Counted before the write, so a client that has seen the response sees the count.
     stats.requests.fetch_add(1, Relaxed);
@@ -148,14 +155,9 @@ pub(super) async fn answer<S: AsyncWrite + Unpin>(
             .await?;
     } else {
         let (head_bytes, body_bytes) = frame::whole(&meta, framing);
-        if !head.is_head {
-            sleep_until(schedule.end(&mut conn.jitter)).await;
-        }
-        stream.write_all(&head_bytes).await?;
-        if !head.is_head {
-            stream.write_all(&body_bytes).await?;
-        }
-        stream.flush().await?;
+        schedule
+            .whole(stream, &head_bytes, &body_bytes, conn, head.is_head)
+            .await?;
     }
     Ok(framing == Framing::Chunked { close: false })
 }
@@ -175,6 +177,25 @@ impl Schedule<'_> {
             at += jitter.vary(self.config.itl);
         }
         at
+    }
+
+    /// Writes a non-streaming answer when its last token is due (a `HEAD` answer at once).
+    async fn whole<S: AsyncWrite + Unpin>(
+        &self,
+        stream: &mut S,
+        head: &[u8],
+        body: &[u8],
+        conn: &mut ConnLlm,
+        head_only: bool,
+    ) -> io::Result<()> {
+        if !head_only {
+            sleep_until(self.end(&mut conn.jitter)).await;
+        }
+        stream.write_all(head).await?;
+        if !head_only {
+            stream.write_all(body).await?;
+        }
+        stream.flush().await
     }
 
     /// Writes the head at once, then every event at its scheduled time.
