@@ -128,6 +128,7 @@ mod request {
             authority: target.authority.clone(),
             headers: headers().into_vec(),
             body: bytes::Bytes::new(),
+            extra_bodies: Vec::new(),
         };
         (target, spec)
     }

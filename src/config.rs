@@ -21,6 +21,23 @@ pub enum StopAt {
     Duration(Duration),
 }
 
+/// How an open-loop run (`--rate`) spaces its requests in time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Arrival {
+    /// `--arrival constant`: request *i* is due at `i / rate`, an even beat (wrk2, vegeta).
+    #[default]
+    Constant,
+    /// `--arrival poisson`: independent gaps with mean `1 / rate`, gamma-distributed with
+    /// shape `burstiness` (1: exponential gaps, a Poisson process; below 1 burstier, above 1
+    /// more even, as vLLM's benchmark defines it), drawn from a PRNG seeded with `seed` so
+    /// the same seed repeats the same schedule.
+    Poisson { burstiness: f64, seed: u64 },
+}
+
+/// The seed of `--arrival poisson` when `--seed` is not given: fixed, so two runs with the
+/// same flags send on the same schedule.
+pub const DEFAULT_SEED: u64 = 0;
+
 /// The request every connection sends, before it is encoded to bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestSpec {
@@ -35,6 +52,26 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     /// Request body; empty means none.
     pub body: Bytes,
+    /// Further bodies that take turns with `body` (`ai-bench --prompts`): each worker sends
+    /// `body`, `extra_bodies[0]`, ... round robin over its requests. Empty for every other
+    /// run (one body for all). Redirects re-send `body`.
+    pub extra_bodies: Vec<Bytes>,
+}
+
+impl RequestSpec {
+    /// Every body that takes turns, `body` first: one request is prebuilt per body.
+    pub fn bodies(&self) -> impl Iterator<Item = &Bytes> {
+        std::iter::once(&self.body).chain(&self.extra_bodies)
+    }
+
+    /// This request with `body` alone: the spec one prebuilt request is encoded from.
+    pub fn with_body(&self, body: &Bytes) -> RequestSpec {
+        RequestSpec {
+            body: body.clone(),
+            extra_bodies: Vec::new(),
+            ..self.clone()
+        }
+    }
 }
 
 /// How `https://` connections verify the server and identify the client: the PEM files
@@ -65,6 +102,8 @@ pub struct RunConfig {
     /// Open-loop arrival rate in requests per second across the run (`--rate`); latency is
     /// then measured from each request's scheduled send time.
     pub rate: Option<f64>,
+    /// How `rate`'s requests are spaced (constant unless `--arrival poisson`).
+    pub arrival: Arrival,
     /// Correct `-q` runs for coordinated omission (HdrHistogram's expected-interval
     /// correction).
     pub latency_correction: bool,
@@ -125,12 +164,14 @@ impl RunConfig {
                 authority: target.authority.clone(),
                 headers: Vec::new(),
                 body: Bytes::new(),
+                extra_bodies: Vec::new(),
             },
             target,
             stop,
             concurrency,
             qps_per_connection: None,
             rate: None,
+            arrival: Arrival::Constant,
             latency_correction: false,
             timeout: Some(Duration::from_secs(20)),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,

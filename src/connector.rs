@@ -19,6 +19,7 @@ use crate::http1::request::{self, Form, Wire};
 use crate::http2::request::Template;
 use crate::http2::Http2Connector;
 use crate::tls::{self, TlsClient, TlsDial};
+use crate::transport::rotation::Rotation;
 use crate::transport::tcp::TcpDial;
 use crate::transport::Dial;
 use crate::url::Scheme;
@@ -94,9 +95,10 @@ fn run_http2(
 }
 
 /// What every HTTP/1.1 connection of a run sends, prepared once and shared by the workers'
-/// connectors: the request encoded once, redirects as the run asks.
+/// connectors: the request encoded once (once per body when several take turns), redirects
+/// as the run asks.
 struct Http1Plan {
-    request: Bytes,
+    requests: Vec<Bytes>,
     head_request: bool,
     redirects: Option<Arc<RedirectPolicy>>,
 }
@@ -111,7 +113,13 @@ impl Http1Plan {
             close: !config.keepalive,
         };
         Http1Plan {
-            request: request::encode_with(&config.target, &config.request, wire),
+            requests: config
+                .request
+                .bodies()
+                .map(|body| {
+                    request::encode_with(&config.target, &config.request.with_body(body), wire)
+                })
+                .collect(),
             head_request: config.request.method == "HEAD",
             redirects: (config.redirect_limit > 0).then(|| {
                 Arc::new(RedirectPolicy::new(
@@ -123,9 +131,11 @@ impl Http1Plan {
         }
     }
 
-    /// A connector that speaks this plan over `dial`.
+    /// A connector that speaks this plan over `dial`, with a turn counter of its own (one
+    /// connector per worker).
     fn over<D: Dial>(&self, dial: D) -> Http1Connector<D> {
-        Http1Connector::new(dial, self.request.clone(), self.head_request)
+        let requests = Rotation::new(self.requests[0].clone(), self.requests[1..].to_vec());
+        Http1Connector::new(dial, requests, self.head_request)
             .with_redirects(self.redirects.clone())
     }
 }

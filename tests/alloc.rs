@@ -146,6 +146,9 @@ struct Server<'a> {
     interval: Option<std::time::Duration>,
     /// `--log-requests`: every run appends its rows to this one file.
     request_log: Option<&'a RequestLog>,
+    /// Three POST bodies taking turns (`ai-bench --prompts`), and with a rate, `--arrival
+    /// poisson`: held to zero like the single request.
+    rotating: bool,
 }
 
 /// Fewest allocations (count, bytes) over a few identical runs: set-up allocations vary a
@@ -177,6 +180,18 @@ fn allocations_of_run(
     }
     config.interval = server.interval;
     config.request_log = server.request_log.cloned();
+    if server.rotating {
+        config.request.method = "POST".into();
+        config.request.body = bytes::Bytes::from_static(b"first");
+        config.request.extra_bodies = vec![
+            bytes::Bytes::from_static(b"second"),
+            bytes::Bytes::from_static(b"third"),
+        ];
+        config.arrival = vastar::config::Arrival::Poisson {
+            burstiness: 0.5,
+            seed: 1,
+        };
+    }
     let progress = Progress::default();
     ALLOCATIONS.store(0, Relaxed);
     BYTES.store(0, Relaxed);
@@ -198,10 +213,11 @@ fn per_request(server: Server<'_>, concurrency: usize, rate: Option<f64>) -> (f6
     // this proves the engine's worker threads are among those counted.
     assert!(small >= concurrency as u64, "worker threads are counted");
     let per_request = (large as f64 - small as f64) / (LARGE - SMALL) as f64;
-    let scheme = match (server.http2, server.cacert.is_some()) {
-        (true, _) => "h2c --streams 10",
-        (false, true) => "https",
-        (false, false) => "http",
+    let scheme = match (server.http2, server.cacert.is_some(), server.rotating) {
+        (true, _, _) => "h2c --streams 10",
+        (false, true, _) => "https",
+        (false, false, true) => "http, 3 bodies rotating, --arrival poisson",
+        (false, false, false) => "http",
     };
     let rate = rate.map_or(String::new(), |r| format!(" --rate {r}"))
         + &server
@@ -229,6 +245,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         http2: false,
         interval: None,
         request_log: None,
+        rotating: false,
     };
     // Warm-up: first-use allocations (thread-locals, lazy statics) land outside the counts.
     allocations_of_run(plain, SMALL, 8, None);
@@ -263,6 +280,15 @@ fn http1_hot_path_allocates_nothing_per_request() {
     }
     assert_eq!(log.failure(), None, "the request log was written");
     let _ = std::fs::remove_file(&log_path);
+    let rotating = Server {
+        rotating: true,
+        ..plain
+    };
+    for (concurrency, rate) in [(50, None), (50, Some(40_000.0))] {
+        let (per_request, line) = per_request(rotating, concurrency, rate);
+        worst = worst.max(per_request);
+        report.push(line);
+    }
     // The same over TLS, against the built-in target's own certificate.
     let cert = vastar::serve::tls::self_signed(None).expect("a certificate");
     let serve_tls = ServeConfig {
@@ -276,6 +302,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         http2: false,
         interval: None,
         request_log: None,
+        rotating: false,
     };
     allocations_of_run(tls, SMALL, 8, None);
     let mut worst_tls: f64 = 0.0;
@@ -317,6 +344,7 @@ fn h2c(report: &mut Vec<String>) -> f64 {
         http2: true,
         interval: None,
         request_log: None,
+        rotating: false,
     };
     allocations_of_run(server, SMALL, 4, None);
     let mut worst: f64 = 0.0;

@@ -79,7 +79,22 @@ pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
         Some(Command::Serve(serve_args)) => serve(&serve_args),
         Some(Command::Sweep(sweep_args)) => sweep(&sweep_args),
         Some(Command::Merge(merge_args)) => merge::run(&merge_args),
+        Some(Command::AiBench(ai_args)) => ai_bench(&ai_args),
     }
+}
+
+/// `vastar ai-bench`: the flat form's run with a chat-completion request; the API key from
+/// `--api-key`, else `OPENAI_API_KEY`.
+fn ai_bench(args: &crate::cli::AiBenchArgs) -> Result<i32, AppError> {
+    let env_key = std::env::var("OPENAI_API_KEY").ok();
+    let ai = crate::cli::ai_bench_build::ai_bench_config(args, env_key)?;
+    let options = build::report_options(&args.run);
+    warn_if_insecure(&ai.config);
+    let (output, color) = (args.run.output, args.run.color);
+    measure_and_report_as(&ai.config, &options, output, color, |params| {
+        params.model = Some(ai.model.clone());
+        params.prompts = Some(ai.prompts);
+    })
 }
 
 /// `vastar sweep`: validate, run every level, map how it ended to an exit code.
@@ -114,10 +129,23 @@ fn measure_and_report(
     output: RunOutput,
     color: ColorChoice,
 ) -> Result<i32, AppError> {
+    measure_and_report_as(config, options, output, color, |_| {})
+}
+
+/// [`measure_and_report`] with the result's params completed by `annotate`: what a command
+/// adds to the run's own (`ai-bench`'s model and prompt count).
+fn measure_and_report_as(
+    config: &RunConfig,
+    options: &ReportOptions,
+    output: RunOutput,
+    color: ColorChoice,
+    annotate: impl FnOnce(&mut crate::results::params::Params),
+) -> Result<i32, AppError> {
     let session = Session::start();
     session.reserve(config.concurrency)?;
     let addrs = engine::resolve(config)?;
-    let result = session.measure(config, &addrs)?;
+    let mut result = session.measure(config, &addrs)?;
+    annotate(&mut result.params);
     let report = Report::new(&result, options);
     write_report(&report, output, color)?;
     if let Some(log) = &config.request_log {

@@ -11,7 +11,8 @@ use thiserror::Error;
 
 use super::{HistScaleArg, RequestArgs, RunArgs, RunOutput};
 use crate::config::{
-    RequestSpec, RunConfig, StopAt, TlsSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DRAIN_CAP,
+    Arrival, RequestSpec, RunConfig, StopAt, TlsSettings, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DRAIN_CAP,
 };
 use crate::engine::intervals::MIN_INTERVAL;
 use crate::http1::request::HeaderList;
@@ -69,6 +70,7 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
         (Some(r), None) => Some(positive_rate(r)?),
         (None, _) => None,
     };
+    config.arrival = arrival(&args.arrival, config.rate.is_some())?;
     if args.latency_correction && args.qps == 0.0 {
         return Err(usage(
             "--latency-correction needs -q (the expected interval between requests)",
@@ -258,6 +260,7 @@ pub fn request_config(
         concurrency: 1,
         qps_per_connection: None,
         rate: None,
+        arrival: Arrival::Constant,
         latency_correction: false,
         timeout,
         connect_timeout: timeout
@@ -379,6 +382,7 @@ fn request_spec(
         authority,
         headers: headers.into_vec(),
         body,
+        extra_bodies: Vec::new(),
     })
 }
 
@@ -450,5 +454,8 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+mod arrival;
 #[cfg(test)]
 mod tests;
+
+pub use arrival::arrival;

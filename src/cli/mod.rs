@@ -4,9 +4,13 @@
 //! [`RunConfig`](crate::config::RunConfig). The flat form (`vastar [OPTIONS] <URL>`) stays
 //! compatible with hey and vastar 0.x callers; subcommands sit beside it.
 
+pub mod ai_bench;
+pub mod ai_bench_build;
+pub mod arrival;
 pub mod build;
 pub mod hey;
 pub mod merge;
+pub mod prompts;
 pub mod serve_build;
 pub mod sweep;
 pub mod sweep_build;
@@ -17,6 +21,8 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use ai_bench::AiBenchArgs;
+pub use arrival::{ArrivalArgs, ArrivalKind};
 pub use merge::MergeArgs;
 pub use sweep::SweepArgs;
 pub use values::*;
@@ -69,6 +75,9 @@ pub enum Command {
     /// Combine the JSON results of several processes (`-o json` files) into the report
     /// one process would have printed for all their requests.
     Merge(MergeArgs),
+    /// Load-test an OpenAI-compatible chat-completions endpoint with streaming requests
+    /// built from --model and --prompt/--prompts; every flag of the flat form applies.
+    AiBench(Box<AiBenchArgs>),
 }
 
 /// Flags of a load run (the flat form).
@@ -94,7 +103,8 @@ pub struct RunArgs {
         allow_negative_numbers = true
     )]
     pub qps: f64,
-    /// Open-loop rate: requests per second across all connections, sent on a fixed schedule.
+    /// Open-loop rate: requests per second across all connections, sent on a schedule (an
+    /// even beat unless --arrival poisson).
     /// Latency is measured from each request's scheduled time, so server stalls show up in
     /// the percentiles instead of silently lowering the rate (no coordinated omission).
     /// -c caps the requests in flight; if it is too small the report counts late sends.
@@ -105,6 +115,8 @@ pub struct RunArgs {
         allow_negative_numbers = true
     )]
     pub rate: Option<f64>,
+    #[command(flatten)]
+    pub arrival: ArrivalArgs,
     /// With -q: correct latency for coordinated omission (HdrHistogram expected-interval
     /// correction); the uncorrected service time is reported beside it.
     #[arg(long)]

@@ -8,11 +8,13 @@
 //! histogram; the histograms are merged once at the end.
 
 mod alarm;
+pub mod arrivals;
 pub mod cancel;
 pub mod fdlimit;
 pub mod intervals;
 pub mod pacing;
 pub mod progress;
+mod random;
 mod recorder;
 pub mod result;
 #[cfg(test)]
@@ -91,6 +93,7 @@ where
     let setup = Setup {
         config,
         progress,
+        arrivals: arrivals::Arrivals::of(config),
         permits: Semaphore::new(PRECONNECT_PARALLELISM),
         start_line: start_line::StartLine::new(),
         opened: AtomicU64::new(0),

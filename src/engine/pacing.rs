@@ -7,7 +7,8 @@
 //! - `Closed`: send as soon as the previous response is in (hey, wrk).
 //! - `PerConnection`: hey's `-q`: each connection at most one request per interval, never
 //!   bursting to catch up after a slow response.
-//! - `OpenLoop`: `--rate`: request *i* of the run is due at `start + i/rate`, whichever
+//! - `OpenLoop`: `--rate`: request *i* of the run is due at `start + i/rate` (or at the
+//!   *i*-th offset of a seeded random schedule, see `engine::arrivals`), whichever
 //!   connection is free takes it (like wrk2 and vegeta). When none is free the request waits,
 //!   and that wait counts in its latency. Sends leave on time through the worker's alarm
 //!   (`engine::alarm`: microseconds, not tokio's millisecond ticks), since a timer's delay
@@ -18,6 +19,7 @@ use std::pin::Pin;
 use tokio::time::{sleep_until, Duration, Instant, Sleep};
 
 use super::alarm::Alarm;
+use super::arrivals::Arrivals;
 use super::progress::Progress;
 use crate::config::{RunConfig, StopAt};
 
@@ -28,7 +30,8 @@ pub enum Pacing {
     Closed,
     /// At most one request per `interval` on each connection.
     PerConnection { interval: Duration },
-    /// One request per `interval` across the whole run, on a fixed schedule.
+    /// One request per `interval` on average across the whole run, on the run's
+    /// [`Arrivals`] schedule.
     OpenLoop { interval: Duration },
 }
 
@@ -55,6 +58,8 @@ pub struct Budget<'a> {
     pub stop: StopAt,
     pub start: Instant,
     pub progress: &'a Progress,
+    /// When each index of an open-loop schedule is due.
+    pub arrivals: &'a Arrivals,
     pub(crate) alarm: &'a Alarm,
 }
 
@@ -146,14 +151,13 @@ impl Pacer {
 
     /// Open loop: take the next slot of the run's arrival schedule and wait for its time.
     async fn open_loop(&mut self, budget: &Budget<'_>, interval: Duration) -> Option<Due> {
-        let index = budget.progress.take_ticket();
+        let (index, offset) = budget.arrivals.take(budget.progress, interval);
         if let StopAt::Requests(n) = budget.stop {
             if index >= n {
                 return None;
             }
         }
-        let offset_ns = u64::try_from(interval.as_nanos() * u128::from(index)).ok()?;
-        let intended = budget.start + Duration::from_nanos(offset_ns);
+        let intended = budget.start.checked_add(offset?)?;
         if budget.deadline().is_some_and(|end| intended >= end) {
             return None;
         }
@@ -198,6 +202,7 @@ fn closed(budget: &Budget<'_>) -> Option<Due> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::arrivals::CONSTANT;
 
     /// A budget starting now, with an alarm that uses tokio's (paused) timer only.
     fn budget<'a>(progress: &'a Progress, alarm: &'a Alarm, stop: StopAt) -> Budget<'a> {
@@ -205,6 +210,7 @@ mod tests {
             stop,
             start: Instant::now(),
             progress,
+            arrivals: &CONSTANT,
             alarm,
         }
     }
@@ -352,6 +358,53 @@ mod tests {
             }
         }
         assert_eq!(sent, 200);
+    }
+
+    /// The intended send offsets (ms) of a `--rate 1000 --arrival poisson --seed seed`
+    /// run of `n` requests over three connections, as the pacers hand them out.
+    async fn poisson_schedule(seed: u64, n: u64) -> Vec<u128> {
+        let mut config = RunConfig::get(
+            crate::url::Target::parse("http://h/").unwrap(),
+            StopAt::Requests(n),
+            3,
+        );
+        config.rate = Some(1000.0);
+        config.arrival = crate::config::Arrival::Poisson {
+            burstiness: 1.0,
+            seed,
+        };
+        let arrivals = Arrivals::of(&config);
+        let progress = Progress::default();
+        let alarm = paused_alarm();
+        let b = Budget {
+            arrivals: &arrivals,
+            ..budget(&progress, &alarm, config.stop)
+        };
+        let mut pacers: Vec<_> = (0..3).map(|_| Pacer::new(Pacing::of(&config))).collect();
+        let mut offsets = Vec::new();
+        'run: loop {
+            for p in &mut pacers {
+                let Some(due) = next(p, &b).await else {
+                    break 'run;
+                };
+                offsets.push((due.intended - b.start).as_micros());
+            }
+        }
+        offsets
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poisson_schedule_keeps_the_rate_and_repeats_with_its_seed() {
+        let first = poisson_schedule(11, 2000).await;
+        assert_eq!(first.len(), 2000);
+        assert!(first.windows(2).all(|w| w[0] <= w[1]), "taken in order");
+        assert_eq!(first, poisson_schedule(11, 2000).await);
+        assert_ne!(first, poisson_schedule(12, 2000).await);
+        // 2000 requests at 1000/s: about 2 s (a Poisson count's sd is ~2.2% here).
+        let span_s = first[1999] as f64 / 1e6;
+        assert!((1.8..2.2).contains(&span_s), "{span_s}");
+        let gaps: Vec<u128> = first.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.iter().any(|&g| g > 3000) && gaps.iter().any(|&g| g < 100));
     }
 
     #[tokio::test(start_paused = true)]

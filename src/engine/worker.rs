@@ -20,6 +20,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::alarm::Alarm;
+use super::arrivals::Arrivals;
 use super::intervals::IntervalRecorder;
 use super::pacing::{Budget, Pacing};
 use super::progress::Progress;
@@ -41,6 +42,8 @@ pub(crate) const PRECONNECT_PARALLELISM: usize = 256;
 pub(crate) struct Setup<'a> {
     pub config: &'a RunConfig,
     pub progress: &'a Progress,
+    /// The run's arrival schedule, one for all workers.
+    pub arrivals: Arrivals,
     pub permits: Semaphore,
     /// Where workers wait, pre-connected, for the coordinator's go.
     pub start_line: StartLine,
@@ -163,6 +166,7 @@ async fn drive<C: Connector>(connector: &C, setup: &Setup<'_>, worker: &Worker<'
             stop: setup.config.stop,
             start: Instant::from_std(start),
             progress: setup.progress,
+            arrivals: &setup.arrivals,
             alarm: &alarm,
         },
         pacing,

@@ -1,4 +1,5 @@
-//! One HTTP/1.1 connection: write the prebuilt request, parse the response as it arrives.
+//! One HTTP/1.1 connection: write the prebuilt request (the worker's next one, when several
+//! take turns), parse the response as it arrives.
 //!
 //! Reads go into a 64 KiB scratch buffer owned by the worker thread, not by the connection:
 //! the parser keeps only its small state, so an idle connection costs a socket and a few
@@ -19,6 +20,7 @@ use tokio::time::Instant;
 
 use super::redirect::{Followup, Next, RedirectPolicy};
 use super::response::{Progress, ResponseParser};
+use crate::transport::rotation::Rotation;
 use crate::transport::{classify_io, Conn, ErrorKind, Exchange, Failure, Redirect, Scope};
 
 const SCRATCH_SIZE: usize = 64 * 1024;
@@ -36,7 +38,8 @@ thread_local! {
 pub struct Http1Conn<T> {
     io: T,
     parser: ResponseParser,
-    request: Bytes,
+    /// The prebuilt request(s); the worker's turn counter picks each exchange's.
+    requests: Rotation<Bytes>,
     head_request: bool,
     served: u64,
     /// How to follow redirects; `None` when they are off.
@@ -46,12 +49,13 @@ pub struct Http1Conn<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
-    /// Wraps an open stream that will send `request` (a HEAD request when `head_request`).
-    pub fn new(io: T, request: Bytes, head_request: bool) -> Self {
+    /// Wraps an open stream that will send `requests` (one `Bytes`, or several that take
+    /// turns; HEAD requests when `head_request`).
+    pub fn new(io: T, requests: impl Into<Rotation<Bytes>>, head_request: bool) -> Self {
         Http1Conn {
             io,
             parser: ResponseParser::new(),
-            request,
+            requests: requests.into(),
             head_request,
             served: 0,
             redirects: None,
@@ -169,7 +173,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
             // Replaced (and retried) by the caller before anything is written: `stale`.
             return Err(self.fail(ErrorKind::Eof));
         }
-        let request = followup.map_or(&self.request, |f| &f.request);
+        let request = match followup {
+            Some(f) => &f.request,
+            None => self.requests.next(),
+        };
         if let Err(e) = self.io.write_all(request).await {
             return Err(self.fail(classify_write(&e)));
         }

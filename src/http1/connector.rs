@@ -7,23 +7,26 @@ use bytes::Bytes;
 
 use super::connection::Http1Conn;
 use super::redirect::RedirectPolicy;
+use crate::transport::rotation::Rotation;
 use crate::transport::{Connected, Connector, Dial};
 
-/// Opens HTTP/1.1 connections that all send the same prebuilt request.
+/// Opens HTTP/1.1 connections that all send the same prebuilt request (or take turns over
+/// several, with one counter for all of this worker's connections).
 pub struct Http1Connector<D> {
     dial: D,
-    request: Bytes,
+    requests: Rotation<Bytes>,
     head_request: bool,
     redirects: Option<Arc<RedirectPolicy>>,
 }
 
 impl<D: Dial> Http1Connector<D> {
-    /// A connector whose connections, opened by `dial`, send `request` (a `HEAD` when
-    /// `head_request`, so responses are read without a body).
-    pub fn new(dial: D, request: Bytes, head_request: bool) -> Self {
+    /// A connector whose connections, opened by `dial`, send `requests` (a `HEAD` when
+    /// `head_request`, so responses are read without a body). Made once per worker: its
+    /// connections share the rotation's turn counter.
+    pub fn new(dial: D, requests: impl Into<Rotation<Bytes>>, head_request: bool) -> Self {
         Http1Connector {
             dial,
-            request,
+            requests: requests.into(),
             head_request,
             redirects: None,
         }
@@ -41,7 +44,7 @@ impl<D: Dial> Connector for Http1Connector<D> {
 
     async fn connect(&self) -> io::Result<Connected<Self::Conn>> {
         let dialed = self.dial.dial().await?;
-        let conn = Http1Conn::new(dialed.stream, self.request.clone(), self.head_request)
+        let conn = Http1Conn::new(dialed.stream, self.requests.clone(), self.head_request)
             .with_redirects(self.redirects.clone());
         Ok(Connected {
             conn,

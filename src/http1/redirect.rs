@@ -221,6 +221,7 @@ impl RedirectPolicy {
             authority: self.spec.authority.clone(),
             headers: self.spec.headers.clone(),
             body,
+            extra_bodies: Vec::new(),
         };
         if !keep {
             spec.headers
@@ -302,6 +303,7 @@ mod tests {
             authority: "h".into(),
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: Bytes::from_static(body),
+            extra_bodies: Vec::new(),
         };
         RedirectPolicy::new(target, spec, Form::Origin)
     }
@@ -360,6 +362,7 @@ mod tests {
             authority: "api.example".into(),
             headers: Vec::new(),
             body: Bytes::new(),
+            extra_bodies: Vec::new(),
         };
         let p = RedirectPolicy::new(target, spec, Form::Origin);
         let f = follow(&p, None, 301, "http://API.example/dir/");

@@ -158,6 +158,7 @@ mod tests {
             authority: "h".into(),
             headers: headers.into_vec(),
             body: Bytes::from_static(body),
+            extra_bodies: Vec::new(),
         }
     }
 

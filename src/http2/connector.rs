@@ -3,15 +3,20 @@
 use std::io;
 use std::rc::Rc;
 
+use bytes::Bytes;
+
 use super::pool::Pool;
 use super::request::Template;
 use super::stream::H2Stream;
+use crate::transport::rotation::Rotation;
 use crate::transport::{Connected, Connector, Dial};
 
 /// A worker's HTTP/2 connector: its connections and the stream slots seated on them.
 pub struct Http2Connector<D> {
     pool: Pool<D>,
     template: Rc<Template>,
+    /// The bodies, with this worker's turn counter, shared by its stream slots.
+    bodies: Rotation<Bytes>,
 }
 
 impl<D: Dial + 'static> Http2Connector<D>
@@ -21,8 +26,11 @@ where
     /// A connector whose connections, opened by `dial`, carry `streams` slots each, all
     /// sending `template`'s request.
     pub fn new(dial: D, streams: usize, template: Template) -> Self {
+        let mut bodies = template.bodies.iter().cloned();
+        let first = bodies.next().unwrap_or_default();
         Http2Connector {
             pool: Pool::new(dial, streams),
+            bodies: Rotation::new(first, bodies),
             template: Rc::new(template),
         }
     }
@@ -41,6 +49,7 @@ where
                 conn: H2Stream {
                     send: open.send,
                     template: Rc::clone(&self.template),
+                    bodies: self.bodies.clone(),
                     group: seat.group,
                     epoch: seat.epoch,
                 },

@@ -17,14 +17,17 @@ const CONNECTION_HEADERS: [&str; 5] = [
     "upgrade",
 ];
 
-/// What every stream of a run sends, parsed once; [`Template::request`] makes each send's copy.
+/// What every stream of a run sends, parsed once; [`Template::request`] makes each send's
+/// copy of the head.
 #[derive(Debug, Clone)]
 pub struct Template {
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    /// The request body; empty means none (the headers end the stream).
-    pub body: Bytes,
+    /// The request bodies that take turns (one for every run but `ai-bench --prompts`);
+    /// an empty body means none (the headers end the stream). The head is the same for all:
+    /// HTTP/2 frames the body's length itself.
+    pub bodies: Vec<Bytes>,
 }
 
 impl Template {
@@ -55,7 +58,7 @@ impl Template {
             method,
             uri,
             headers,
-            body: spec.body.clone(),
+            bodies: spec.bodies().cloned().collect(),
         })
     }
 
@@ -85,6 +88,7 @@ mod tests {
                 ("TE".into(), "gzip".into()),
             ],
             body: Bytes::from_static(b"hi"),
+            extra_bodies: Vec::new(),
         };
         let request = Template::of(&target, &spec).unwrap().request();
         assert_eq!(request.uri().authority().unwrap().as_str(), "other.test");

@@ -11,12 +11,15 @@ use tokio::time::Instant;
 
 use super::pool::Group;
 use super::request::Template;
+use crate::transport::rotation::Rotation;
 use crate::transport::{classify_io, Conn, ErrorKind, Exchange, Failure, Redirect, Scope};
 
 /// A slot's handle on its group's connection; dropping it frees the seat.
 pub struct H2Stream {
     pub(super) send: SendRequest<Bytes>,
     pub(super) template: Rc<Template>,
+    /// The worker's bodies and turn counter: each request sends the next.
+    pub(super) bodies: Rotation<Bytes>,
     pub(super) group: Rc<Group>,
     pub(super) epoch: u64,
 }
@@ -32,13 +35,13 @@ impl H2Stream {
     async fn run(&mut self, start: Instant) -> Result<Exchange, h2::Error> {
         // Waits while the server's MAX_CONCURRENT_STREAMS are all in use.
         poll_fn(|cx| self.send.poll_ready(cx)).await?;
-        let body = &self.template.body;
+        let body = self.bodies.next().clone();
         let (response, mut tx) = self
             .send
             .send_request(self.template.request(), body.is_empty())?;
         if !body.is_empty() {
             // h2 buffers what the peer's window does not yet allow.
-            tx.send_data(body.clone(), true)?;
+            tx.send_data(body, true)?;
         }
         let written = Instant::now();
         let response = response.await?;

@@ -15,6 +15,7 @@ use super::insight::Insight;
 use super::intervals::IntervalRow;
 use super::model::{Bin, HistScale, Latency, PhaseSummary, Quantile, Report};
 use super::schedule::Schedule;
+use crate::config::Arrival;
 use crate::slo::SloOutcome;
 pub use wire::*;
 
@@ -24,8 +25,10 @@ pub use wire::*;
 /// `summary.cut_off`, `summary.send_secs`, `rate.send_lateness_ms`, `histogram_scale`,
 /// `redirects`, `params.redirect_limit` and `params.proxy`; 1.3 added `protocol`, `tls` and
 /// `details_ms.tls`; 1.4 added the `errors.reset_stream` key and `protocol: "h2"`; 1.5 added
-/// `result`, `start_skew_ms`, `params.slo`, `params.segment` and `params.start_at` (each field says when it was added).
-pub const SCHEMA_VERSION: &str = "1.5";
+/// `result`, `intervals`, `start_skew_ms`, `params.slo`, `params.segment` and
+/// `params.start_at`; 1.6 added `params.arrival`, `params.burstiness`, `params.seed`,
+/// `params.model` and `params.prompts` (each field says when it was added).
+pub const SCHEMA_VERSION: &str = "1.6";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
 /// be appended to a JSON Lines file as is.
@@ -139,6 +142,25 @@ fn params(r: &Report) -> JsonParams {
             count: s.count,
         }),
         start_at: p.start_at.map(crate::wallclock::format),
+        arrival: p.rate.map(|_| arrival_name(p.arrival).to_string()),
+        burstiness: match p.arrival {
+            Arrival::Poisson { burstiness, .. } if p.rate.is_some() => Some(burstiness),
+            _ => None,
+        },
+        seed: match p.arrival {
+            Arrival::Poisson { seed, .. } if p.rate.is_some() => Some(seed),
+            _ => None,
+        },
+        model: p.model.clone(),
+        prompts: p.prompts.map(|n| n as u64),
+    }
+}
+
+/// `params.arrival`'s spelling of a schedule (as `--arrival` takes it).
+pub fn arrival_name(arrival: Arrival) -> &'static str {
+    match arrival {
+        Arrival::Constant => "constant",
+        Arrival::Poisson { .. } => "poisson",
     }
 }
 

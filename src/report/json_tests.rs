@@ -108,7 +108,8 @@ fn header_and_params_of_a_count_run() {
             "concurrency": 50, "duration_s": null, "qps": null, "timeout_s": 20.0,
             "keepalive": true, "compression": false, "rate": null, "latency_correction": false,
             "redirect_limit": 10, "proxy": null, "slo": null, "segment": null,
-            "start_at": null
+            "start_at": null, "arrival": null, "burstiness": null, "seed": null,
+            "model": null, "prompts": null
         })
     );
     assert_eq!(

@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use super::params::Params;
 use super::wire::{Spoken, WireError};
+use crate::config::{Arrival, DEFAULT_SEED};
 use crate::engine::result::RunResult;
 use crate::report::json::{JsonParams, JsonReport, SCHEMA_VERSION};
 use crate::report::model::HistScale;
@@ -156,6 +157,15 @@ fn params(p: JsonParams, path: &str) -> Result<Params, ReadError> {
             count: s.count,
         }),
         start_at: p.start_at.as_deref().and_then(crate::wallclock::parse),
+        arrival: match p.arrival.as_deref() {
+            Some("poisson") => Arrival::Poisson {
+                burstiness: p.burstiness.unwrap_or(1.0),
+                seed: p.seed.unwrap_or(DEFAULT_SEED),
+            },
+            _ => Arrival::Constant,
+        },
+        model: p.model,
+        prompts: p.prompts.and_then(|n| usize::try_from(n).ok()),
     })
 }
 

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::config::{RunConfig, StopAt};
+use crate::config::{Arrival, RunConfig, StopAt};
 use crate::segment::Segment;
 use crate::slo::Gate;
 
@@ -42,6 +42,12 @@ pub struct Params {
     pub segment: Option<Segment>,
     /// `--start-at`: the wall-clock instant the run was asked to start at.
     pub start_at: Option<SystemTime>,
+    /// How `--rate` spaced its requests; `Constant` for closed-loop runs too.
+    pub arrival: Arrival,
+    /// `ai-bench`: the `--model` asked for; `None` for other runs.
+    pub model: Option<String>,
+    /// `ai-bench`: how many prompts rotated across requests; `None` for other runs.
+    pub prompts: Option<usize>,
 }
 
 impl Params {
@@ -68,6 +74,9 @@ impl Params {
             slo: config.slo.clone(),
             segment: config.segment,
             start_at: config.start_at,
+            arrival: config.arrival,
+            model: None,
+            prompts: None,
         }
     }
 }

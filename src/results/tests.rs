@@ -132,6 +132,20 @@ fn a_saved_report_reads_back_exactly_and_json_lines_hold_several() {
 }
 
 #[test]
+fn the_arrival_schedule_and_the_ai_bench_params_read_back() {
+    let mut r = basic_at(1_764_500_000_000_001);
+    r.params.rate = Some(250.0);
+    r.params.arrival = crate::config::Arrival::Poisson {
+        burstiness: 0.5,
+        seed: 42,
+    };
+    r.params.model = Some("m\u{e9}\"x".into());
+    r.params.prompts = Some(3);
+    let path = temp_file("arrival.json", &rendered(&r));
+    assert_eq!(file::read(&path).unwrap()[0].result, r);
+}
+
+#[test]
 fn files_that_are_not_mergeable_results_say_why() {
     let cases = [
         ("empty.json", "", "empty"),

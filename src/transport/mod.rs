@@ -16,6 +16,7 @@
 //! worker loop yields to the runtime and never blocks its thread while a run is in progress.
 
 mod kind;
+pub mod rotation;
 pub mod tcp;
 
 use std::io;

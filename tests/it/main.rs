@@ -1,6 +1,7 @@
 //! Integration tests: the real `vastar` binary against real local servers.
 //!
 //! One test binary, split by topic:
+//! - [`ai_bench`]: `vastar ai-bench`: rotating prompts, the bearer key, bad input.
 //! - [`requests`]: what reaches the server (counts, connections, headers, bodies, auth, pacing).
 //! - [`responses`]: response framing the client must survive.
 //! - [`failures`]: stalled, closing, refusing and late servers.
@@ -23,6 +24,7 @@
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
+mod ai_bench;
 mod cli;
 mod deploy;
 mod environment;

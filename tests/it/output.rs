@@ -10,7 +10,7 @@ fn json_output_is_one_schema_valid_document_and_nothing_else() {
     assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
     // `report()` requires exactly one document, valid against schema/report.schema.json.
     let report = run.report();
-    assert_eq!(report.schema_version, "1.5");
+    assert_eq!(report.schema_version, "1.6");
     assert!(!report.interrupted);
     assert_eq!(report.summary.cut_off, 0);
     assert_eq!(report.tool.name, "vastar");

@@ -214,3 +214,49 @@ fn rates_count_drained_responses_over_the_time_they_took() {
     assert_eq!(gate["measured"].as_f64(), Some(s.rps), "{gate}");
     assert_eq!(gate["passed"], false);
 }
+
+#[test]
+fn poisson_arrivals_keep_the_rate_and_record_their_seed() {
+    let server = builtin_target();
+    let report = run_json(
+        "-n 400 -c 8 --rate 400 --arrival poisson --seed 5",
+        &[&url_of(server.addr())],
+    );
+    assert_eq!(report.summary.successful, 400);
+    // 400 requests at 400/s take about a second; a Poisson count's sd is 5% here, and the
+    // constant schedule would send the last one at exactly 0.9975 s.
+    let send_s = report.summary.send_secs;
+    assert!((0.75..1.35).contains(&send_s), "{send_s}");
+    let p = &report.params;
+    assert_eq!(p.arrival.as_deref(), Some("poisson"));
+    assert_eq!((p.burstiness, p.seed), (Some(1.0), Some(5)));
+    let constant = run_json("-n 20 -c 2 --rate 400", &[&url_of(server.addr())]);
+    assert_eq!(constant.params.arrival.as_deref(), Some("constant"));
+    assert_eq!(
+        (constant.params.burstiness, constant.params.seed),
+        (None, None)
+    );
+    let text = run(
+        "-n 20 -c 2 --rate 400 --burstiness 0.5 --seed 9 --color never",
+        &[&url_of(server.addr())],
+    )
+    .success()
+    .stdout_text();
+    assert!(
+        text.contains("Target 400.00 req/s (poisson arrivals, burstiness 0.5, seed 9), sent"),
+        "{text}"
+    );
+    let closed = run_json("-n 20 -c 2", &[&url_of(server.addr())]);
+    assert_eq!((closed.params.arrival, closed.params.seed), (None, None));
+    assert_eq!((closed.params.model, closed.params.prompts), (None, None));
+}
+
+#[test]
+fn arrival_flags_without_rate_are_usage_errors() {
+    for flags in ["--arrival poisson", "--burstiness 2", "--seed 3"] {
+        let out = run(&format!("-n 1 {flags}"), &["http://127.0.0.1:1/"]).expect_code(2);
+        let stderr = &out.stderr;
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("--rate"), "{stderr}");
+    }
+}

@@ -1,5 +1,6 @@
 use super::*;
 use crate::cli::Cli;
+use crate::config::DEFAULT_SEED;
 use clap::Parser;
 
 fn config(argv: &[&str]) -> Result<RunConfig, UsageError> {
@@ -233,4 +234,54 @@ fn slo_gates_are_parsed_or_named() {
         err.0,
         "invalid --slo gate \"p99=fast\": expected a duration like 250ms"
     );
+}
+
+#[test]
+fn arrival_flags_need_rate_and_burstiness_needs_random_gaps() {
+    let err = |argv: &[&str]| config(argv).unwrap_err().0;
+    let arrival = |argv: &[&str]| config(argv).unwrap().arrival;
+    assert_eq!(arrival(&["--rate", "10", "http://h/"]), Arrival::Constant);
+    assert_eq!(
+        arrival(&["--rate", "10", "--arrival", "poisson", "http://h/"]),
+        Arrival::Poisson {
+            burstiness: 1.0,
+            seed: DEFAULT_SEED
+        }
+    );
+    assert_eq!(
+        arrival(&[
+            "--rate",
+            "10",
+            "--burstiness",
+            "0.5",
+            "--seed",
+            "7",
+            "http://h/"
+        ]),
+        Arrival::Poisson {
+            burstiness: 0.5,
+            seed: 7
+        }
+    );
+    for flag in [
+        &["--arrival", "poisson"][..],
+        &["--burstiness", "2"],
+        &["--seed", "1"],
+    ] {
+        let message = err(&[flag, &["http://h/"]].concat());
+        assert!(
+            message.starts_with(flag[0]) && message.contains("--rate"),
+            "{message}"
+        );
+    }
+    let constant = ["--rate", "10", "--arrival", "constant"];
+    assert!(
+        err(&[&constant[..], &["--burstiness", "2", "http://h/"]].concat())
+            .contains("--arrival poisson")
+    );
+    assert!(err(&[&constant[..], &["--seed", "2", "http://h/"]].concat()).contains("--seed"));
+    for bad in ["0", "-1", "inf", "NaN"] {
+        let message = err(&["--rate", "10", "--burstiness", bad, "http://h/"]);
+        assert!(message.contains("--burstiness"), "{message}");
+    }
 }

@@ -206,6 +206,25 @@ pub struct JsonParams {
     /// `--start-at` as RFC 3339 in UTC with milliseconds; null without it (added in 1.5).
     #[serde(default)]
     pub start_at: Option<String>,
+    /// How `--rate` spaced its requests: `"constant"` (request i at i/rate) or `"poisson"`
+    /// (seeded random gaps, see `burstiness`); null for closed-loop runs (added in 1.6).
+    #[serde(default)]
+    pub arrival: Option<String>,
+    /// `--burstiness`: the gamma shape of the `"poisson"` gaps (1 = Poisson process); null
+    /// for other schedules (added in 1.6).
+    #[serde(default)]
+    pub burstiness: Option<f64>,
+    /// `--seed` of the `"poisson"` schedule (the same seed repeats it); null for other
+    /// schedules (added in 1.6).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// `ai-bench --model`; null for other runs (added in 1.6).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// `ai-bench`: how many prompts rotated across the requests; null for other runs
+    /// (added in 1.6).
+    #[serde(default)]
+    pub prompts: Option<u64>,
 }
 
 /// Segment `index` (0-based) of `count`.

@@ -10,6 +10,7 @@ use super::super::format::latency;
 use super::super::insight::Health;
 use super::super::model::{Latency, Quantile, Report};
 use super::super::schedule::Schedule;
+use crate::config::Arrival;
 
 /// The percentiles shown for the service time and send lateness: enough to compare with the
 /// lines above.
@@ -30,9 +31,15 @@ pub(super) fn section(report: &Report, p: Painter, out: &mut impl Write) -> io::
             late_sends,
         } => {
             super::section(out, p, "Open loop:")?;
+            let arrival = match report.params.arrival {
+                Arrival::Poisson { burstiness, seed } => {
+                    format!(" (poisson arrivals, burstiness {burstiness}, seed {seed})")
+                }
+                Arrival::Constant => String::new(),
+            };
             writeln!(
                 out,
-                "  Target {target_rps:.2} req/s, sent {achieved_rps:.2} req/s"
+                "  Target {target_rps:.2} req/s{arrival}, sent {achieved_rps:.2} req/s"
             )?;
             let late = format!("{late_sends} late sends");
             if late_sends > 0 {

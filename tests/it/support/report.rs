@@ -146,6 +146,16 @@ pub struct Params {
     pub segment: Option<Value>,
     /// `--start-at`, RFC 3339.
     pub start_at: Option<String>,
+    /// `"constant"` or `"poisson"` with `--rate`.
+    pub arrival: Option<String>,
+    /// Gamma shape of `"poisson"` gaps.
+    pub burstiness: Option<f64>,
+    /// Seed of the `"poisson"` schedule.
+    pub seed: Option<u64>,
+    /// `ai-bench --model`.
+    pub model: Option<String>,
+    /// `ai-bench`: prompts rotated.
+    pub prompts: Option<u64>,
 }
 
 /// `summary`: headline counts.
