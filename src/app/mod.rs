@@ -239,7 +239,20 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
     // The run trusts exactly the certificate the target was just given.
     config.tls.extra_roots_pem = cert.map(|c| c.cert_pem.into_bytes());
     let output = args.output.into();
-    measure_and_report(&config, &ReportOptions::default(), output, args.color)
+    // `demo --llm` reports like the `ai-bench` run it is.
+    let model = args.llm.then_some(DEMO_MODEL);
+    measure_and_report_as(
+        &config,
+        &ReportOptions::default(),
+        output,
+        args.color,
+        |params| {
+            if let Some(model) = model {
+                params.model = Some(model.into());
+                params.prompts = Some(1);
+            }
+        },
+    )
 }
 
 /// Streams per connection of `vastar demo --http2`: h2load's usual `-m 10`.
@@ -254,16 +267,18 @@ const DEMO_LLM: crate::serve::LlmConfig = crate::serve::LlmConfig {
     jitter_pct: 0.0,
 };
 
-/// What `vastar demo --llm` POSTs: an OpenAI streaming chat completion request.
-const DEMO_LLM_BODY: &str = r#"{"model":"vastar-llm","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}"#;
+/// The model `vastar demo --llm` asks for (the target echoes any).
+const DEMO_MODEL: &str = "vastar-llm";
 
-/// Turns the demo's GET into the streaming chat completion request an LLM client sends.
+/// Turns the demo's GET into what `vastar ai-bench --model vastar-llm --prompt "Say hello."`
+/// sends: a streaming chat completion request that asks for usage.
 fn ask_for_a_stream(request: &mut crate::config::RequestSpec) {
+    use crate::cli::prompts;
     request.method = "POST".into();
     request
         .headers
         .push(("Content-Type".into(), "application/json".into()));
-    request.body = bytes::Bytes::from_static(DEMO_LLM_BODY.as_bytes());
+    request.body = prompts::chat_body(DEMO_MODEL, &prompts::of_text("Say hello."), None);
 }
 
 fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {

@@ -99,7 +99,10 @@ mod tests {
         for _ in 0..3 {
             best = best.min(median_lateness().await);
         }
-        assert!(best < Duration::from_micros(400), "median lateness {best:?}");
+        assert!(
+            best < Duration::from_micros(400),
+            "median lateness {best:?}"
+        );
     }
 
     async fn median_lateness() -> Duration {

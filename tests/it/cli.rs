@@ -286,6 +286,7 @@ fn demo_llm_streams_from_the_simulated_model() {
     assert!(report.summary.successful >= 4, "{report:?}");
     assert_eq!(report.summary.failed, 0);
     assert_eq!(report.params.method, "POST");
+    assert_eq!(report.params.model.as_deref(), Some("vastar-llm"));
     // TTFT 100 ms + 19 ITL of 20 ms.
     let p50 = report.latency_ms["p50"].as_f64().unwrap_or(0.0);
     assert!(p50 >= 480.0, "{:?}", report.latency_ms);
