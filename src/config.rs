@@ -151,6 +151,10 @@ pub struct RunConfig {
     /// Where every request is logged as one CSV row (`--log-requests`); `None` logs nothing
     /// and costs the hot path one predictable branch.
     pub request_log: Option<RequestLog>,
+    /// Measure every response as a stream (`--stream-metrics`, implied by `ai-bench`):
+    /// SSE / NDJSON events, TTFT, ITL, TPOT, output tokens (see `crate::stream`).
+    /// HTTP/1.1 only.
+    pub stream_metrics: bool,
 }
 
 impl RunConfig {
@@ -190,6 +194,7 @@ impl RunConfig {
             segment: None,
             start_at: None,
             request_log: None,
+            stream_metrics: false,
         }
     }
 

@@ -18,6 +18,7 @@ use crate::http1::redirect::RedirectPolicy;
 use crate::http1::request::{self, Form, Wire};
 use crate::http2::request::Template;
 use crate::http2::Http2Connector;
+use crate::stream::Limits;
 use crate::tls::{self, TlsClient, TlsDial};
 use crate::transport::rotation::Rotation;
 use crate::transport::tcp::TcpDial;
@@ -101,6 +102,8 @@ struct Http1Plan {
     requests: Vec<Bytes>,
     head_request: bool,
     redirects: Option<Arc<RedirectPolicy>>,
+    /// Goodput limits when stream metrics are on.
+    stream: Option<Limits>,
 }
 
 impl Http1Plan {
@@ -128,6 +131,9 @@ impl Http1Plan {
                     wire,
                 ))
             }),
+            stream: config
+                .stream_metrics
+                .then(|| Limits::from_gates(&config.slo)),
         }
     }
 
@@ -137,5 +143,6 @@ impl Http1Plan {
         let requests = Rotation::new(self.requests[0].clone(), self.requests[1..].to_vec());
         Http1Connector::new(dial, requests, self.head_request)
             .with_redirects(self.redirects.clone())
+            .with_stream(self.stream)
     }
 }

@@ -13,6 +13,8 @@
 //!   own from buffers the workers fill.
 //! - [`report`]: pure renderers of a result (text, JSON).
 //! - [`results`]: a result as data: serialized into the JSON, read back, merged.
+//! - [`stream`]: SSE / NDJSON framing and stream metrics (TTFT, ITL, TPOT, tokens), fed
+//!   by the HTTP parsers through a payload sink when `--stream-metrics` is on.
 //! - [`slo`]: `--slo` gates, parsed and checked against a run; the verdict behind exit code 1.
 //! - [`sweep`]: `vastar sweep`: the engine many times in one process (sweet spot, paired
 //!   overhead, capacity search).
@@ -34,6 +36,7 @@ pub mod results;
 pub mod segment;
 pub mod serve;
 pub mod slo;
+pub mod stream;
 pub mod sweep;
 pub mod tls;
 pub mod transport;

@@ -17,7 +17,10 @@
 //! - A valid response built from the payload ([`valid`]) parses to the model's outcome at
 //!   every chosen split.
 
+mod sse;
 mod valid;
+
+pub use sse::check_sse;
 
 use vastar::http1::chunked::{ChunkedDecoder, ChunkedError};
 use vastar::http1::response::{ParseError, Progress, ResponseParser};

@@ -41,6 +41,12 @@ const DERIVED_HEADERS: [&str; 2] = ["content-length", "transfer-encoding"];
 
 /// Validates the flags of a load run.
 pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
+    run_config_as(args, args.stream_metrics)
+}
+
+/// [`run_config`] for a command that decides itself whether responses are measured as
+/// streams (`ai-bench` always does, over HTTP/1.1).
+pub fn run_config_as(args: &RunArgs, stream_metrics: bool) -> Result<RunConfig, UsageError> {
     let url = args.url.as_deref().ok_or_else(|| usage("missing URL"))?;
     if let Some(extra) = args.extra.first() {
         return Err(one_url_only(url, extra));
@@ -83,6 +89,8 @@ pub fn run_config(args: &RunArgs) -> Result<RunConfig, UsageError> {
     config.latency_correction = args.latency_correction;
     config.slo = slo_gates(args.slo.as_deref())?;
     config.interval = interval(args)?;
+    config.stream_metrics = stream_metrics;
+    check_stream(&config)?;
     // Last: the file is created only once every other flag is known to be good.
     config.request_log = request_log(args, &config)?;
     Ok(config)
@@ -98,6 +106,29 @@ fn interval(args: &RunArgs) -> Result<Option<Duration>, UsageError> {
             "-o csv-intervals prints the --interval time series: add --interval (e.g. --interval 1s)",
         )),
         other => Ok(other),
+    }
+}
+
+/// Refuses what stream metrics cannot measure: HTTP/2 (its DATA frames are not fed to the
+/// observer), and stream gates in a run that does not measure streams.
+pub fn check_stream(config: &RunConfig) -> Result<(), UsageError> {
+    if config.stream_metrics && config.http2 {
+        return Err(usage(
+            "--stream-metrics measures HTTP/1.1 responses only; drop --http2",
+        ));
+    }
+    let stream_gate = config.slo.iter().find(|g| {
+        matches!(
+            g,
+            slo::Gate::Stream(_) | slo::Gate::MinTokensPerSec { .. } | slo::Gate::MinGoodput { .. }
+        )
+    });
+    match stream_gate {
+        Some(gate) if !config.stream_metrics => Err(usage(format!(
+            "--slo {} needs --stream-metrics",
+            gate.name()
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -284,6 +315,7 @@ pub fn request_config(
         segment: None,
         start_at: None,
         request_log: None,
+        stream_metrics: false,
     })
 }
 

@@ -159,10 +159,31 @@ pub struct RunArgs {
     ///                (p50, p99, p99.9), DURATION in us, ms or s (500us, 1.5ms, 1s)
     ///   errors=RATE  failed requests / requests is at most RATE (0.1% or 0.001)
     ///   rps>=N       at least N responses per second
+    /// With --stream-metrics also:
+    ///   ttft_pN=DURATION, tpot_pN=, itl_pN=, e2e_pN=   a stream metric's percentile
+    ///   tokens_per_s>=N   output tokens per second     goodput>=N   good streams per second
     /// Example: --slo "p50=20ms,p99=250ms,p99.9=1s,errors=0.1%,rps>=5000"
     /// The report shows each gate's verdict, and latency gates color the histogram.
     #[arg(long, value_name = "GATES", verbatim_doc_comment)]
     pub slo: Option<String>,
+    /// Measure each response as a stream (Server-Sent Events or NDJSON; HTTP/1.1 only).
+    ///
+    /// Adds a Streaming section (JSON: "stream") with, per response:
+    ///   TTFT    time from the request's write to the first content event; an OpenAI
+    ///           chunk is content when choices[0].delta.content (or .text) is a non-empty
+    ///           string (role-only chunks do not count); for any other stream, every
+    ///           non-empty data event except [DONE]
+    ///   ITL     every gap between consecutive content events, pooled (vLLM's definition)
+    ///   TPOT    (E2E - TTFT) / (output tokens - 1), when tokens > 1 (GenAI-Perf's)
+    ///   E2E     from the request's write to the last byte
+    ///   tokens  the server's usage.completion_tokens when sent, else the content events
+    ///   goodput streamed responses per second that met every per-request latency limit
+    ///           of --slo (its pN, ttft_, tpot_, itl_ and e2e_ gates)
+    /// Stream errors: an OpenAI-shaped event stream without its final "data: [DONE]", an
+    /// error event (event: error, or a top-level "error" in the data), and a response that
+    /// is neither text/event-stream nor NDJSON.
+    #[arg(long, verbatim_doc_comment)]
+    pub stream_metrics: bool,
     /// Run share i of a test split over N processes (0-based), e.g. 0/4 .. 3/4.
     ///
     /// -n, -c and --rate are the whole test's: this process takes segment i of each

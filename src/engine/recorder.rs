@@ -38,6 +38,8 @@ pub struct Recorder {
     pub(crate) redirects: RedirectStats,
     /// `--interval`: the worker's time series, started with the measured phase.
     intervals: Option<IntervalRecorder>,
+    /// The worker's stream metrics, handed over by its connector at the end of the run.
+    pub(crate) stream: Option<crate::stream::StreamStats>,
 }
 
 impl Recorder {
@@ -65,6 +67,7 @@ impl Recorder {
             connections: ConnStats::default(),
             redirects: RedirectStats::default(),
             intervals: None,
+            stream: None,
         }
     }
 
@@ -188,6 +191,12 @@ impl Recorder {
                 }
                 None => result.intervals = Some(mine),
             }
+        }
+        if let Some(stream) = &self.stream {
+            result
+                .stream
+                .get_or_insert_with(Default::default)
+                .merge(stream);
         }
     }
 }

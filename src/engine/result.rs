@@ -217,6 +217,8 @@ pub struct RunResult {
     /// With `--start-at`: how far from the asked instant the measured run started (late
     /// when pre-connecting took longer, or the process started after the instant).
     pub start_skew: Option<SignedDuration>,
+    /// Stream metrics (`--stream-metrics`); `None` when they were off.
+    pub stream: Option<crate::stream::StreamStats>,
 }
 
 /// A duration before or after a reference instant, in nanoseconds: positive is after.
@@ -271,6 +273,7 @@ impl RunResult {
             redirects: RedirectStats::default(),
             intervals: None,
             start_skew: None,
+            stream: None,
         }
     }
 

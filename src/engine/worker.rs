@@ -109,7 +109,11 @@ pub(crate) fn run<C: Connector>(
         }
     };
     WorkerOutput {
-        recorder: recorder.into_inner(),
+        recorder: {
+            let mut recorder = recorder.into_inner();
+            recorder.stream = connector.take_stream_stats();
+            recorder
+        },
         finished: ends
             .finished
             .map_or_else(std::time::Instant::now, Instant::into_std),

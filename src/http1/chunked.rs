@@ -144,6 +144,17 @@ impl ChunkedDecoder {
     /// it (`done`), in which case `consumed` stops right after the final CRLF. Feeding a
     /// finished decoder consumes nothing and reports `done` again.
     pub fn feed(&mut self, input: &[u8]) -> Result<ChunkedProgress, ChunkedError> {
+        self.feed_with(input, &mut |_| {})
+    }
+
+    /// [`ChunkedDecoder::feed`] that also hands every run of payload bytes, in order, to
+    /// `on_payload` (stream metrics); with a no-op closure it compiles to `feed`.
+    #[inline]
+    pub fn feed_with(
+        &mut self,
+        input: &[u8],
+        on_payload: &mut impl FnMut(&[u8]),
+    ) -> Result<ChunkedProgress, ChunkedError> {
         let mut consumed = 0;
         let mut payload = 0;
         loop {
@@ -154,8 +165,14 @@ impl ChunkedDecoder {
                 Some(rest) if !rest.is_empty() && self.state != State::Done => rest,
                 _ => break,
             };
+            let data = matches!(self.state, State::Data { .. });
             match self.step(rest, &mut payload) {
-                Ok(n) => consumed += n,
+                Ok(n) => {
+                    if data {
+                        on_payload(rest.get(..n).unwrap_or_default());
+                    }
+                    consumed += n;
+                }
                 Err(e) => self.state = State::Failed(e),
             }
         }

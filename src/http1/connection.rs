@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use super::redirect::{Followup, Next, RedirectPolicy};
 use super::response::{Progress, ResponseParser};
+use crate::stream::StreamObserver;
 use crate::transport::rotation::Rotation;
 use crate::transport::{classify_io, Conn, ErrorKind, Exchange, Failure, Redirect, Scope};
 
@@ -46,6 +47,8 @@ pub struct Http1Conn<T> {
     redirects: Option<Arc<RedirectPolicy>>,
     /// The request the last response redirected to, until the engine takes it.
     followup: Option<Box<Followup>>,
+    /// Measures streamed responses (`--stream-metrics`); `None` keeps the plain path.
+    stream: Option<Box<StreamObserver>>,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
@@ -60,7 +63,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
             served: 0,
             redirects: None,
             followup: None,
+            stream: None,
         }
+    }
+
+    /// Measures every response as a stream with `observer` (`None`: not at all).
+    pub fn with_stream(mut self, observer: Option<StreamObserver>) -> Self {
+        if observer.is_some() {
+            self.parser = ResponseParser::new().with_framing();
+        }
+        self.stream = observer.map(Box::new);
+        self
     }
 
     /// Follows redirects as `policy` says (`None`: redirect responses are final).
@@ -141,7 +154,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Http1Conn<T> {
                 if first_read.is_some() {
                     *first_byte = first_read;
                 }
-                match self.parser.feed(&buf[..n]) {
+                let fed = match &mut self.stream {
+                    None => self.parser.feed(&buf[..n]),
+                    Some(observer) => {
+                        feed_observed(&mut self.parser, observer, &buf[..n], first_read)
+                    }
+                };
+                match fed {
                     Ok(Progress::Partial) => continue,
                     Ok(Progress::Complete { consumed }) => {
                         let done = first_read.unwrap_or_else(Instant::now);
@@ -181,8 +200,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
             return Err(self.fail(classify_write(&e)));
         }
         let written = Instant::now();
+        if let Some(observer) = &mut self.stream {
+            observer.begin(start);
+        }
         let mut first_byte = None;
         let (done, unsolicited) = poll_fn(|cx| self.poll_response(cx, &mut first_byte)).await?;
+        if let Some(observer) = &mut self.stream {
+            observer.finish(done);
+        }
         let first_byte = first_byte.unwrap_or(done);
         let Some(status) = self.parser.status() else {
             return Err(self.fail(ErrorKind::Malformed));
@@ -207,6 +232,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
     fn take_followup(&mut self) -> Option<Followup> {
         self.followup.take().map(|next| *next)
     }
+}
+
+/// Feeds one read to the parser with the stream observer as its sink, stamping the read
+/// (`first_read` when it is the response's first, so both agree). Kept out of line so that
+/// with stream metrics off `poll_response` compiles as it did without them.
+#[inline(never)]
+fn feed_observed(
+    parser: &mut ResponseParser,
+    observer: &mut StreamObserver,
+    input: &[u8],
+    first_read: Option<Instant>,
+) -> Result<Progress, super::response::ParseError> {
+    observer.read_at(first_read.unwrap_or_else(Instant::now));
+    parser.feed_with(input, observer)
 }
 
 /// A write that fails because the peer is gone is a reset, whatever the OS calls it.

@@ -20,6 +20,7 @@
 mod head;
 
 use crate::http1::chunked::{ChunkedDecoder, ChunkedError};
+use crate::stream::{Framing, NoSink, PayloadSink};
 use head::{parse_head, Body, Head};
 
 /// Largest response head accepted: status line, header fields and any blank lines before
@@ -111,6 +112,10 @@ pub struct ResponseParser {
     received_any: bool,
     /// `Location` of a redirect response (301, 302, 303, 307, 308); `None` otherwise.
     location: Option<Box<[u8]>>,
+    /// Read `Content-Type` for stream metrics (set once per connection).
+    want_framing: bool,
+    /// The final head's stream framing, when `want_framing`.
+    framing: Option<Framing>,
 }
 
 impl Default for ResponseParser {
@@ -134,7 +139,16 @@ impl ResponseParser {
             body_bytes: 0,
             received_any: false,
             location: None,
+            want_framing: false,
+            framing: None,
         }
+    }
+
+    /// A parser that also reads each final head's `Content-Type`, as stream metrics need
+    /// (see [`ResponseParser::feed_with`]).
+    pub fn with_framing(mut self) -> Self {
+        self.want_framing = true;
+        self
     }
 
     /// Prepares for the next response on this connection. `head_request`: the request was
@@ -153,16 +167,29 @@ impl ResponseParser {
         self.body_bytes = 0;
         self.received_any = false;
         self.location = None;
+        self.framing = None;
     }
 
     /// Feeds the next bytes read from the socket. `Partial`: all of `input` was consumed.
     /// `Complete { consumed }`: the response ended after `consumed` bytes of `input`; the
     /// rest is not part of it. Feeding a complete response returns `Complete { consumed: 0 }`.
     pub fn feed(&mut self, input: &[u8]) -> Result<Progress, ParseError> {
+        self.feed_with(input, &mut NoSink)
+    }
+
+    /// [`ResponseParser::feed`] that also tells `sink` about the final head and hands it
+    /// every run of body payload (chunk framing removed) as it is framed: the hook of
+    /// stream metrics. With [`NoSink`] it compiles to `feed`.
+    #[inline]
+    pub fn feed_with<S: PayloadSink>(
+        &mut self,
+        input: &[u8],
+        sink: &mut S,
+    ) -> Result<Progress, ParseError> {
         if !input.is_empty() {
             self.received_any = true;
         }
-        let result = self.feed_inner(input);
+        let result = self.feed_inner(input, sink);
         if let Err(e) = result {
             self.state = State::Failed(e);
         }
@@ -180,7 +207,7 @@ impl ResponseParser {
             }
             State::Failed(e) => Err(e),
             // Report a malformed partial head as such, as an unsplit feed would have.
-            State::Head => match parse_head(&self.head_buf, self.head_request) {
+            State::Head => match parse_head(&self.head_buf, self.head_request, false) {
                 Err(e) => Err(e),
                 Ok(_) => Err(ParseError::Incomplete),
             },
@@ -226,7 +253,11 @@ impl ResponseParser {
         self.state == State::Done
     }
 
-    fn feed_inner(&mut self, input: &[u8]) -> Result<Progress, ParseError> {
+    fn feed_inner<S: PayloadSink>(
+        &mut self,
+        input: &[u8],
+        sink: &mut S,
+    ) -> Result<Progress, ParseError> {
         let mut pos = 0;
         loop {
             let rest = input.get(pos..).unwrap_or_default();
@@ -234,9 +265,19 @@ impl ResponseParser {
                 State::Done => return Ok(Progress::Complete { consumed: pos }),
                 State::Failed(e) => return Err(e),
                 _ if rest.is_empty() => return Ok(Progress::Partial),
-                State::Head => pos += self.feed_head(rest)?,
+                State::Head => {
+                    pos += self.feed_head(rest)?;
+                    if S::ACTIVE && self.state != State::Head {
+                        if let (Some(status), Some(framing)) = (self.status, self.framing) {
+                            sink.head(status, framing);
+                        }
+                    }
+                }
                 State::Length { remaining } => {
                     let n = remaining.min(rest.len() as u64);
+                    if S::ACTIVE {
+                        sink.payload(rest.get(..n as usize).unwrap_or_default());
+                    }
                     self.body_bytes += n;
                     pos += n as usize; // n <= rest.len()
                     self.state = match remaining - n {
@@ -245,7 +286,10 @@ impl ResponseParser {
                     };
                 }
                 State::Chunked => {
-                    let p = self.chunked.feed(rest)?;
+                    let p = match S::ACTIVE {
+                        true => self.chunked.feed_with(rest, &mut |b| sink.payload(b))?,
+                        false => self.chunked.feed(rest)?,
+                    };
                     self.body_bytes += p.payload;
                     pos += p.consumed;
                     if p.done {
@@ -253,6 +297,9 @@ impl ResponseParser {
                     }
                 }
                 State::UntilClose => {
+                    if S::ACTIVE {
+                        sink.payload(rest);
+                    }
                     self.body_bytes += rest.len() as u64;
                     return Ok(Progress::Partial);
                 }
@@ -274,7 +321,7 @@ impl ResponseParser {
         // Never look past the size limit, exactly as the buffered path cannot.
         let room = MAX_HEAD - self.head_len;
         let window = input.get(..room).unwrap_or(input);
-        match parse_head(window, self.head_request)? {
+        match parse_head(window, self.head_request, self.want_framing)? {
             Some((n, head)) => {
                 self.on_head(head, window);
                 Ok(n)
@@ -305,8 +352,10 @@ impl ResponseParser {
         let recheck = self.head_buf.len() <= RECHECK_EVERY_READ_UP_TO
             || input.get(..take).is_some_and(|t| t.contains(&b'\n'));
         let parsed = match end {
-            Some(e) if e <= room => parse_head(&self.head_buf, self.head_request)?,
-            _ if recheck => parse_head(&self.head_buf, self.head_request)?,
+            Some(e) if e <= room => {
+                parse_head(&self.head_buf, self.head_request, self.want_framing)?
+            }
+            _ if recheck => parse_head(&self.head_buf, self.head_request, self.want_framing)?,
             _ => None,
         };
         match parsed {
@@ -321,7 +370,7 @@ impl ResponseParser {
             }
             None if self.head_len >= MAX_HEAD => {
                 // Prefer reporting garbage as garbage over reporting its size.
-                parse_head(&self.head_buf, self.head_request)?;
+                parse_head(&self.head_buf, self.head_request, false)?;
                 Err(ParseError::HeadTooLarge)
             }
             None => {
@@ -347,6 +396,7 @@ impl ResponseParser {
             .map(Box::from);
         self.status = Some(head.status);
         self.version = Some(head.version);
+        self.framing = head.framing;
         self.keep_alive = head.keep_alive;
         self.state = match head.body {
             Body::None | Body::Length(0) => State::Done,
@@ -383,5 +433,7 @@ fn find_blank_line_end(prev: &[u8], input: &[u8]) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+#[cfg(test)]
+mod sink_tests;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@
 //! not exist (no response, phase never observed, `-z` run has no request count) is `null`,
 //! never a fake zero.
 
+mod stream;
 mod wire;
 
 use std::io::{self, Write};
@@ -17,6 +18,7 @@ use super::model::{Bin, HistScale, Latency, PhaseSummary, Quantile, Report};
 use super::schedule::Schedule;
 use crate::config::Arrival;
 use crate::slo::SloOutcome;
+pub use stream::{JsonOutputTokens, JsonStream, JsonStreamErrors};
 pub use wire::*;
 
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
@@ -27,7 +29,8 @@ pub use wire::*;
 /// `details_ms.tls`; 1.4 added the `errors.reset_stream` key and `protocol: "h2"`; 1.5 added
 /// `result`, `intervals`, `start_skew_ms`, `params.slo`, `params.segment` and
 /// `params.start_at`; 1.6 added `params.arrival`, `params.burstiness`, `params.seed`,
-/// `params.model` and `params.prompts` (each field says when it was added).
+/// `params.model`, `params.prompts`, `stream` and `result.stream` (each field says when it
+/// was added).
 pub const SCHEMA_VERSION: &str = "1.6";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
@@ -100,6 +103,7 @@ impl From<&Report> for JsonReport {
                 .map(|view| view.rows.iter().map(interval).collect()),
             result: Some((&r.result).into()),
             start_skew_ms: r.result.start_skew.map(|s| s.ms()),
+            stream: r.stream.as_ref().map(stream::stream),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod intervals;
 pub mod json;
 pub mod model;
 pub mod schedule;
+pub mod stream;
 pub mod text;
 
 mod bins;

@@ -215,6 +215,8 @@ pub struct Report {
     pub send_lateness: Option<Latency>,
     /// The `--interval` time series; `None` without `--interval`.
     pub intervals: Option<IntervalsView>,
+    /// Stream metrics (`--stream-metrics`); `None` when they were off.
+    pub stream: Option<super::stream::StreamView>,
     /// The result everything above was computed from, kept whole: the JSON carries it
     /// exactly, so readers and `vastar merge` can recompute any of it.
     pub result: RunResult,
@@ -271,6 +273,7 @@ impl Report {
                 .intervals
                 .as_ref()
                 .map(|series| IntervalsView::new(series, result.elapsed)),
+            stream: super::stream::StreamView::of(result),
             result: result.clone(),
         }
     }
@@ -308,6 +311,10 @@ fn slo_outcome(result: &RunResult, s: &Summary) -> Option<SloOutcome> {
             requests: s.requests,
             failed: s.failed,
             rps: s.rps,
+            stream: result
+                .stream
+                .as_ref()
+                .map(|st| st.measurements(result.elapsed)),
         };
         slo::evaluate(gates, &run)
     })
@@ -315,7 +322,7 @@ fn slo_outcome(result: &RunResult, s: &Summary) -> Option<SloOutcome> {
 
 /// Percentiles straight from `value_at_quantile`, which ranks by `ceil(q * n)`: for 100
 /// samples, p50 is the 50th and p99 the 99th, with no off-by-one toward the slow side.
-pub(super) fn latency(hist: &Histogram<u64>, scale: &LevelScale) -> Option<Latency> {
+pub(crate) fn latency(hist: &Histogram<u64>, scale: &LevelScale) -> Option<Latency> {
     if hist.is_empty() {
         return None;
     }

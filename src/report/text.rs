@@ -11,6 +11,7 @@ mod intervals;
 mod redirects;
 mod schedule;
 mod slo;
+mod stream;
 
 use std::io::{self, Write};
 
@@ -50,6 +51,7 @@ pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Re
         }
         None => no_responses(report, out)?,
     }
+    stream::section_of(report, p, out)?;
     errors(report, p, out)?;
     details(report, p, out)?;
     connections(report, p, out)?;

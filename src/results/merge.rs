@@ -117,6 +117,11 @@ fn add(into: &mut RunResult, part: &RunResult) -> Result<(), MergeError> {
     into.connections.merge(&part.connections);
     into.redirects.merge(&part.redirects);
     into.interrupted |= part.interrupted;
+    if let Some(stream) = &part.stream {
+        into.stream
+            .get_or_insert_with(Default::default)
+            .merge(stream);
+    }
     into.start_skew = [into.start_skew, part.start_skew]
         .into_iter()
         .flatten()

@@ -10,6 +10,7 @@ pub mod hdr;
 pub mod intervals;
 pub mod merge;
 pub mod params;
+pub mod stream;
 pub mod wire;
 
 #[cfg(test)]

@@ -74,6 +74,10 @@ pub struct JsonResult {
     /// it (added in 1.5).
     #[serde(default)]
     pub intervals: Option<JsonRawIntervals>,
+    /// With `--stream-metrics`: the stream metrics, exactly; null without them (added in
+    /// 1.6).
+    #[serde(default)]
+    pub stream: Option<super::stream::JsonRawStream>,
 }
 
 /// Each distribution as base64 of HdrHistogram's V2 + DEFLATE encoding (what HdrHistogram's
@@ -165,6 +169,7 @@ impl From<&RunResult> for JsonResult {
             },
             start_skew_ns: r.start_skew.map(|s| s.nanos),
             intervals: r.intervals.as_ref().map(JsonRawIntervals::from),
+            stream: r.stream.as_ref().map(Into::into),
         }
     }
 }
@@ -228,6 +233,7 @@ impl JsonResult {
                 name: "interval latency",
                 source,
             })?;
+        r.stream = self.stream.map(|s| s.into_stats()).transpose()?;
         Ok(r)
     }
 }

@@ -67,6 +67,50 @@ pub struct LatencyGate {
     pub limit: Duration,
 }
 
+/// A streamed-response metric a gate can bound (see the `stream` module's definitions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamMetric {
+    /// Time to first token.
+    Ttft,
+    /// Time per output token.
+    Tpot,
+    /// Inter-token latency (every gap, pooled).
+    Itl,
+    /// End to end, per streamed response.
+    E2e,
+}
+
+impl StreamMetric {
+    /// Every metric, in the order reports list them.
+    pub const ALL: [StreamMetric; 4] = [
+        StreamMetric::Ttft,
+        StreamMetric::Tpot,
+        StreamMetric::Itl,
+        StreamMetric::E2e,
+    ];
+
+    /// The metric's name in a gate (`ttft_p99`) and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamMetric::Ttft => "ttft",
+            StreamMetric::Tpot => "tpot",
+            StreamMetric::Itl => "itl",
+            StreamMetric::E2e => "e2e",
+        }
+    }
+}
+
+/// An upper bound on one percentile of a stream metric (`ttft_p99=500ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamGate {
+    /// Which metric is bounded.
+    pub metric: StreamMetric,
+    /// Which percentile of it.
+    pub rank: Rank,
+    /// The largest acceptable value at that percentile (inclusive).
+    pub limit: Duration,
+}
+
 /// One condition a run must meet.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Gate {
@@ -82,6 +126,20 @@ pub enum Gate {
         /// Smallest acceptable throughput, in responses per second.
         min: f64,
     },
+    /// `ttft_p99=DURATION` (and `tpot_`, `itl_`, `e2e_`): a stream metric's percentile is
+    /// at most the limit. Needs `--stream-metrics`.
+    Stream(StreamGate),
+    /// `tokens_per_s>=N`: output tokens per second of elapsed time is at least `min`.
+    MinTokensPerSec {
+        /// Smallest acceptable token throughput.
+        min: f64,
+    },
+    /// `goodput>=N`: streamed responses per second that met every per-request latency
+    /// limit (see `stream::Limits`) is at least `min`.
+    MinGoodput {
+        /// Smallest acceptable goodput, in requests per second.
+        min: f64,
+    },
 }
 
 impl Gate {
@@ -91,6 +149,9 @@ impl Gate {
             Gate::Latency(g) => g.rank.to_string(),
             Gate::ErrorRate { .. } => "errors".to_string(),
             Gate::MinRps { .. } => "rps".to_string(),
+            Gate::Stream(g) => format!("{}_{}", g.metric.name(), g.rank),
+            Gate::MinTokensPerSec { .. } => "tokens_per_s".to_string(),
+            Gate::MinGoodput { .. } => "goodput".to_string(),
         }
     }
 
@@ -98,9 +159,11 @@ impl Gate {
     /// errors, responses per second for rps (the units of the JSON report).
     pub fn limit(&self) -> f64 {
         match self {
-            Gate::Latency(g) => g.limit.as_nanos() as f64 / 1e6,
+            Gate::Latency(LatencyGate { limit, .. }) | Gate::Stream(StreamGate { limit, .. }) => {
+                limit.as_nanos() as f64 / 1e6
+            }
             Gate::ErrorRate { max } => *max,
-            Gate::MinRps { min } => *min,
+            Gate::MinRps { min } | Gate::MinTokensPerSec { min } | Gate::MinGoodput { min } => *min,
         }
     }
 }
@@ -109,17 +172,20 @@ impl Gate {
 /// (`p99=250ms,errors=0.001,rps>=5000`): how a saved result keeps the gates it was judged by.
 pub fn spec(gates: &[Gate]) -> String {
     let token = |gate: &Gate| match gate {
-        Gate::Latency(g) => {
-            let ns = g.limit.as_nanos();
+        Gate::Latency(LatencyGate { limit, .. }) | Gate::Stream(StreamGate { limit, .. }) => {
+            let ns = limit.as_nanos();
+            let name = gate.name();
             match (ns % 1_000_000, ns % 1_000) {
-                (0, _) => format!("{}={}ms", g.rank, ns / 1_000_000),
-                (_, 0) => format!("{}={}us", g.rank, ns / 1_000),
-                _ => format!("{}={ns}ns", g.rank),
+                (0, _) => format!("{name}={}ms", ns / 1_000_000),
+                (_, 0) => format!("{name}={}us", ns / 1_000),
+                _ => format!("{name}={ns}ns"),
             }
         }
         // `{}` prints the shortest decimal that parses back to the same f64.
         Gate::ErrorRate { max } => format!("errors={max}"),
         Gate::MinRps { min } => format!("rps>={min}"),
+        Gate::MinTokensPerSec { min } => format!("tokens_per_s>={min}"),
+        Gate::MinGoodput { min } => format!("goodput>={min}"),
     };
     gates.iter().map(token).collect::<Vec<_>>().join(",")
 }
@@ -132,6 +198,15 @@ impl fmt::Display for Gate {
             Gate::Latency(g) => write!(f, "{} <= {} ms", g.rank, decimal(self.limit(), 6)),
             Gate::ErrorRate { max } => write!(f, "errors <= {}%", decimal(max * 100.0, 6)),
             Gate::MinRps { min } => write!(f, "rps >= {}", decimal(*min, 3)),
+            Gate::Stream(g) => write!(
+                f,
+                "{} {} <= {} ms",
+                g.metric.name(),
+                g.rank,
+                decimal(self.limit(), 6)
+            ),
+            Gate::MinTokensPerSec { min } => write!(f, "tokens/s >= {}", decimal(*min, 3)),
+            Gate::MinGoodput { min } => write!(f, "goodput >= {} req/s", decimal(*min, 3)),
         }
     }
 }
@@ -158,6 +233,37 @@ pub struct Measurements<'a> {
     pub failed: u64,
     /// Responses per second of elapsed time.
     pub rps: f64,
+    /// Stream metrics; `None` when they were off (every stream gate then fails).
+    pub stream: Option<StreamMeasurements<'a>>,
+}
+
+/// What stream gates are checked against, as the report computed it.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamMeasurements<'a> {
+    /// Time to first token, in nanoseconds.
+    pub ttft_ns: &'a Histogram<u64>,
+    /// Time per output token, in nanoseconds.
+    pub tpot_ns: &'a Histogram<u64>,
+    /// Inter-token latency, in nanoseconds.
+    pub itl_ns: &'a Histogram<u64>,
+    /// End to end, in nanoseconds.
+    pub e2e_ns: &'a Histogram<u64>,
+    /// Output tokens per second of elapsed time.
+    pub tokens_per_s: f64,
+    /// Good streamed responses per second of elapsed time.
+    pub goodput_rps: f64,
+}
+
+impl<'a> StreamMeasurements<'a> {
+    /// The histogram of `metric`.
+    pub fn histogram(&self, metric: StreamMetric) -> &'a Histogram<u64> {
+        match metric {
+            StreamMetric::Ttft => self.ttft_ns,
+            StreamMetric::Tpot => self.tpot_ns,
+            StreamMetric::Itl => self.itl_ns,
+            StreamMetric::E2e => self.e2e_ns,
+        }
+    }
 }
 
 /// The verdict on one gate.
@@ -203,11 +309,38 @@ fn check(gate: Gate, run: &Measurements<'_>) -> GateResult {
             (Some(rate), rate <= max)
         }
         Gate::MinRps { min } => (Some(run.rps), run.rps >= min),
+        Gate::Stream(g) => {
+            percentile_within(run.stream.map(|s| s.histogram(g.metric)), g.rank, g.limit)
+        }
+        Gate::MinTokensPerSec { min } => match run.stream {
+            Some(s) => (Some(s.tokens_per_s), s.tokens_per_s >= min),
+            None => (None, false),
+        },
+        Gate::MinGoodput { min } => match run.stream {
+            Some(s) => (Some(s.goodput_rps), s.goodput_rps >= min),
+            None => (None, false),
+        },
     };
     GateResult {
         gate,
         measured,
         passed,
+    }
+}
+
+/// Checks one percentile of a histogram (in ns) against a limit; an absent or empty
+/// histogram cannot be measured, so it fails.
+fn percentile_within(
+    hist: Option<&Histogram<u64>>,
+    rank: Rank,
+    limit: Duration,
+) -> (Option<f64>, bool) {
+    match hist.filter(|h| !h.is_empty()) {
+        None => (None, false),
+        Some(h) => {
+            let ns = h.value_at_quantile(rank.quantile());
+            (Some(ns as f64 / 1e6), u128::from(ns) <= limit.as_nanos())
+        }
     }
 }
 

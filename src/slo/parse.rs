@@ -7,7 +7,7 @@
 
 use thiserror::Error;
 
-use super::{Gate, LatencyGate, Rank};
+use super::{Gate, LatencyGate, Rank, StreamGate, StreamMetric};
 
 /// A malformed `--slo` spec; the message quotes the bad token.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -16,7 +16,10 @@ pub enum SloError {
     #[error("invalid --slo {0:?}: empty gate, expected gates like \"p99=250ms,errors=0.1%\"")]
     Empty(String),
     /// The left side is not a known gate.
-    #[error("invalid --slo gate {0:?}: expected pN=DURATION, errors=RATE or rps>=N")]
+    #[error(
+        "invalid --slo gate {0:?}: expected pN=DURATION, errors=RATE, rps>=N, \
+         ttft_pN=DURATION (or tpot_, itl_, e2e_), tokens_per_s>=N or goodput>=N"
+    )]
     Unknown(String),
     /// `pN` with N malformed or outside 1..=99.99.
     #[error(
@@ -30,7 +33,7 @@ pub enum SloError {
     /// An `errors` gate whose limit is not a rate in 0..=100%.
     #[error("invalid --slo gate {0:?}: expected an error rate like errors=0.1% or errors=0.001")]
     ErrorRate(String),
-    /// An `rps` gate without `>=` or without a positive number.
+    /// An `rps`, `tokens_per_s` or `goodput` gate without `>=` or a positive number.
     #[error("invalid --slo gate {0:?}: expected a minimum throughput like rps>=5000")]
     Rps(String),
     /// The same gate given twice (`p99.9` and `p99.90` are the same gate).
@@ -76,8 +79,10 @@ fn gate(token: &str) -> Result<Gate, SloError> {
     let name = name.to_ascii_lowercase();
     let bad = |make: fn(String) -> SloError| make(token.to_string());
     match name.as_str() {
-        "rps" => match (op, rps(value)) {
-            (Op::AtLeast, Some(min)) => Ok(Gate::MinRps { min }),
+        "rps" | "tokens_per_s" | "goodput" => match (op, rps(value)) {
+            (Op::AtLeast, Some(min)) if name == "rps" => Ok(Gate::MinRps { min }),
+            (Op::AtLeast, Some(min)) if name == "goodput" => Ok(Gate::MinGoodput { min }),
+            (Op::AtLeast, Some(min)) => Ok(Gate::MinTokensPerSec { min }),
             _ => Err(bad(SloError::Rps)),
         },
         "errors" => match (op, error_rate(value)) {
@@ -85,16 +90,36 @@ fn gate(token: &str) -> Result<Gate, SloError> {
             _ => Err(bad(SloError::ErrorRate)),
         },
         _ => {
-            let digits = name
+            let (metric, percentile) = match name.split_once('_') {
+                Some((metric, p)) => (
+                    Some(stream_metric(metric).ok_or_else(|| bad(SloError::Unknown))?),
+                    p,
+                ),
+                None => (None, name.as_str()),
+            };
+            let digits = percentile
                 .strip_prefix('p')
                 .ok_or_else(|| bad(SloError::Unknown))?;
             let rank = rank(digits).ok_or_else(|| bad(SloError::Percentile))?;
-            match (op, crate::duration::parse(value)) {
-                (Op::AtMost, Some(limit)) => Ok(Gate::Latency(LatencyGate { rank, limit })),
-                _ => Err(bad(SloError::Duration)),
-            }
+            let limit = match (op, crate::duration::parse(value)) {
+                (Op::AtMost, Some(limit)) => limit,
+                _ => return Err(bad(SloError::Duration)),
+            };
+            Ok(match metric {
+                Some(metric) => Gate::Stream(StreamGate {
+                    metric,
+                    rank,
+                    limit,
+                }),
+                None => Gate::Latency(LatencyGate { rank, limit }),
+            })
         }
     }
+}
+
+/// The stream metric a gate name starts with (`ttft` in `ttft_p99`).
+fn stream_metric(name: &str) -> Option<StreamMetric> {
+    StreamMetric::ALL.into_iter().find(|m| m.name() == name)
 }
 
 /// `name OP value`, with `>=` and `<=` tried before `=` so the `=` inside them is not taken

@@ -17,6 +17,7 @@ fn run(latency_ns: &Histogram<u64>, requests: u64, failed: u64, rps: f64) -> Mea
         requests,
         failed,
         rps,
+        stream: None,
     }
 }
 
@@ -164,6 +165,8 @@ fn spec_reads_back_to_the_same_gates() {
         "p50=1.5ms,p99.9=20us,p99.99=7ns",
         "errors=0.1%,rps>=5000",
         "errors=0.000001,rps>=0.5,p1=3s",
+        "ttft_p99=500ms,tpot_p50=40ms,itl_p99.9=100ms,e2e_p95=2s",
+        "tokens_per_s>=1000.5,goodput>=3,p99=1s",
     ] {
         let gates = parse(text).unwrap();
         assert_eq!(
@@ -178,4 +181,32 @@ fn spec_reads_back_to_the_same_gates() {
         "p99=250ms,errors=0.001"
     );
     assert_eq!(spec(&[]), "");
+}
+
+#[test]
+fn stream_gates_check_their_own_histograms_and_fail_without_streams() {
+    let gates = parse("ttft_p50=10ms,itl_p99=5ms,tokens_per_s>=100,goodput>=2").unwrap();
+    assert_eq!(gates[0].to_string(), "ttft p50 <= 10 ms");
+    assert_eq!(gates[1].name(), "itl_p99");
+    let latency = hist([1]);
+    let mut run = run(&latency, 10, 0, 10.0);
+    let verdict = evaluate(&gates, &run);
+    assert!(!verdict.passed);
+    assert!(verdict.gates.iter().all(|g| g.measured.is_none()));
+    let (ttft, itl) = (hist([9_000_000]), hist([6_000_000]));
+    let empty = hist([]);
+    run.stream = Some(StreamMeasurements {
+        ttft_ns: &ttft,
+        tpot_ns: &empty,
+        itl_ns: &itl,
+        e2e_ns: &empty,
+        tokens_per_s: 100.0,
+        goodput_rps: 1.5,
+    });
+    let passed: Vec<bool> = evaluate(&gates, &run)
+        .gates
+        .iter()
+        .map(|g| g.passed)
+        .collect();
+    assert_eq!(passed, [true, false, true, false]);
 }

@@ -276,6 +276,7 @@ fn measurements(r: &RunResult) -> Measurements<'_> {
         } else {
             0.0
         },
+        stream: r.stream.as_ref().map(|s| s.measurements(r.elapsed)),
     }
 }
 
@@ -285,7 +286,10 @@ fn measurements(r: &RunResult) -> Measurements<'_> {
 fn binding_gate(probe: &Probe) -> Option<String> {
     let excess = |g: &GateValue| match (g.gate, g.measured) {
         (_, None) => f64::INFINITY,
-        (Gate::MinRps { min }, Some(m)) => min / m.max(1e-9),
+        (
+            Gate::MinRps { min } | Gate::MinTokensPerSec { min } | Gate::MinGoodput { min },
+            Some(m),
+        ) => min / m.max(1e-9),
         (_, Some(m)) => m / g.gate.limit().max(1e-12),
     };
     let furthest = |failed_only: bool| {

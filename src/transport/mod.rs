@@ -116,6 +116,12 @@ pub trait Connector {
     type Conn: Conn;
     /// Opens one connection, or says why it could not.
     async fn connect(&self) -> io::Result<Connected<Self::Conn>>;
+
+    /// The stream metrics this worker's connections recorded (`--stream-metrics`), taken
+    /// once when the worker is done; `None` when the protocol measures no stream.
+    fn take_stream_stats(&self) -> Option<crate::stream::StreamStats> {
+        None
+    }
 }
 
 /// A connection fresh from [`Connector::connect`], with its TLS handshake time if any.

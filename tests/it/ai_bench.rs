@@ -229,7 +229,8 @@ fn prompts_rotate_over_http2_streams_too() {
         file.to_str().unwrap(),
         &url,
     ];
-    ai_bench(&args, None).success();
+    let run = ai_bench(&args, None).success();
+    assert!(run.stderr.contains("HTTP/1.1 only"), "{}", run.stderr);
     // One worker takes the three bodies in turn: ten of each, not thirty of the first.
     let each: u64 = ["a", "bbbbbbbbbb", "cccccccccccccccccccccccccccccc"]
         .iter()

@@ -9,6 +9,7 @@
 //! - [`environment`]: a low open-file limit (`ulimit -n`) and a narrow terminal (tmux).
 //! - [`output`]: the JSON document and its schema; plain text when piped.
 //! - [`slo`]: `--slo` gates and their exit codes.
+//! - [`stream`]: `--stream-metrics` against scripted SSE servers (TTFT, ITL, tokens, errors).
 //! - [`rate`]: open-loop `--rate` and `--latency-correction` against a freezing server.
 //! - [`intervals`]: `--interval`'s time series in the JSON, as CSV and in the text report.
 //! - [`hey`]: hey's single-dash flags, `-host`, `-cpus`, and the refused `-h2` / `-o csv`.
@@ -44,6 +45,7 @@ mod requests;
 mod responses;
 mod serve_llm;
 mod slo;
+mod stream;
 mod support;
 mod sweep;
 mod tls;

@@ -13,6 +13,7 @@ use std::mem::MaybeUninit;
 
 use super::{ParseError, MAX_HEADERS};
 use crate::http1::redirect::is_redirect;
+use crate::stream::Framing;
 
 /// How the body of a final response is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,13 +42,18 @@ pub(super) struct Head {
     /// Where the `Location` value lies in the parsed bytes (start, end), for a redirect
     /// status only: other responses never pay for looking.
     pub location: Option<(usize, usize)>,
+    /// How the body is framed as a stream, by its `Content-Type`; looked for only when
+    /// stream metrics are on (`None` otherwise).
+    pub framing: Option<Framing>,
 }
 
 /// Parses a head from the start of `buf`: `None` if incomplete, else its length and, for a
 /// final response, what it says (`None` for an interim 1xx response, which is skipped).
+/// With `want_framing`, also reads the `Content-Type` for stream metrics.
 pub(super) fn parse_head(
     buf: &[u8],
     head_request: bool,
+    want_framing: bool,
 ) -> Result<Option<(usize, Option<Head>)>, ParseError> {
     // Uninitialized header slots: parsing a small head does not pay to zero 100 entries.
     let mut slots = [MaybeUninit::<httparse::Header<'_>>::uninit(); MAX_HEADERS];
@@ -59,6 +65,9 @@ pub(super) fn parse_head(
             let head = classify(&resp, head_request)?.map(|mut head| {
                 if is_redirect(head.status) {
                     head.location = location(resp.headers, buf);
+                }
+                if want_framing {
+                    head.framing = Some(framing(resp.headers));
                 }
                 head
             });
@@ -114,6 +123,7 @@ fn classify(
         body,
         keep_alive,
         location: None,
+        framing: None,
     }))
 }
 
@@ -126,6 +136,14 @@ fn location(headers: &[httparse::Header<'_>], buf: &[u8]) -> Option<(usize, usiz
     let start = (h.value.as_ptr() as usize).checked_sub(buf.as_ptr() as usize)?;
     let end = start.checked_add(h.value.len())?;
     (end <= buf.len()).then_some((start, end))
+}
+
+/// The stream framing the first `Content-Type` names (none: [`Framing::Other`]).
+fn framing(headers: &[httparse::Header<'_>]) -> Framing {
+    headers
+        .iter()
+        .find(|h| h.name.len() == 12 && h.name.eq_ignore_ascii_case("content-type"))
+        .map_or(Framing::Other, |h| Framing::of_content_type(h.value))
 }
 
 /// The framing and persistence header fields of one head, scanned in a single pass.

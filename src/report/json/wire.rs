@@ -79,6 +79,10 @@ pub struct JsonReport {
     /// `--start-at` (added in 1.5).
     #[serde(default)]
     pub start_skew_ms: Option<f64>,
+    /// Stream metrics (`--stream-metrics`): TTFT, TPOT, ITL, E2E, output tokens, tokens/s,
+    /// goodput and stream errors; null when they were off (added in 1.6).
+    #[serde(default)]
+    pub stream: Option<super::JsonStream>,
 }
 
 /// One interval of the `--interval` time series. A request counts in the interval in which

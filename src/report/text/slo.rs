@@ -61,6 +61,13 @@ fn measured(result: &GateResult, report: &Report) -> String {
         (Gate::ErrorRate { .. }, None) => "n/a (no request)".to_string(),
         (Gate::MinRps { .. }, Some(rps)) => format!("{rps:.2} req/s"),
         (Gate::MinRps { .. }, None) => "n/a".to_string(),
+        (Gate::Stream(_), Some(ms)) => format!("{} ms", latency_ms(ms)),
+        (Gate::Stream(_), None) => "n/a (no stream data)".to_string(),
+        (Gate::MinTokensPerSec { .. }, Some(t)) => format!("{t:.2} tokens/s"),
+        (Gate::MinGoodput { .. }, Some(g)) => format!("{g:.2} req/s"),
+        (Gate::MinTokensPerSec { .. } | Gate::MinGoodput { .. }, None) => {
+            "n/a (no stream metrics)".to_string()
+        }
     }
 }
 

@@ -230,11 +230,13 @@ fn unknown_gates_are_named() {
         "errors",
         "foo>=3",
         "  q99=1ms",
+        "ttfb_p99=1ms",
+        "ttft=1ms",
     ] {
         rejects(
             bad,
             bad.trim(),
-            "expected pN=DURATION, errors=RATE or rps>=N",
+            "expected pN=DURATION, errors=RATE, rps>=N, ttft_pN=DURATION",
         );
     }
 }

@@ -43,6 +43,11 @@ fn the_response_corpus_passes_the_fuzz_checks() {
 }
 
 #[test]
+fn the_sse_corpus_passes_the_fuzz_checks() {
+    assert!(replay("sse", checks::check_sse) > 5);
+}
+
+#[test]
 fn the_chunked_corpus_passes_the_fuzz_checks() {
     assert!(replay("chunked", checks::check_chunked) > 5);
 }

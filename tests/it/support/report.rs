@@ -54,6 +54,46 @@ pub struct Report {
     pub result: RawResult,
     /// With `--start-at`: how late (positive) the run started, in milliseconds.
     pub start_skew_ms: Option<f64>,
+    /// With `--stream-metrics`: the stream metrics; `None` without them.
+    pub stream: Option<Stream>,
+}
+
+/// `stream`: stream metrics (`--stream-metrics`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stream {
+    /// Percentiles in ms (`p50`, `p99`, ...), null fields when not measured.
+    pub ttft_ms: BTreeMap<String, Option<f64>>,
+    pub tpot_ms: BTreeMap<String, Option<f64>>,
+    pub itl_ms: BTreeMap<String, Option<f64>>,
+    pub e2e_ms: BTreeMap<String, Option<f64>>,
+    pub output_tokens: OutputTokens,
+    pub tokens_per_s: f64,
+    pub goodput_rps: f64,
+    pub errors: StreamErrors,
+    pub events: u64,
+    pub content_events: u64,
+    pub responses: u64,
+    pub ttft_share: Option<f64>,
+}
+
+/// `stream.output_tokens`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputTokens {
+    pub total: u64,
+    pub per_request_avg: f64,
+    /// `usage`, `events` or `mixed`.
+    pub source: Option<String>,
+}
+
+/// `stream.errors`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamErrors {
+    pub missing_done: u64,
+    pub error_event: u64,
+    pub not_streaming: u64,
 }
 
 /// `result`: the exact data the report was computed from.
@@ -77,6 +117,8 @@ pub struct RawResult {
     pub start_skew_ns: Option<i64>,
     /// With `--interval`: the series with each interval's histogram (added in 1.5).
     pub intervals: Option<Value>,
+    /// With `--stream-metrics`: histograms and counters of the stream metrics.
+    pub stream: Option<Value>,
 }
 
 /// One entry of `intervals`.
