@@ -241,11 +241,12 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
     }
     if args.llm {
         ask_for_a_stream(&mut config.request);
+        config.stream_metrics = true;
     }
     // The run trusts exactly the certificate the target was just given.
     config.tls.extra_roots_pem = cert.map(|c| c.cert_pem.into_bytes());
     let output = args.output.into();
-    // `demo --llm` reports like the `ai-bench` run it is.
+    // `demo --llm` reports like the `ai-bench` run it is, stream metrics included.
     let model = args.llm.then_some(DEMO_MODEL);
     measure_and_report_as(
         &config,

@@ -287,6 +287,14 @@ fn demo_llm_streams_from_the_simulated_model() {
     assert_eq!(report.summary.failed, 0);
     assert_eq!(report.params.method, "POST");
     assert_eq!(report.params.model.as_deref(), Some("vastar-llm"));
+    // The streams are measured: TTFT 100 ms, 20 tokens each (counted from usage).
+    let stream = report
+        .stream
+        .as_ref()
+        .expect("demo --llm measures the streams");
+    let ttft = stream.ttft_ms["p50"].unwrap_or(0.0);
+    assert!((100.0..200.0).contains(&ttft), "TTFT p50 {ttft}");
+    assert_eq!(stream.output_tokens.source.as_deref(), Some("usage"));
     // TTFT 100 ms + 19 ITL of 20 ms.
     let p50 = report.latency_ms["p50"].as_f64().unwrap_or(0.0);
     assert!(p50 >= 480.0, "{:?}", report.latency_ms);
