@@ -15,9 +15,9 @@ What it does:
     usage chunk) over TTFT + 99 ITL = 2.08 s, so c = 1,000 streams offer ~50,000 events/s.
   * Generators, each pinned to CPU 1 (one core each, the same budget for all), at the same
     concurrency for the same duration, asking for 100 output tokens with `stream: true`:
-      - vastar: `vastar ai-bench` when the binary has it, else the flat form with
-        `--stream-metrics` when it has that, and always the flat form POSTing a streaming
-        request (it reads every byte of every stream but parses no events);
+      - vastar: `vastar ai-bench` and the flat form with `--stream-metrics` when the
+        binary has them (`vastar --help`), and always the flat form POSTing a streaming
+        request without stream metrics (it reads every byte but parses no event);
       - GuideLLM (`guidellm run`, concurrent profile, synthetic 32-token prompts);
       - AIPerf (`aiperf profile`, chat endpoint, --streaming, --concurrency, --isl 32).
   * Tokenizers: both Python tools want a Hugging Face tokenizer, and the hub is not
