@@ -214,7 +214,6 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
     if args.concurrency == 0 {
         return Err(UsageError("-c must be at least 1".into()).into());
     }
-    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let cert = match args.https {
         true => Some(crate::serve::tls::self_signed(None).map_err(AppError::Serve)?),
         false => None,
@@ -222,12 +221,15 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
     let serve_config = ServeConfig {
         tls: cert.as_ref().map(|c| c.config.clone()),
         http2: args.http2,
+        llm: args.llm.then_some(DEMO_LLM),
         ..ServeConfig::default()
     };
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let server = Background::start(loopback, serve_config, 1)
         .map_err(|e| AppError::Serve(format!("cannot start the built-in target: {e}")))?;
     let scheme = if args.https { "https" } else { "http" };
-    let url = format!("{scheme}://{}/", server.addr());
+    let path = if args.llm { "v1/chat/completions" } else { "" };
+    let url = format!("{scheme}://{}/{path}", server.addr());
     eprintln!(
         "vastar demo: built-in target at {url}, {} connections for {:?}",
         args.concurrency, args.duration
@@ -237,14 +239,54 @@ fn demo(args: &DemoArgs) -> Result<i32, AppError> {
         config.http2 = true;
         config.streams = DEMO_STREAMS;
     }
+    if args.llm {
+        ask_for_a_stream(&mut config.request);
+        config.stream_metrics = true;
+    }
     // The run trusts exactly the certificate the target was just given.
     config.tls.extra_roots_pem = cert.map(|c| c.cert_pem.into_bytes());
     let output = args.output.into();
-    measure_and_report(&config, &ReportOptions::default(), output, args.color)
+    // `demo --llm` reports like the `ai-bench` run it is, stream metrics included.
+    let model = args.llm.then_some(DEMO_MODEL);
+    measure_and_report_as(
+        &config,
+        &ReportOptions::default(),
+        output,
+        args.color,
+        |params| {
+            if let Some(model) = model {
+                params.model = Some(model.into());
+                params.prompts = Some(1);
+            }
+        },
+    )
 }
 
 /// Streams per connection of `vastar demo --http2`: h2load's usual `-m 10`.
 const DEMO_STREAMS: usize = 10;
+
+/// The simulated model of `vastar demo --llm`: 100 ms to the first token, then 20 tokens
+/// 20 ms apart, so a 3 s demo completes several streams per connection.
+const DEMO_LLM: crate::serve::LlmConfig = crate::serve::LlmConfig {
+    ttft: std::time::Duration::from_millis(100),
+    itl: std::time::Duration::from_millis(20),
+    tokens: 20,
+    jitter_pct: 0.0,
+};
+
+/// The model `vastar demo --llm` asks for (the target echoes any).
+const DEMO_MODEL: &str = "vastar-llm";
+
+/// Turns the demo's GET into what `vastar ai-bench --model vastar-llm --prompt "Say hello."`
+/// sends: a streaming chat completion request that asks for usage.
+fn ask_for_a_stream(request: &mut crate::config::RequestSpec) {
+    use crate::cli::prompts;
+    request.method = "POST".into();
+    request
+        .headers
+        .push(("Content-Type".into(), "application/json".into()));
+    request.body = prompts::chat_body(DEMO_MODEL, &prompts::of_text("Say hello."), None);
+}
 
 fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
     let target = Target::parse(url).map_err(|e| UsageError(e.to_string()))?;
@@ -278,6 +320,7 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
         max_inflight: args.max_inflight,
         tls: None,
         http2: args.http2,
+        llm: crate::cli::serve_build::llm_config(args)?,
     };
     let (config, certificate) = with_tls(config, args.tls)?;
     let server = Background::start(args.addr, config, threads)
@@ -289,8 +332,9 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
             pem.display()
         ),
         None => eprintln!(
-            "vastar serve: listening on http://{}/ (Ctrl-C to stop)",
-            server.addr()
+            "vastar serve: listening on http://{}/{} (Ctrl-C to stop)",
+            server.addr(),
+            if args.llm { "v1/chat/completions" } else { "" }
         ),
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -298,8 +342,22 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
         .build()
         .map_err(|e| AppError::Serve(e.to_string()))?;
     let _ = runtime.block_on(tokio::signal::ctrl_c());
+    let stats = std::sync::Arc::clone(server.stats());
     drop(server);
+    if args.llm {
+        print_llm_counts(&stats);
+    }
     Ok(EXIT_OK)
+}
+
+/// `serve --llm`'s last line, for benchmarks: what a client's CPU time per event is
+/// divided by.
+fn print_llm_counts(stats: &crate::serve::ServeStats) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let requests = stats.requests.load(Relaxed);
+    let plural = if requests == 1 { "" } else { "s" };
+    let events = stats.events.load(Relaxed);
+    eprintln!("vastar serve: {requests} request{plural}, {events} events sent");
 }
 
 /// `serve --tls`: the configuration with a fresh self-signed certificate, and where its PEM

@@ -11,6 +11,7 @@ pub mod build;
 pub mod hey;
 pub mod merge;
 pub mod prompts;
+pub mod serve_build;
 pub mod sweep;
 pub mod sweep_build;
 mod values;
@@ -338,6 +339,35 @@ pub struct ServeArgs {
     /// Server threads [default: number of CPUs].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Simulate an LLM: answer every request (any path; POST /v1/chat/completions is what
+    /// clients send) as an OpenAI chat completion. With "stream": true, Server-Sent Events:
+    /// headers at once; at --ttft a role chunk and the first content chunk; then one content
+    /// chunk every --itl; with the last one a finish_reason "stop" chunk, a usage chunk (if
+    /// the request has "stream_options": {"include_usage": true}) and data: [DONE].
+    /// Otherwise one JSON completion after the same time. The request's max_tokens lowers
+    /// --tokens; its model is echoed. Events are timed from one schedule per request (no
+    /// drift), each within about 1 ms of it (the runtime's timer tick).
+    #[arg(long, conflicts_with_all = ["http2", "chunked", "delay", "stall_every", "max_inflight", "body_size"])]
+    pub llm: bool,
+    /// With --llm: time to first token, from the request read to the first content chunk
+    /// [default: 100ms].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "llm")]
+    pub ttft: Option<Duration>,
+    /// With --llm: content chunks (tokens) per completion [default: 100].
+    #[arg(long, value_name = "N", requires = "llm")]
+    pub tokens: Option<u64>,
+    /// With --llm: inter-token latency, the gap between content chunks [default: 20ms].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "llm")]
+    pub itl: Option<Duration>,
+    /// With --llm: vary every gap (TTFT and each ITL) uniformly by up to ±PCT percent
+    /// (0..=100), seeded per connection so runs repeat [default: 0].
+    #[arg(
+        long,
+        value_name = "PCT",
+        requires = "llm",
+        allow_negative_numbers = true
+    )]
+    pub jitter: Option<f64>,
 }
 
 /// Flags of `vastar demo`.
@@ -363,6 +393,10 @@ pub struct DemoArgs {
     /// Over HTTP/2 (h2 by ALPN with --https, h2c without), 10 streams per connection.
     #[arg(long)]
     pub http2: bool,
+    /// Against a simulated LLM (`vastar serve --llm --tokens 20`): POSTs streaming OpenAI
+    /// chat completion requests.
+    #[arg(long, conflicts_with = "http2")]
+    pub llm: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -17,6 +17,7 @@ use std::time::Duration;
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::llm::{self, ConnLlm};
 use super::request::{self, Parsed, RequestHead};
 use super::response::{self, Encoded};
 use super::Shared;
@@ -44,6 +45,8 @@ pub(super) async fn handle<S: AsyncRead + AsyncWrite + Unpin>(stream: S, shared:
         stream,
         buf: BytesMut::with_capacity(READ_SIZE),
         out: Output::default(),
+        llm: shared.llm.as_ref().map(llm::Llm::connection),
+        body: Vec::new(),
         shared,
     };
     if let Ok(true) = conn.run().await {
@@ -56,6 +59,11 @@ struct Conn<S> {
     stream: S,
     buf: BytesMut,
     out: Output,
+    /// `--llm` only: this connection's completion state.
+    llm: Option<ConnLlm>,
+    /// `--llm` only: the current request's body (up to [`llm::MAX_BODY`]), which the
+    /// completion depends on; other modes discard bodies without keeping them.
+    body: Vec<u8>,
     shared: Arc<Shared>,
 }
 
@@ -96,12 +104,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         Ok(self.stream.read_buf(&mut self.buf).await? > 0)
     }
 
-    /// Reads and drops the request body. `Ok(false)` if the client left before sending it.
+    /// Reads and drops the request body (keeping it in `--llm` mode). `Ok(false)` if the
+    /// client left before sending it.
     async fn discard_body(&mut self, head: &RequestHead) -> io::Result<bool> {
         let mut left = head.content_length;
         let mut need_continue = head.expect_continue && head.http11;
+        self.body.clear();
         loop {
             let take = usize::try_from(left).map_or(self.buf.len(), |l| l.min(self.buf.len()));
+            if self.llm.is_some() {
+                let room = llm::MAX_BODY.saturating_sub(self.body.len());
+                self.body.extend_from_slice(&self.buf[..take.min(room)]);
+            }
             self.buf.advance(take);
             left -= take as u64;
             if left == 0 {
@@ -118,6 +132,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// Answers one request per the policy. `Ok(false)` when the connection must now close.
     async fn answer(&mut self, head: &RequestHead) -> io::Result<bool> {
+        if let (Some(model), Some(state)) = (&self.shared.llm, &mut self.llm) {
+            self.out.flush(&mut self.stream).await?;
+            let stats = &self.shared.stats;
+            return llm::answer(&mut self.stream, head, &self.body, model, state, stats).await;
+        }
         let reply = self.shared.responder.reply(head);
         if reply.delay.is_some() || self.shared.inflight.is_some() {
             self.out.flush(&mut self.stream).await?;

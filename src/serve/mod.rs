@@ -21,8 +21,13 @@
 //! - Accept errors (e.g. out of file descriptors) never stop the server: it backs off
 //!   briefly and accepts again. No client input can make it panic.
 //!
+//! - With `llm` (`--llm`), every HTTP/1.1 request is answered as an OpenAI-style chat
+//!   completion, streamed with a known timing (see [`llm`]); request bodies up to 1 MiB are
+//!   kept for it instead of discarded.
+//!
 //! Layout: `request` parses heads, `response` holds the response policy and prebuilt
-//! bytes, `conn` drives one connection, `background` runs a server on its own runtime.
+//! bytes, `conn` drives one connection, `llm` answers chat completions, `background` runs
+//! a server on its own runtime.
 
 use std::future::Future;
 use std::io;
@@ -37,6 +42,7 @@ use tokio::task::JoinSet;
 mod background;
 mod conn;
 mod h2;
+mod llm;
 mod request;
 mod response;
 #[cfg(test)]
@@ -44,6 +50,7 @@ mod tests;
 pub mod tls;
 
 pub use background::Background;
+pub use llm::LlmConfig;
 
 /// What the server answers; fixed for the server's lifetime so responses can be prebuilt.
 #[derive(Debug, Clone)]
@@ -67,6 +74,11 @@ pub struct ServeConfig {
     /// Speak HTTP/2 (`vastar serve --http2`): prior-knowledge h2c over TCP; with `tls`, h2
     /// when ALPN picks it and HTTP/1.1 otherwise.
     pub http2: bool,
+    /// Answer every request as an OpenAI-style chat completion with this timing
+    /// (`vastar serve --llm`), streamed as Server-Sent Events when the request asks for it.
+    /// HTTP/1.1 (and TLS) only; the body, delay, chunking and capacity settings do not
+    /// apply. `None`: the plain `200 OK` server.
+    pub llm: Option<LlmConfig>,
 }
 
 /// A periodic server-wide freeze: every `every`-th request starts a pause of `duration`
@@ -88,6 +100,7 @@ impl Default for ServeConfig {
             max_inflight: None,
             tls: None,
             http2: false,
+            llm: None,
         }
     }
 }
@@ -101,6 +114,9 @@ pub struct ServeStats {
     pub requests: AtomicU64,
     /// Requests refused with `400`, `431` or `501`.
     pub rejected: AtomicU64,
+    /// `--llm`: Server-Sent Events written (role, tokens, stop, usage and `[DONE]` each
+    /// count one), so a benchmark can divide a client's CPU time by the events it received.
+    pub events: AtomicU64,
 }
 
 /// What every connection task of one server shares.
@@ -115,6 +131,8 @@ struct Shared {
     h2_body: bytes::Bytes,
     /// `--delay`, for HTTP/2 streams.
     delay: Option<Duration>,
+    /// `--llm`: the completion model every HTTP/1.1 connection answers with.
+    llm: Option<llm::Llm>,
 }
 
 /// Serves on `listener` until `shutdown` resolves. Runs on the caller's tokio runtime.
@@ -134,6 +152,7 @@ pub async fn serve(
         inflight: config.max_inflight.map(tokio::sync::Semaphore::new),
         h2_body: response::body(config.body_size),
         delay: config.delay,
+        llm: config.llm.clone().map(llm::Llm::new),
     });
     let acceptor = config.tls.clone().map(|c| tls::acceptor(c, config.http2));
     let mut conns = JoinSet::new();

@@ -263,3 +263,39 @@ fn serve_tls_prints_the_certificate_to_give_to_cacert() {
     assert_eq!(report.tls.as_deref(), Some("TLSv1.3"));
     let _ = std::fs::remove_file(cacert);
 }
+
+#[test]
+fn serve_llm_streams_chat_completions_with_the_flags_timing() {
+    let (_child, banner) = serve_with_banner(&["--llm", "--tokens", "3", "--ttft", "5ms"]);
+    let url = banner
+        .split_whitespace()
+        .find(|word| word.ends_with("/v1/chat/completions"))
+        .unwrap_or_else(|| panic!("no completions URL in the banner {banner:?}"));
+    let body = r#"{"stream":true,"stream_options":{"include_usage":true}}"#;
+    let report = run_json("-n 4 -c 2 -t 5 -m POST -d", &[body, url]);
+    assert_eq!(report.summary.successful, 4);
+    // Role, 3 tokens, stop, usage and [DONE]: seven events of at least 14 bytes each.
+    assert!(report.summary.size_per_request > 7 * 14, "{report:?}");
+}
+
+#[test]
+fn demo_llm_streams_from_the_simulated_model() {
+    let report = run("demo --llm -z 600ms -c 4 -o json", &[])
+        .success()
+        .report();
+    assert!(report.summary.successful >= 4, "{report:?}");
+    assert_eq!(report.summary.failed, 0);
+    assert_eq!(report.params.method, "POST");
+    assert_eq!(report.params.model.as_deref(), Some("vastar-llm"));
+    // The streams are measured: TTFT 100 ms, 20 tokens each (counted from usage).
+    let stream = report
+        .stream
+        .as_ref()
+        .expect("demo --llm measures the streams");
+    let ttft = stream.ttft_ms["p50"].unwrap_or(0.0);
+    assert!((100.0..200.0).contains(&ttft), "TTFT p50 {ttft}");
+    assert_eq!(stream.output_tokens.source.as_deref(), Some("usage"));
+    // TTFT 100 ms + 19 ITL of 20 ms.
+    let p50 = report.latency_ms["p50"].as_f64().unwrap_or(0.0);
+    assert!(p50 >= 480.0, "{:?}", report.latency_ms);
+}

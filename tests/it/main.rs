@@ -20,6 +20,7 @@
 //! - [`sweep`]: `vastar sweep`: sweet spot, gates, paired mode, capacity search, one process.
 //! - [`merge`]: `vastar merge`: one file reproduced, parts judged on their union, bad input.
 //! - [`fleet`]: `--segment` and `--start-at`: N generator processes merged into one test.
+//! - [`serve_llm`]: `serve --llm`: the SSE stream of the built-in target, timed off the wire.
 //! - [`deploy`]: the Kubernetes Job and `deploy/ssh-fleet.sh` speak the shipped CLI.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
@@ -42,6 +43,7 @@ mod redirects;
 mod request_log;
 mod requests;
 mod responses;
+mod serve_llm;
 mod slo;
 mod stream;
 mod support;
