@@ -376,3 +376,32 @@ fn serve_llm_reports_the_events_it_sent_when_interrupted() {
     let last = finished.stderr.lines().last().unwrap_or_default();
     assert_eq!(last, "vastar serve: 2 requests, 14 events sent");
 }
+
+/// The whole loop: `vastar ai-bench` against the simulated model recovers the TTFT, ITL and
+/// token count the target was told to produce (the "within 1 ms / exactly"; the
+/// medians get a little more room, for a loaded test machine's scheduling).
+#[test]
+fn ai_bench_recovers_the_targets_ttft_itl_and_tokens() {
+    let server = llm_target(60, 15, 12, 0.0);
+    let url = format!("http://{}/v1/chat/completions", server.addr());
+    let report = crate::support::run(
+        "ai-bench -o json -n 40 -c 4 --model sim --prompt hello",
+        &[&url],
+    )
+    .success()
+    .report();
+    let stream = report.stream.expect("ai-bench measures streams");
+    assert_eq!(stream.responses, 40);
+    assert_eq!(stream.output_tokens.total, 40 * 12, "{stream:?}");
+    assert_eq!(stream.output_tokens.source.as_deref(), Some("usage"));
+    assert_eq!(stream.content_events, 40 * 12);
+    assert_eq!(stream.errors.missing_done + stream.errors.not_streaming, 0);
+    let p50 = |m: &std::collections::BTreeMap<String, Option<f64>>| m["p50"].expect("measured");
+    let (ttft, itl) = (p50(&stream.ttft_ms), p50(&stream.itl_ms));
+    // Never early (the target sleeps on one schedule), and late by less than 1 ms at the
+    // median on an idle machine; 3 ms of room here.
+    assert!((60.0..63.0).contains(&ttft), "TTFT p50 {ttft} ms");
+    assert!((14.0..17.0).contains(&itl), "ITL p50 {itl} ms");
+    let tpot = p50(&stream.tpot_ms);
+    assert!((14.5..16.5).contains(&tpot), "TPOT p50 {tpot} ms");
+}
