@@ -9,15 +9,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::{HistScaleArg, RequestArgs, RunArgs, RunOutput};
+use super::{HistScaleArg, RequestArgs, RunArgs};
 use crate::config::{
     Arrival, RequestSpec, RunConfig, StopAt, TlsSettings, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DRAIN_CAP,
 };
-use crate::engine::intervals::MIN_INTERVAL;
 use crate::http1::request::HeaderList;
 use crate::report::model::{HistScale, ReportOptions};
-use crate::request_log::{RequestLog, CONNECTION_STRIDE};
 use crate::slo;
 use crate::url::{Scheme, Target};
 
@@ -94,79 +92,6 @@ pub fn run_config_as(args: &RunArgs, stream_metrics: bool) -> Result<RunConfig, 
     // Last: the file is created only once every other flag is known to be good.
     config.request_log = request_log(args, &config)?;
     Ok(config)
-}
-
-/// `--interval`, and `-o csv-intervals`, which prints nothing without it.
-fn interval(args: &RunArgs) -> Result<Option<Duration>, UsageError> {
-    match args.interval {
-        Some(d) if d < MIN_INTERVAL => Err(usage(format!(
-            "--interval must be at least {MIN_INTERVAL:?}, got {d:?}"
-        ))),
-        None if args.output == RunOutput::CsvIntervals => Err(usage(
-            "-o csv-intervals prints the --interval time series: add --interval (e.g. --interval 1s)",
-        )),
-        other => Ok(other),
-    }
-}
-
-/// Refuses what stream metrics cannot measure: HTTP/2 (its DATA frames are not fed to the
-/// observer), and stream gates in a run that does not measure streams.
-pub fn check_stream(config: &RunConfig) -> Result<(), UsageError> {
-    if config.stream_metrics && config.http2 {
-        return Err(usage(
-            "--stream-metrics measures HTTP/1.1 responses only; drop --http2",
-        ));
-    }
-    let stream_gate = config.slo.iter().find(|g| {
-        matches!(
-            g,
-            slo::Gate::Stream(_) | slo::Gate::MinTokensPerSec { .. } | slo::Gate::MinGoodput { .. }
-        )
-    });
-    match stream_gate {
-        Some(gate) if !config.stream_metrics => Err(usage(format!(
-            "--slo {} needs --stream-metrics",
-            gate.name()
-        ))),
-        _ => Ok(()),
-    }
-}
-
-/// This process's share of a total under `--segment` (the total itself without one); a
-/// share of nothing is refused, since that process would measure nothing.
-fn segment_share(args: &RunArgs, flag: &str, total: u64) -> Result<u64, UsageError> {
-    let Some(segment) = args.segment else {
-        return Ok(total);
-    };
-    match segment.share(total) {
-        0 => Err(usage(format!(
-            "{flag} {total} split into {} segments leaves segment {segment} nothing; give at \
-             least {} or use fewer segments",
-            segment.count, segment.count
-        ))),
-        share => Ok(share),
-    }
-}
-
-/// `--log-requests`: the file, created now, so that an unwritable path stops the run before
-/// any load instead of after it.
-fn request_log(args: &RunArgs, config: &RunConfig) -> Result<Option<RequestLog>, UsageError> {
-    let Some(path) = &args.log_requests else {
-        return Ok(None);
-    };
-    // A worker's slots must fit below the next worker's connection ids.
-    let slots = config.concurrency.saturating_mul(config.streams) as u64;
-    if slots > CONNECTION_STRIDE {
-        return Err(usage(format!(
-            "--log-requests numbers at most {CONNECTION_STRIDE} requests in flight (-c x --streams), got {slots}"
-        )));
-    }
-    RequestLog::create(path).map(Some).map_err(|e| {
-        usage(format!(
-            "cannot create --log-requests file {}: {e}",
-            path.display()
-        ))
-    })
 }
 
 /// A `--rate` value: a positive, finite number of requests per second.
@@ -487,6 +412,10 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 mod arrival;
+mod recording;
+
+pub use recording::check_stream;
+use recording::{interval, request_log, segment_share};
 #[cfg(test)]
 mod tests;
 
