@@ -152,8 +152,8 @@ pub struct RunConfig {
     /// and costs the hot path one predictable branch.
     pub request_log: Option<RequestLog>,
     /// Measure every response as a stream (`--stream-metrics`, implied by `ai-bench`):
-    /// SSE / NDJSON events, TTFT, ITL, TPOT, output tokens (see `crate::stream`).
-    /// HTTP/1.1 only.
+    /// SSE / NDJSON events, TTFT, ITL, TPOT, output tokens (see `crate::stream`), over
+    /// HTTP/1.1 and HTTP/2.
     pub stream_metrics: bool,
 }
 

@@ -71,9 +71,13 @@ fn run_http2(
     let setup = |e: String| EngineError::Setup(e);
     let template = Template::of(&config.target, &config.request).map_err(setup)?;
     let streams = config.streams;
+    let limits = config
+        .stream_metrics
+        .then(|| Limits::from_gates(&config.slo));
     let mut result = match config.target.scheme {
         Scheme::Http => {
-            let make = || Http2Connector::new(tcp.clone(), streams, template.clone());
+            let make =
+                || Http2Connector::new(tcp.clone(), streams, template.clone()).with_stream(limits);
             engine::run_with(&make, config, progress)?
         }
         Scheme::Https => {
@@ -84,7 +88,7 @@ fn run_http2(
                 .map_err(|e| setup(e.to_string()))?;
             let make = || {
                 let dial = TlsDial::new(tcp.clone(), client.clone());
-                Http2Connector::new(dial, streams, template.clone())
+                Http2Connector::new(dial, streams, template.clone()).with_stream(limits)
             };
             let mut result = engine::run_with(&make, config, progress)?;
             result.tls = client.version();

@@ -90,12 +90,6 @@ fn ai_bench(args: &crate::cli::AiBenchArgs) -> Result<i32, AppError> {
     let ai = crate::cli::ai_bench_build::ai_bench_config(args, env_key)?;
     let options = build::report_options(&args.run);
     warn_if_insecure(&ai.config);
-    if !ai.config.stream_metrics {
-        eprintln!(
-            "vastar: warning: stream metrics (TTFT, ITL, tokens) are measured over HTTP/1.1 only; \
-             over --http2 the report has whole-response latency"
-        );
-    }
     let (output, color) = (args.run.output, args.run.color);
     measure_and_report_as(&ai.config, &options, output, color, |params| {
         params.model = Some(ai.model.clone());

@@ -50,9 +50,7 @@ pub fn ai_bench_config(args: &AiBenchArgs, env_key: Option<String>) -> Result<Ai
         (Some(text), None) => vec![prompts::of_text(text)],
         (None, None) => return Err(usage("ai-bench needs --prompt TEXT or --prompts FILE")),
     };
-    // Stream metrics read HTTP/1.1 bodies only: over HTTP/2 ai-bench measures whole
-    // responses (and says so).
-    let mut config = build::run_config_as(&args.run, !args.run.request.http2)?;
+    let mut config = build::run_config_as(&args.run, true)?;
     default_path(&mut config);
     let mut bodies = prompts
         .iter()

@@ -168,7 +168,7 @@ pub struct RunArgs {
     /// The report shows each gate's verdict, and latency gates color the histogram.
     #[arg(long, value_name = "GATES", verbatim_doc_comment)]
     pub slo: Option<String>,
-    /// Measure each response as a stream (Server-Sent Events or NDJSON; HTTP/1.1 only).
+    /// Measure each response as a stream (Server-Sent Events or NDJSON; HTTP/1.1 or h2).
     ///
     /// Adds a Streaming section (JSON: "stream") with, per response:
     ///   TTFT    time from the request's write to the first content event; an OpenAI

@@ -1,5 +1,6 @@
 //! Opens HTTP/2 stream slots over any byte stream a [`Dial`] opens (TCP for h2c, TLS).
 
+use std::cell::RefCell;
 use std::io;
 use std::rc::Rc;
 
@@ -8,6 +9,7 @@ use bytes::Bytes;
 use super::pool::Pool;
 use super::request::Template;
 use super::stream::H2Stream;
+use crate::stream::{Limits, StreamObserver, StreamStats};
 use crate::transport::rotation::Rotation;
 use crate::transport::{Connected, Connector, Dial};
 
@@ -17,6 +19,9 @@ pub struct Http2Connector<D> {
     template: Rc<Template>,
     /// The bodies, with this worker's turn counter, shared by its stream slots.
     bodies: Rotation<Bytes>,
+    /// With stream metrics: the worker's stats every stream slot records into, and the
+    /// goodput limits.
+    stream: Option<(Rc<RefCell<StreamStats>>, Limits)>,
 }
 
 impl<D: Dial + 'static> Http2Connector<D>
@@ -32,7 +37,15 @@ where
             pool: Pool::new(dial, streams),
             bodies: Rotation::new(first, bodies),
             template: Rc::new(template),
+            stream: None,
         }
+    }
+
+    /// Stream slots that measure every response as a stream, judging goodput by `limits`
+    /// (`None`: no stream metrics).
+    pub fn with_stream(mut self, limits: Option<Limits>) -> Self {
+        self.stream = limits.map(|limits| (Rc::default(), limits));
+        self
     }
 }
 
@@ -52,6 +65,9 @@ where
                     bodies: self.bodies.clone(),
                     group: seat.group,
                     epoch: seat.epoch,
+                    observer: self.stream.as_ref().map(|(stats, limits)| {
+                        Box::new(StreamObserver::new(Rc::clone(stats), *limits))
+                    }),
                 },
                 handshake: open.handshake.filter(|_| seat.opened),
                 opened: seat.opened,
@@ -63,5 +79,9 @@ where
                 Err(io::Error::new(e.kind(), e.to_string()))
             }
         }
+    }
+
+    fn take_stream_stats(&self) -> Option<StreamStats> {
+        self.stream.as_ref().map(|(stats, _)| stats.take())
     }
 }

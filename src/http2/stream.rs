@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::pool::Group;
 use super::request::Template;
+use crate::stream::{Framing, PayloadSink, StreamObserver};
 use crate::transport::rotation::Rotation;
 use crate::transport::{classify_io, Conn, ErrorKind, Exchange, Failure, Redirect, Scope};
 
@@ -22,6 +23,9 @@ pub struct H2Stream {
     pub(super) bodies: Rotation<Bytes>,
     pub(super) group: Rc<Group>,
     pub(super) epoch: u64,
+    /// Measures each response as a stream (`--stream-metrics`): DATA frames are its
+    /// payload, each stamped when it arrived. `None` keeps the plain path.
+    pub(super) observer: Option<Box<StreamObserver>>,
 }
 
 impl Drop for H2Stream {
@@ -44,18 +48,35 @@ impl H2Stream {
             tx.send_data(body, true)?;
         }
         let written = Instant::now();
+        if let Some(observer) = &mut self.observer {
+            observer.begin(start);
+        }
         let response = response.await?;
         let first = Instant::now();
         let status = response.status().as_u16();
+        if let Some(observer) = &mut self.observer {
+            observer.read_at(first);
+            let content_type = response.headers().get(http::header::CONTENT_TYPE);
+            let framing =
+                content_type.map_or(Framing::Other, |v| Framing::of_content_type(v.as_bytes()));
+            observer.head(status, framing);
+        }
         let mut body = response.into_body();
         let mut bytes = 0u64;
         while let Some(chunk) = body.data().await {
             let chunk = chunk?;
             bytes += chunk.len() as u64;
+            if let Some(observer) = &mut self.observer {
+                observer.read_at(Instant::now());
+                observer.payload(&chunk);
+            }
             // Returning the window at once keeps large responses streaming.
             let _ = body.flow_control().release_capacity(chunk.len());
         }
         let finished = Instant::now();
+        if let Some(observer) = &mut self.observer {
+            observer.finish(finished);
+        }
         Ok(Exchange {
             status,
             body_bytes: bytes,

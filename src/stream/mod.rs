@@ -1,8 +1,9 @@
 //! Measuring a streamed response: Server-Sent Events and newline-delimited JSON framing,
 //! and the per-request stream metrics (TTFT, ITL, TPOT, output tokens) built on it.
 //!
-//! The HTTP parsers hand body payload to a [`PayloadSink`] as they frame it, so the stream
-//! is measured from the very reads that carry it, never from a second pass. With stream
+//! The HTTP/1.1 parser hands body payload to a [`PayloadSink`] as it frames it, and an
+//! HTTP/2 stream each DATA frame as it arrives, so the stream is measured from the very
+//! reads that carry it, never from a second pass. With stream
 //! metrics off no sink exists and the parsers run exactly as before.
 //!
 //! Definitions (the same words in `--help`, the text report and the JSON):

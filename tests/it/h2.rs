@@ -185,3 +185,27 @@ fn demo_https_http2_needs_nothing_installed() {
     assert_eq!(report.protocol, "h2");
     assert_eq!(report.tls.as_deref(), Some("TLSv1.3"));
 }
+
+/// `--stream-metrics` over HTTP/2: each DATA frame is payload for the stream observer,
+/// stamped when it arrived, so TTFT, ITL and token counts come out as over HTTP/1.1.
+#[test]
+fn stream_metrics_read_h2_data_frames() {
+    let server = H2Server::start(Script {
+        sse: Some((6, 20)),
+        ..Script::default()
+    });
+    let report = run_json(
+        "-n 20 -c 2 --streams 3 -t 10 --http2 --stream-metrics",
+        &[&server.url()],
+    );
+    assert_eq!(report.summary.successful, 20);
+    let stream = report.stream.expect("stream metrics over h2");
+    assert_eq!(stream.responses, 20);
+    assert_eq!(stream.content_events, 20 * 6);
+    assert_eq!(stream.output_tokens.total, 20 * 6);
+    assert_eq!(stream.errors.missing_done + stream.errors.not_streaming, 0);
+    let p50 = |m: &std::collections::BTreeMap<String, Option<f64>>| m["p50"].expect("measured");
+    let (ttft, itl) = (p50(&stream.ttft_ms), p50(&stream.itl_ms));
+    assert!((20.0..30.0).contains(&ttft), "TTFT p50 {ttft} ms");
+    assert!((19.0..24.0).contains(&itl), "ITL p50 {itl} ms");
+}

@@ -23,14 +23,9 @@ pub(super) fn interval(args: &RunArgs) -> Result<Option<Duration>, UsageError> {
     }
 }
 
-/// Refuses what stream metrics cannot measure: HTTP/2 (its DATA frames are not fed to the
-/// observer), and stream gates in a run that does not measure streams.
+/// Refuses stream gates in a run that does not measure streams: they would have nothing
+/// to pass on.
 pub fn check_stream(config: &RunConfig) -> Result<(), UsageError> {
-    if config.stream_metrics && config.http2 {
-        return Err(usage(
-            "--stream-metrics measures HTTP/1.1 responses only; drop --http2",
-        ));
-    }
     let stream_gate = config.slo.iter().find(|g| {
         matches!(
             g,

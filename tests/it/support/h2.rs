@@ -22,6 +22,10 @@ pub struct Script {
     pub hang_every: Option<u64>,
     /// Sends a graceful GOAWAY after this many requests on a connection.
     pub goaway_after: Option<u64>,
+    /// Answers as an OpenAI-style event stream instead: this many content events, one
+    /// DATA frame each, this many milliseconds apart (the first after one gap), then
+    /// `data: [DONE]`.
+    pub sse: Option<(u32, u64)>,
 }
 
 /// What the server counted.
@@ -75,6 +79,8 @@ impl H2Server {
 }
 
 async fn connection(stream: tokio::net::TcpStream, script: Script, counts: Arc<Counts>) {
+    // Small frames go out at once (Nagle would hold an event behind the client's delayed ACK).
+    let _ = stream.set_nodelay(true);
     let mut builder = h2::server::Builder::new();
     if let Some(max) = script.max_streams {
         builder.max_concurrent_streams(max);
@@ -108,9 +114,14 @@ async fn connection(stream: tokio::net::TcpStream, script: Script, counts: Arc<C
                 respond.send_reset(Reason::INTERNAL_ERROR);
             } else {
                 counts.answered.fetch_add(1, Relaxed);
-                let response = Response::builder().status(200).body(()).unwrap();
-                if let Ok(mut body) = respond.send_response(response, false) {
-                    let _ = body.send_data(Bytes::from_static(b"hello"), true);
+                match script.sse {
+                    Some((events, gap_ms)) => stream_events(&mut respond, events, gap_ms).await,
+                    None => {
+                        let response = Response::builder().status(200).body(()).unwrap();
+                        if let Ok(mut body) = respond.send_response(response, false) {
+                            let _ = body.send_data(Bytes::from_static(b"hello"), true);
+                        }
+                    }
                 }
             }
             open.fetch_sub(1, Relaxed);
@@ -119,4 +130,22 @@ async fn connection(stream: tokio::net::TcpStream, script: Script, counts: Arc<C
             conn.graceful_shutdown();
         }
     }
+}
+
+/// An event stream: `events` content chunks `gap_ms` apart, each in its own DATA frame.
+async fn stream_events(respond: &mut h2::server::SendResponse<Bytes>, events: u32, gap_ms: u64) {
+    let response = Response::builder()
+        .status(200)
+        .header("content-type", "text/event-stream")
+        .body(())
+        .unwrap();
+    let Ok(mut body) = respond.send_response(response, false) else {
+        return;
+    };
+    let chunk = Bytes::from_static(b"data: {\"choices\":[{\"delta\":{\"content\":\"tok\"}}]}\n\n");
+    for _ in 0..events {
+        tokio::time::sleep(std::time::Duration::from_millis(gap_ms)).await;
+        let _ = body.send_data(chunk.clone(), false);
+    }
+    let _ = body.send_data(Bytes::from_static(b"data: [DONE]\n\n"), true);
 }
