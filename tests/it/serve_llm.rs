@@ -270,6 +270,9 @@ fn streams_follow_each_other_on_one_kept_alive_connection() {
 /// the median ITL and the median of the streams' mean ITLs within 1 ms. So scheduling
 /// hiccups of a loaded machine cannot fail the test, while a timer that drifts, rounds badly
 /// or is off by a token does.
+/// How long after the server received a request the test may read its send instant.
+const WRITE_RETURN_SLACK: Duration = Duration::from_micros(500);
+
 #[test]
 fn ttft_and_itl_are_recovered_from_the_wire() {
     let (ttft, itl, tokens) = (Duration::from_millis(40), Duration::from_millis(10), 20);
@@ -281,7 +284,9 @@ fn ttft_and_itl_are_recovered_from_the_wire() {
         let times = read_answer(&mut conn, sent).token_times();
         assert_eq!(times.len(), tokens as usize);
         for (k, at) in times.iter().enumerate() {
-            let due = ttft + itl * k as u32;
+            // `sent` is read after write() returns, which can trail the server's receipt
+            // (its schedule's start) by a fraction of a millisecond on a busy machine.
+            let due = (ttft + itl * k as u32).saturating_sub(WRITE_RETURN_SLACK);
             assert!(*at >= due, "token {k} arrived at {at:?}, before {due:?}");
         }
         ttfts.push(times[0]);
