@@ -188,17 +188,23 @@ fn summary(r: &Report) -> JsonSummary {
 }
 
 fn latency(lat: Option<&Latency>) -> JsonLatency {
-    let at = |q: Quantile| lat.map(|l| ms(l.at(q)));
-    JsonLatency {
-        p10: at(Quantile::P10),
-        p25: at(Quantile::P25),
-        p50: at(Quantile::P50),
-        p75: at(Quantile::P75),
-        p90: at(Quantile::P90),
-        p95: at(Quantile::P95),
-        p99: at(Quantile::P99),
-        p99_9: at(Quantile::P99_9),
-        p99_99: at(Quantile::P99_99),
+    JsonLatency::at_quantiles(|q| lat.map(|l| ms(l.at(q))))
+}
+
+impl JsonLatency {
+    /// The wire form of any distribution: `at` gives the value at each reported quantile.
+    pub(super) fn at_quantiles(at: impl Fn(Quantile) -> Option<f64>) -> JsonLatency {
+        JsonLatency {
+            p10: at(Quantile::P10),
+            p25: at(Quantile::P25),
+            p50: at(Quantile::P50),
+            p75: at(Quantile::P75),
+            p90: at(Quantile::P90),
+            p95: at(Quantile::P95),
+            p99: at(Quantile::P99),
+            p99_9: at(Quantile::P99_9),
+            p99_99: at(Quantile::P99_99),
+        }
     }
 }
 

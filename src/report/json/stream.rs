@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{latency, JsonLatency};
-use crate::report::model::Quantile;
 use crate::report::stream::StreamView;
 
 /// Stream metrics of a run (`--stream-metrics`); the report's `stream` is null without
@@ -110,16 +109,5 @@ pub(super) fn stream(v: &StreamView) -> JsonStream {
 
 /// Rates at the latency percentile keys (see [`StreamView::tokens_per_s_per_request`]).
 fn rates(r: Option<&[f64; 9]>) -> JsonLatency {
-    let at = |q: Quantile| r.map(|r| r[q as usize]);
-    JsonLatency {
-        p10: at(Quantile::P10),
-        p25: at(Quantile::P25),
-        p50: at(Quantile::P50),
-        p75: at(Quantile::P75),
-        p90: at(Quantile::P90),
-        p95: at(Quantile::P95),
-        p99: at(Quantile::P99),
-        p99_9: at(Quantile::P99_9),
-        p99_99: at(Quantile::P99_99),
-    }
+    JsonLatency::at_quantiles(|q| r.map(|r| r[q as usize]))
 }
