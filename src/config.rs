@@ -155,6 +155,41 @@ pub struct RunConfig {
     /// SSE / NDJSON events, TTFT, ITL, TPOT, output tokens (see `crate::stream`), over
     /// HTTP/1.1 and HTTP/2.
     pub stream_metrics: bool,
+    /// `vastar ws`: every connection upgrades to a WebSocket session and its "requests" are
+    /// the messages it sends (see `crate::ws`); `None` for HTTP runs.
+    pub ws: Option<WsConfig>,
+}
+
+/// When a WebSocket session sends its next message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WsCadence {
+    /// `--echo`: the next message as soon as the reply to the previous one is in (closed
+    /// loop); latency is send to reply.
+    Echo,
+    /// `--every D`: message k of a session is due at the session's start + k·D, whatever
+    /// the server does (open loop per session); a late send is recorded as late, and the
+    /// schedule is never shifted.
+    Every(Duration),
+}
+
+/// What the WebSocket sessions of a `vastar ws` run send, when, and how they are judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsConfig {
+    /// The messages a session sends in turn, cycling: `--send`, or `--send-file` whole or
+    /// as `--frame-size` slices. Never empty; text messages are valid UTF-8.
+    pub messages: Vec<Bytes>,
+    /// Binary frames (`--binary`) instead of text frames.
+    pub binary: bool,
+    pub cadence: WsCadence,
+    /// `--ack-field` names: each received JSON message's field of that name is the 0-based
+    /// sequence number of a frame it answers, and gets a latency distribution of its own.
+    pub ack_fields: Vec<String>,
+    /// The first part of every session whose messages are measured but reported apart
+    /// (`--warmup`); zero for none.
+    pub warmup: Duration,
+    /// Session starts are spread evenly over this (`--ramp`): session i of c sends its
+    /// first message at the run's start + i·ramp/c. Zero starts them together.
+    pub ramp: Duration,
 }
 
 impl RunConfig {
@@ -195,6 +230,7 @@ impl RunConfig {
             start_at: None,
             request_log: None,
             stream_metrics: false,
+            ws: None,
         }
     }
 

@@ -19,6 +19,7 @@
 //! - [`sweep`]: `vastar sweep`: the engine many times in one process (sweet spot, paired
 //!   overhead, capacity search).
 //! - [`serve`]: the built-in target used by `vastar serve`, `vastar demo` and the tests.
+//! - [`ws`]: WebSocket sessions (`vastar ws`): the transport whose exchanges are messages.
 //! - [`cli`], [`app`]: the command line, and the one place errors become exit codes.
 
 pub mod app;
@@ -42,3 +43,4 @@ pub mod tls;
 pub mod transport;
 pub mod url;
 pub mod wallclock;
+pub mod ws;

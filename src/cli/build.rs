@@ -241,6 +241,7 @@ pub fn request_config(
         start_at: None,
         request_log: None,
         stream_metrics: false,
+        ws: None,
     })
 }
 

@@ -40,6 +40,8 @@ pub struct Recorder {
     intervals: Option<IntervalRecorder>,
     /// The worker's stream metrics, handed over by its connector at the end of the run.
     pub(crate) stream: Option<crate::stream::StreamStats>,
+    /// The worker's WebSocket session stats (`vastar ws`), handed over likewise.
+    pub(crate) ws: Option<crate::ws::stats::WsStats>,
 }
 
 impl Recorder {
@@ -68,6 +70,7 @@ impl Recorder {
             redirects: RedirectStats::default(),
             intervals: None,
             stream: None,
+            ws: None,
         }
     }
 
@@ -197,6 +200,12 @@ impl Recorder {
                 .stream
                 .get_or_insert_with(Default::default)
                 .merge(stream);
+        }
+        if let Some(ws) = self.ws {
+            match &mut result.ws {
+                Some(merged) => merged.merge(&ws),
+                None => result.ws = Some(ws),
+            }
         }
     }
 }

@@ -219,6 +219,8 @@ pub struct RunResult {
     pub start_skew: Option<SignedDuration>,
     /// Stream metrics (`--stream-metrics`); `None` when they were off.
     pub stream: Option<crate::stream::StreamStats>,
+    /// WebSocket session metrics (`vastar ws`); `None` for HTTP runs.
+    pub ws: Option<crate::ws::stats::WsStats>,
 }
 
 /// A duration before or after a reference instant, in nanoseconds: positive is after.
@@ -274,6 +276,7 @@ impl RunResult {
             intervals: None,
             start_skew: None,
             stream: None,
+            ws: None,
         }
     }
 

@@ -112,6 +112,7 @@ pub(crate) fn run<C: Connector>(
         recorder: {
             let mut recorder = recorder.into_inner();
             recorder.stream = connector.take_stream_stats();
+            recorder.ws = connector.take_ws_stats();
             recorder
         },
         finished: ends

@@ -22,11 +22,24 @@ pub enum ErrorKind {
     Io,
     /// The server reset this request's HTTP/2 stream (`RST_STREAM`); its connection lives on.
     ResetStream,
+    /// A WebSocket upgrade answered with a status other than 101.
+    WsUpgrade,
+    /// A WebSocket upgrade answered 101 without the `Sec-WebSocket-Accept` its key asked for.
+    WsBadAccept,
+    /// The server closed a WebSocket session (a close frame) with a code other than 1000.
+    WsClosed,
+    /// The server broke the WebSocket framing (bad opcode, unmasked rules, invalid UTF-8 in
+    /// a text message, an oversized frame).
+    WsProtocol,
+    /// A WebSocket message that is not the JSON `--ack-field` expects.
+    WsBadMessage,
+    /// An ack naming a frame the session never sent (or one too old to remember).
+    WsUnknownAck,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::Connect,
         ErrorKind::ConnectTimeout,
         ErrorKind::Timeout,
@@ -36,6 +49,12 @@ impl ErrorKind {
         ErrorKind::Aborted,
         ErrorKind::Io,
         ErrorKind::ResetStream,
+        ErrorKind::WsUpgrade,
+        ErrorKind::WsBadAccept,
+        ErrorKind::WsClosed,
+        ErrorKind::WsProtocol,
+        ErrorKind::WsBadMessage,
+        ErrorKind::WsUnknownAck,
     ];
 
     /// The stable key used in JSON (`errors.<key>`); never renamed once shipped.
@@ -50,6 +69,12 @@ impl ErrorKind {
             ErrorKind::Aborted => "aborted",
             ErrorKind::Io => "io",
             ErrorKind::ResetStream => "reset_stream",
+            ErrorKind::WsUpgrade => "ws_upgrade",
+            ErrorKind::WsBadAccept => "ws_bad_accept",
+            ErrorKind::WsClosed => "ws_closed",
+            ErrorKind::WsProtocol => "ws_protocol",
+            ErrorKind::WsBadMessage => "ws_bad_message",
+            ErrorKind::WsUnknownAck => "ws_unknown_ack",
         }
     }
 
@@ -65,6 +90,12 @@ impl ErrorKind {
             ErrorKind::Aborted => "aborted at end of run",
             ErrorKind::Io => "other I/O error",
             ErrorKind::ResetStream => "stream reset by server (RST_STREAM)",
+            ErrorKind::WsUpgrade => "WebSocket upgrade refused (status not 101)",
+            ErrorKind::WsBadAccept => "WebSocket upgrade with a bad Sec-WebSocket-Accept",
+            ErrorKind::WsClosed => "session closed by the server (code not 1000)",
+            ErrorKind::WsProtocol => "WebSocket protocol error",
+            ErrorKind::WsBadMessage => "message not the JSON expected",
+            ErrorKind::WsUnknownAck => "ack names a frame never sent",
         }
     }
 }

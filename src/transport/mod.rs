@@ -122,6 +122,12 @@ pub trait Connector {
     fn take_stream_stats(&self) -> Option<crate::stream::StreamStats> {
         None
     }
+
+    /// The WebSocket session stats this worker's connections recorded (`vastar ws`), taken
+    /// once when the worker is done; `None` for every other protocol.
+    fn take_ws_stats(&self) -> Option<crate::ws::stats::WsStats> {
+        None
+    }
 }
 
 /// A connection fresh from [`Connector::connect`], with its TLS handshake time if any.
