@@ -1,0 +1,586 @@
+//! A scripted raw-TCP WebSocket server: each test decides, frame by frame and byte by byte,
+//! what a `vastar ws` session gets.
+//!
+//! The upgrade is answered per connection as the test says ([`Upgrade`]: a correct 101, a
+//! 101 with a wrong `Sec-WebSocket-Accept`, or a refusal status), then the test's script runs
+//! with a [`WsPeer`] that reads the client's (masked) frames and writes arbitrary raw server
+//! frames: split across writes, fragmented into continuation frames, interleaved with pings,
+//! followed by a close with a chosen code, or nothing at all (a stall).
+//!
+//! Invariants:
+//! - Everything received is recorded per connection: the upgrade request and every frame,
+//!   unmasked, with its mask bit. Tests assert on what reached the server (data frames,
+//!   pongs, the client's close), not on what the client claims.
+//! - A close frame from the client is answered with a close and ends the script's reads; a
+//!   ping is answered with a pong, as RFC 6455 asks of any endpoint.
+//! - Dropping a [`WsServer`] stops it and joins every thread: reads wake every [`POLL`] to
+//!   check the stop flag and writes give up after [`WRITE_LIMIT`], as in [`super::script`].
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+use super::request::{self, is_transient, Request};
+
+/// How often blocked reads and the accept loop re-check the stop flag.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Writes that make no progress for this long give up.
+const WRITE_LIMIT: Duration = Duration::from_secs(5);
+
+/// How long [`WsPeer::close`] waits for the client's closing handshake.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Frame opcodes (RFC 6455 section 5.2).
+pub mod op {
+    pub const CONTINUATION: u8 = 0x0;
+    pub const TEXT: u8 = 0x1;
+    pub const BINARY: u8 = 0x2;
+    pub const CLOSE: u8 = 0x8;
+    pub const PING: u8 = 0x9;
+    pub const PONG: u8 = 0xA;
+}
+
+/// How the server answers a connection's upgrade request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upgrade {
+    /// `101 Switching Protocols` with the `Sec-WebSocket-Accept` the client's key calls for.
+    Accept,
+    /// `101` with an accept value derived from another key: the client must refuse it.
+    WrongKey,
+    /// This status (e.g. 403) with an empty body, then close.
+    Refuse(u16),
+}
+
+/// One frame the client sent, unmasked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub fin: bool,
+    pub opcode: u8,
+    /// Whether the client masked it (RFC 6455 requires clients to mask every frame).
+    pub masked: bool,
+    pub payload: Vec<u8>,
+}
+
+impl Frame {
+    /// A text, binary or continuation frame: part of a message, not a control frame.
+    pub fn is_data(&self) -> bool {
+        self.opcode < op::CLOSE
+    }
+}
+
+/// What one connection received.
+#[derive(Debug, Clone, Default)]
+pub struct ConnLog {
+    /// The upgrade request; `None` if the client sent no complete head.
+    pub upgrade: Option<Request>,
+    /// Every frame after the upgrade, in arrival order.
+    pub frames: Vec<Frame>,
+}
+
+impl ConnLog {
+    /// The data frames (text, binary, continuation).
+    pub fn data(&self) -> impl Iterator<Item = &Frame> {
+        self.frames.iter().filter(|f| f.is_data())
+    }
+
+    /// Payloads of the pongs received.
+    pub fn pongs(&self) -> Vec<Vec<u8>> {
+        self.frames
+            .iter()
+            .filter(|f| f.opcode == op::PONG)
+            .map(|f| f.payload.clone())
+            .collect()
+    }
+}
+
+/// A connection's script, run after a successful 101.
+type Script = dyn Fn(&mut WsPeer) + Send + Sync + 'static;
+
+/// How the upgrade of connection N (0-based) is answered.
+type UpgradePlan = dyn Fn(u64) -> Upgrade + Send + Sync + 'static;
+
+/// State shared by the server handle, its accept loop and every connection thread.
+#[derive(Default)]
+struct Shared {
+    /// Set on drop: every loop that sees it ends.
+    stop: AtomicBool,
+    /// Connections accepted so far; also the next connection's index.
+    connections: AtomicU64,
+    /// One log per accepted connection, indexed by connection.
+    logs: Mutex<Vec<ConnLog>>,
+}
+
+impl Shared {
+    fn log(&self, conn: u64, record: impl FnOnce(&mut ConnLog)) {
+        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(log) = usize::try_from(conn).ok().and_then(|i| logs.get_mut(i)) {
+            record(log);
+        }
+    }
+}
+
+/// A running scripted WebSocket server; dropping it stops it and joins its threads.
+pub struct WsServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl WsServer {
+    /// Accepts every upgrade and runs `script` on each connection.
+    pub fn start(script: impl Fn(&mut WsPeer) + Send + Sync + 'static) -> WsServer {
+        WsServer::with_upgrades(|_| Upgrade::Accept, script)
+    }
+
+    /// Answers connection N's upgrade with `plan(N)`, then runs `script` on those accepted.
+    pub fn with_upgrades(
+        plan: impl Fn(u64) -> Upgrade + Send + Sync + 'static,
+        script: impl Fn(&mut WsPeer) + Send + Sync + 'static,
+    ) -> WsServer {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let addr = listener.local_addr().expect("local address of a listener");
+        let shared = Arc::new(Shared::default());
+        let plan: Arc<UpgradePlan> = Arc::new(plan);
+        let script: Arc<Script> = Arc::new(script);
+        let loop_shared = Arc::clone(&shared);
+        let acceptor = std::thread::Builder::new()
+            .name(format!("ws-accept-{}", addr.port()))
+            .spawn(move || accept_loop(&listener, &loop_shared, &plan, &script))
+            .expect("spawn the accept loop");
+        WsServer {
+            addr,
+            shared,
+            acceptor: Some(acceptor),
+        }
+    }
+
+    /// `ws://ADDR/`.
+    pub fn url(&self) -> String {
+        format!("ws://{}/", self.addr)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.shared.connections.load(SeqCst)
+    }
+
+    /// A copy of what every connection received so far, indexed by connection.
+    pub fn logs(&self) -> Vec<ConnLog> {
+        self.shared
+            .logs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Data frames received over all connections.
+    pub fn data_frames(&self) -> usize {
+        self.logs().iter().map(|log| log.data().count()).sum()
+    }
+}
+
+impl Drop for WsServer {
+    /// Stops accepting, wakes every connection thread and joins them all.
+    fn drop(&mut self) {
+        self.shared.stop.store(true, SeqCst);
+        if let Some(acceptor) = self.acceptor.take() {
+            // A panicking script already printed its message; do not panic again in drop.
+            let _ = acceptor.join();
+        }
+    }
+}
+
+/// Accepts until stopped, one thread per connection; joins them all before returning.
+fn accept_loop(
+    listener: &TcpListener,
+    shared: &Arc<Shared>,
+    plan: &Arc<UpgradePlan>,
+    script: &Arc<Script>,
+) {
+    let mut threads = Vec::new();
+    while !shared.stop.load(SeqCst) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let id = shared.connections.fetch_add(1, SeqCst);
+                shared
+                    .logs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(ConnLog::default());
+                let Ok(mut peer) = WsPeer::new(stream, id, Arc::clone(shared)) else {
+                    continue;
+                };
+                let (plan, script) = (Arc::clone(plan), Arc::clone(script));
+                threads.push(std::thread::spawn(move || {
+                    if peer.upgrade(plan(id)) {
+                        script(&mut peer);
+                    }
+                }));
+                threads.retain(|t: &JoinHandle<()>| !t.is_finished());
+            }
+            // Nothing to accept (or a transient error): look again shortly.
+            Err(_) => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
+    for thread in threads {
+        let _ = thread.join();
+    }
+}
+
+/// What [`WsPeer::next_frame`] found.
+#[derive(Debug)]
+pub enum Next {
+    Frame(Frame),
+    /// The deadline passed before a complete frame arrived.
+    Idle,
+    /// The client closed (a close frame or end of stream), an I/O error, or server shutdown.
+    Gone,
+}
+
+/// The server's side of one upgraded connection, handed to the test's script.
+pub struct WsPeer {
+    stream: TcpStream,
+    id: u64,
+    /// Bytes read but not yet decoded into frames.
+    buf: Vec<u8>,
+    shared: Arc<Shared>,
+}
+
+impl WsPeer {
+    fn new(stream: TcpStream, id: u64, shared: Arc<Shared>) -> io::Result<WsPeer> {
+        stream.set_nonblocking(false)?;
+        stream.set_read_timeout(Some(POLL))?;
+        stream.set_write_timeout(Some(WRITE_LIMIT))?;
+        // Every write should leave as its own segment, or split-frame tests prove nothing.
+        stream.set_nodelay(true)?;
+        Ok(WsPeer {
+            stream,
+            id,
+            buf: Vec::new(),
+            shared,
+        })
+    }
+
+    /// Reads the upgrade request and answers it as `how` says; `true` when it switched.
+    fn upgrade(&mut self, how: Upgrade) -> bool {
+        let stop = &self.shared.stop;
+        let Some(req) = request::read_request(&mut self.stream, &mut self.buf, self.id, stop)
+        else {
+            return false;
+        };
+        self.shared
+            .log(self.id, |log| log.upgrade = Some(req.clone()));
+        let key = req
+            .header_values("sec-websocket-key")
+            .pop()
+            .unwrap_or_default();
+        let accept = match how {
+            Upgrade::Accept => derive_accept_key(key.trim().as_bytes()),
+            Upgrade::WrongKey => derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            Upgrade::Refuse(status) => {
+                let head = format!(
+                    "HTTP/1.1 {status} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                self.send(head.as_bytes());
+                return false;
+            }
+        };
+        let head = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
+        self.send(head.as_bytes()) && how == Upgrade::Accept
+    }
+
+    /// Writes all of `bytes` and flushes; `false` when the client is gone.
+    pub fn send(&mut self, bytes: &[u8]) -> bool {
+        self.stream
+            .write_all(bytes)
+            .and_then(|()| self.stream.flush())
+            .is_ok()
+    }
+
+    /// Writes `bytes` in pieces of at most `piece` bytes, pausing `pause` between writes, so
+    /// the client reads frames (and frame headers) split at many points.
+    pub fn send_in_pieces(&mut self, bytes: &[u8], piece: usize, pause: Duration) -> bool {
+        for chunk in bytes.chunks(piece.max(1)) {
+            if self.stopping() || !self.send(chunk) {
+                return false;
+            }
+            std::thread::sleep(pause);
+        }
+        true
+    }
+
+    /// Sends a close frame with `code`, then waits (briefly) for the client's closing
+    /// handshake, recording what arrives meanwhile.
+    pub fn close(&mut self, code: u16) {
+        if self.send(&close_frame(code)) {
+            let until = Instant::now() + CLOSE_WAIT;
+            while let Next::Frame(_) = self.next_frame(Some(until)) {}
+        }
+    }
+
+    /// Never answers again: records whatever arrives until the client goes.
+    pub fn stall(&mut self) {
+        while let Next::Frame(_) = self.next_frame(None) {}
+    }
+
+    /// Reads frames until `n` data frames arrived; `false` if the client went first.
+    pub fn read_data(&mut self, n: usize) -> bool {
+        let mut seen = 0;
+        while seen < n {
+            match self.next_frame(None) {
+                Next::Frame(f) if f.is_data() => seen += 1,
+                Next::Frame(_) | Next::Idle => {}
+                Next::Gone => return false,
+            }
+        }
+        true
+    }
+
+    /// Sends a ping with `payload` and reads until its pong arrives (by `deadline`); data
+    /// frames read meanwhile are returned so the script can still answer them.
+    pub fn ping(&mut self, payload: &[u8], deadline: Duration) -> Option<Vec<Frame>> {
+        if !self.send(&frame(true, op::PING, payload)) {
+            return None;
+        }
+        let until = Instant::now() + deadline;
+        let mut data = Vec::new();
+        loop {
+            match self.next_frame(Some(until)) {
+                Next::Frame(f) if f.opcode == op::PONG && f.payload == payload => {
+                    return Some(data)
+                }
+                Next::Frame(f) if f.is_data() => data.push(f),
+                Next::Frame(_) => {}
+                Next::Idle | Next::Gone => return None,
+            }
+        }
+    }
+
+    /// For every data frame k (0-based on this connection) asks `reply(k, frame)` for the
+    /// bytes to answer with (`None`: no answer), and writes them `delay` after the frame
+    /// arrived, while reading on (so replies never hold up reads); until the client goes.
+    pub fn answer(
+        &mut self,
+        delay: Duration,
+        mut reply: impl FnMut(u64, &Frame) -> Option<Vec<u8>>,
+    ) {
+        let mut due: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
+        let mut seq = 0;
+        loop {
+            while due.front().is_some_and(|(at, _)| *at <= Instant::now()) {
+                let Some((_, bytes)) = due.pop_front() else {
+                    break;
+                };
+                if !self.send(&bytes) {
+                    return;
+                }
+            }
+            match self.next_frame(due.front().map(|(at, _)| *at)) {
+                Next::Frame(f) if f.is_data() => {
+                    if let Some(bytes) = reply(seq, &f) {
+                        due.push_back((Instant::now() + delay, bytes));
+                    }
+                    seq += 1;
+                }
+                Next::Frame(_) | Next::Idle => {}
+                Next::Gone => return,
+            }
+        }
+    }
+
+    /// Echoes every data frame, unmasked and with its opcode, `delay` after it arrived.
+    pub fn echo(&mut self, delay: Duration) {
+        self.answer(delay, |_, f| Some(frame(true, f.opcode, &f.payload)));
+    }
+
+    /// Reads the next complete frame, recording it; `Idle` once `deadline` (if any) passed.
+    pub fn next_frame(&mut self, deadline: Option<Instant>) -> Next {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if let Some((frame, used)) = decode(&self.buf) {
+                self.buf.drain(..used);
+                return self.received(frame);
+            }
+            let wait = match deadline {
+                Some(at) => match at.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left.min(POLL),
+                    _ => return Next::Idle,
+                },
+                None => POLL,
+            };
+            if self.stopping() || self.stream.set_read_timeout(Some(wait)).is_err() {
+                return Next::Gone;
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Next::Gone,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if is_transient(&e) => {}
+                Err(_) => return Next::Gone,
+            }
+        }
+    }
+
+    /// Records `frame` and answers control frames as any endpoint must.
+    fn received(&mut self, frame: Frame) -> Next {
+        self.shared
+            .log(self.id, |log| log.frames.push(frame.clone()));
+        match frame.opcode {
+            op::CLOSE => {
+                let code = frame.payload.get(..2).unwrap_or_default().to_vec();
+                self.send(&self::frame(true, op::CLOSE, &code));
+                Next::Gone
+            }
+            op::PING => {
+                self.send(&self::frame(true, op::PONG, &frame.payload));
+                Next::Frame(frame)
+            }
+            _ => Next::Frame(frame),
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.shared.stop.load(SeqCst)
+    }
+}
+
+/// A server frame (unmasked) with the shortest length encoding.
+pub fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![(u8::from(fin) << 7) | opcode];
+    let len = payload.len();
+    if len < 126 {
+        out.push(len as u8);
+    } else if let Ok(short) = u16::try_from(len) {
+        out.push(126);
+        out.extend_from_slice(&short.to_be_bytes());
+    } else {
+        out.push(127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A complete text message in one frame.
+pub fn text(message: &str) -> Vec<u8> {
+    frame(true, op::TEXT, message.as_bytes())
+}
+
+/// A close frame carrying `code` and no reason.
+pub fn close_frame(code: u16) -> Vec<u8> {
+    frame(true, op::CLOSE, &code.to_be_bytes())
+}
+
+/// Decodes the first complete frame of `buf` (masked or not, any length encoding) and how
+/// many bytes it took; `None` while incomplete.
+pub fn decode(buf: &[u8]) -> Option<(Frame, usize)> {
+    let (&b0, &b1) = (buf.first()?, buf.get(1)?);
+    let masked = b1 & 0x80 != 0;
+    let (len, mut at) = match b1 & 0x7f {
+        126 => (
+            u64::from(u16::from_be_bytes(buf.get(2..4)?.try_into().ok()?)),
+            4,
+        ),
+        127 => (u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?), 10),
+        n => (u64::from(n), 2),
+    };
+    let mask: [u8; 4] = if masked {
+        at += 4;
+        buf.get(at - 4..at)?.try_into().ok()?
+    } else {
+        [0; 4]
+    };
+    let end = at.checked_add(usize::try_from(len).ok()?)?;
+    let mut payload = buf.get(at..end)?.to_vec();
+    for (i, byte) in payload.iter_mut().enumerate() {
+        *byte ^= mask[i % 4];
+    }
+    let frame = Frame {
+        fin: b0 & 0x80 != 0,
+        opcode: b0 & 0x0f,
+        masked,
+        payload,
+    };
+    Some((frame, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client frame: masked with `key`.
+    fn masked(opcode: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
+        let mut out = frame(true, opcode, payload);
+        let at = out.len() - payload.len();
+        out[1] |= 0x80;
+        for (i, byte) in out[at..].iter_mut().enumerate() {
+            *byte ^= key[i % 4];
+        }
+        out.splice(at..at, key);
+        out
+    }
+
+    #[test]
+    fn decodes_masked_frames_of_every_length_encoding_at_every_split() {
+        for len in [0, 5, 125, 126, 300, 65_535, 65_536, 70_000] {
+            let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let bytes = masked(op::BINARY, &payload, [1, 2, 3, 250]);
+            let splits = [0, 1, 2, 3, 5, 9, 13, bytes.len() - 1];
+            for cut in splits.into_iter().filter(|&c| c < bytes.len()) {
+                assert!(decode(&bytes[..cut]).is_none(), "len {len} cut {cut}");
+            }
+            let mut two = bytes.clone();
+            two.extend_from_slice(&text("next"));
+            let (got, used) = decode(&two).expect("a complete frame");
+            assert_eq!(used, bytes.len(), "len {len}");
+            assert!(got.fin && got.masked && got.opcode == op::BINARY);
+            assert_eq!(got.payload, payload, "len {len}");
+        }
+    }
+
+    #[test]
+    fn server_frames_use_the_shortest_length_and_no_mask() {
+        assert_eq!(text("hi"), [0x81, 2, b'h', b'i']);
+        assert_eq!(
+            &frame(false, op::BINARY, &[0; 126])[..4],
+            [0x02, 126, 0, 126]
+        );
+        assert_eq!(&frame(true, op::TEXT, &[0; 65_536])[..2], [0x81, 127]);
+        assert_eq!(close_frame(1011), [0x88, 2, 0x03, 0xF3]);
+    }
+
+    #[test]
+    fn a_tungstenite_client_gets_its_echo_and_refuses_a_wrong_accept_key() {
+        use tokio_tungstenite::tungstenite::{client::client, Message};
+        let plan = |conn| match conn {
+            0 => Upgrade::Accept,
+            _ => Upgrade::WrongKey,
+        };
+        let server = WsServer::with_upgrades(plan, |peer| peer.echo(Duration::ZERO));
+        let stream = TcpStream::connect(server.addr).expect("connect");
+        let (mut ws, response) = client(server.url(), stream).expect("upgrade");
+        assert_eq!(response.status(), 101);
+        ws.send(Message::text("hi")).expect("send");
+        assert_eq!(ws.read().expect("echo"), Message::text("hi"));
+        let stream = TcpStream::connect(server.addr).expect("connect");
+        assert!(
+            client(server.url(), stream).is_err(),
+            "a wrong key accepted"
+        );
+        let frames = &server.logs()[0].frames;
+        assert_eq!(frames[0].payload, b"hi");
+        assert!(frames[0].masked && frames[0].opcode == op::TEXT);
+    }
+}
