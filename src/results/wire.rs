@@ -33,6 +33,9 @@ pub enum WireError {
     /// A protocol or TLS version this version does not know.
     #[error("unknown {what} {value:?}")]
     Name { what: &'static str, value: String },
+    /// A WebSocket ack field without its histograms, or histograms of no ack field.
+    #[error("ws ack field {0:?} does not match the histograms (result.ws.ack_fields)")]
+    AckField(String),
 }
 
 /// Everything a run measured, exactly (added in 1.5).
@@ -78,6 +81,10 @@ pub struct JsonResult {
     /// 1.6).
     #[serde(default)]
     pub stream: Option<super::stream::JsonRawStream>,
+    /// `vastar ws`: the WebSocket session metrics, exactly; null for HTTP runs (added in
+    /// 1.7).
+    #[serde(default)]
+    pub ws: Option<super::ws::JsonRawWs>,
 }
 
 /// Each distribution as base64 of HdrHistogram's V2 + DEFLATE encoding (what HdrHistogram's
@@ -170,6 +177,7 @@ impl From<&RunResult> for JsonResult {
             start_skew_ns: r.start_skew.map(|s| s.nanos),
             intervals: r.intervals.as_ref().map(JsonRawIntervals::from),
             stream: r.stream.as_ref().map(Into::into),
+            ws: r.ws.as_ref().map(Into::into),
         }
     }
 }
@@ -234,6 +242,7 @@ impl JsonResult {
                 source,
             })?;
         r.stream = self.stream.map(|s| s.into_stats()).transpose()?;
+        r.ws = self.ws.map(|w| w.into_stats()).transpose()?;
         Ok(r)
     }
 }
@@ -283,7 +292,8 @@ fn optional_histogram(
     text.map(|t| histogram(name, &t)).transpose()
 }
 
-fn errors(keys: BTreeMap<String, u64>) -> Result<BTreeMap<ErrorKind, u64>, WireError> {
+/// Error counts by JSON key, back to their kinds.
+pub(super) fn errors(keys: BTreeMap<String, u64>) -> Result<BTreeMap<ErrorKind, u64>, WireError> {
     keys.into_iter()
         .map(|(key, n)| {
             let kind = ErrorKind::ALL.into_iter().find(|k| k.key() == key);
