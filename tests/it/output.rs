@@ -155,47 +155,7 @@ fn assert_exact_result_agrees(report: &crate::support::report::Report) {
 /// and the test-side types (which deny unknown fields) must both accept its `ws` objects.
 #[test]
 fn a_ws_report_fits_the_schema_and_the_test_side_types() {
-    use std::time::Duration;
-    use vastar::config::WsCadence;
-    use vastar::engine::result::{new_latency_histogram, ErrorKind, RunResult};
-    use vastar::report::model::{Report, ReportOptions};
-    use vastar::results::params::{Params, WsParams};
-    use vastar::ws::stats::WsStats;
-    let mut r = RunResult::empty(Duration::from_secs(2));
-    r.status_codes.insert(101, 3);
-    r.errors.insert(ErrorKind::WsUpgrade, 1);
-    for ms in [1, 2, 3] {
-        r.latency_ns.saturating_record(ms * 1_000_000);
-    }
-    let mut lateness = new_latency_histogram();
-    lateness.saturating_record(50_000);
-    r.send_lateness_ns = Some(lateness);
-    let mut ws = WsStats::new(vec!["newest_frame_seq".into()]);
-    (ws.sessions.opened, ws.sessions.closed_by_server) = (1, 1);
-    (ws.messages.sent, ws.messages.received, ws.warmup_sent) = (3, 2, 1);
-    ws.measured.acks_ns[0].saturating_record(30_000_000);
-    ws.warmup.acks_ns[0].saturating_record(60_000_000);
-    ws.upgrade_ns.saturating_record(1_500_000);
-    ws.close_codes.insert(1011, 1);
-    ws.error(ErrorKind::WsClosed);
-    r.ws = Some(ws);
-    r.params = Params {
-        url: "ws://127.0.0.1:9/asr".into(),
-        method: "GET".into(),
-        concurrency: 1,
-        ws: Some(WsParams {
-            cadence: WsCadence::Every(Duration::from_millis(20)),
-            ack_fields: vec!["newest_frame_seq".into()],
-            warmup: Duration::from_secs(1),
-            ramp: Duration::ZERO,
-            frames: 1,
-            binary: true,
-        }),
-        ..Params::default()
-    };
-    let mut out = Vec::new();
-    let rendered = Report::new(&r, &ReportOptions::default());
-    vastar::report::json::render(&rendered, &mut out).expect("writing to a Vec");
+    let out = crate::support::report::ws_document(&["newest_frame_seq"]);
     let report = crate::support::report::Report::parse(&out);
     let ws = report.ws.expect("a ws run has a ws object");
     let s = &ws.sessions;

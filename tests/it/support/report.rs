@@ -339,6 +339,58 @@ impl Report {
     }
 }
 
+/// The JSON document of a small `vastar ws` result (`--every 20ms --warmup 1s`, one session,
+/// three frames, the given ack fields), as the engine would hand the result over and the
+/// library renders it: what JSON and merge tests of ws results start from.
+pub fn ws_document(ack_fields: &[&str]) -> Vec<u8> {
+    use std::time::Duration;
+    use vastar::config::WsCadence;
+    use vastar::engine::result::{new_latency_histogram, ErrorKind, RunResult};
+    use vastar::report::model::{Report, ReportOptions};
+    use vastar::results::params::{Params, WsParams};
+    use vastar::ws::stats::WsStats;
+    let fields: Vec<String> = ack_fields.iter().map(|f| f.to_string()).collect();
+    let mut r = RunResult::empty(Duration::from_secs(2));
+    r.status_codes.insert(101, 3);
+    r.errors.insert(ErrorKind::WsUpgrade, 1);
+    for ms in [1, 2, 3] {
+        r.latency_ns.saturating_record(ms * 1_000_000);
+    }
+    let mut lateness = new_latency_histogram();
+    lateness.saturating_record(50_000);
+    r.send_lateness_ns = Some(lateness);
+    let mut ws = WsStats::new(fields.clone());
+    (ws.sessions.opened, ws.sessions.closed_by_server) = (1, 1);
+    (ws.messages.sent, ws.messages.received, ws.warmup_sent) = (3, 2, 1);
+    for (measured, warmup) in ws.measured.acks_ns.iter_mut().zip(&mut ws.warmup.acks_ns) {
+        measured.saturating_record(30_000_000);
+        warmup.saturating_record(60_000_000);
+    }
+    ws.upgrade_ns.saturating_record(1_500_000);
+    ws.close_codes.insert(1011, 1);
+    ws.error(ErrorKind::WsClosed);
+    r.ws = Some(ws);
+    r.params = Params {
+        url: "ws://127.0.0.1:9/asr".into(),
+        method: "GET".into(),
+        concurrency: 1,
+        duration: Some(Duration::from_secs(2)),
+        ws: Some(WsParams {
+            cadence: WsCadence::Every(Duration::from_millis(20)),
+            ack_fields: fields,
+            warmup: Duration::from_secs(1),
+            ramp: Duration::ZERO,
+            frames: 1,
+            binary: true,
+        }),
+        ..Params::default()
+    };
+    let mut out = Vec::new();
+    let report = Report::new(&r, &ReportOptions::default());
+    vastar::report::json::render(&report, &mut out).expect("writing to a Vec");
+    out
+}
+
 /// The compiled schema, loaded once per test binary.
 fn schema() -> &'static jsonschema::Validator {
     static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
