@@ -228,7 +228,11 @@ fn ws_at(unix_us: u64) -> RunResult {
 #[test]
 fn a_ws_result_reads_back_and_merging_its_file_alone_reproduces_it_byte_for_byte() {
     let r = ws_at(1_764_500_000_000_001);
-    let mut back = JsonResult::from(&r).into_run_result(SPOKEN).unwrap();
+    let spoken = Spoken {
+        protocol: "websocket",
+        ..SPOKEN
+    };
+    let mut back = JsonResult::from(&r).into_run_result(spoken).unwrap();
     back.params = r.params.clone();
     assert_eq!(back, r);
     let one = rendered(&r);

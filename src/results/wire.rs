@@ -15,7 +15,7 @@ use super::hdr::{self, HdrError};
 use super::intervals::JsonRawIntervals;
 use crate::engine::result::{
     error_keys, ConnStats, ErrorKind, PhaseStats, Phases, RedirectStats, RunResult, SignedDuration,
-    HTTP1, HTTP2,
+    HTTP1, HTTP2, WEBSOCKET,
 };
 
 /// A result object that does not describe a run vastar can rebuild.
@@ -197,7 +197,7 @@ impl JsonResult {
         let mut r = RunResult::empty(Duration::from_nanos(self.elapsed_ns));
         r.started_at = UNIX_EPOCH + Duration::from_micros(self.start_unix_us);
         r.sending = Duration::from_nanos(self.sending_ns);
-        r.protocol = known("protocol", spoken.protocol, &[HTTP1, HTTP2])?;
+        r.protocol = known("protocol", spoken.protocol, &[HTTP1, HTTP2, WEBSOCKET])?;
         r.tls = match spoken.tls {
             Some(v) => Some(known("TLS version", v, &["TLSv1.3", "TLSv1.2", "TLS"])?),
             None => None,

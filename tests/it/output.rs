@@ -157,6 +157,7 @@ fn assert_exact_result_agrees(report: &crate::support::report::Report) {
 fn a_ws_report_fits_the_schema_and_the_test_side_types() {
     let out = crate::support::report::ws_document(&["newest_frame_seq"]);
     let report = crate::support::report::Report::parse(&out);
+    assert_eq!(report.protocol, "websocket");
     let ws = report.ws.expect("a ws run has a ws object");
     let s = &ws.sessions;
     assert_eq!((s.opened, s.failed, s.closed_by_server), (1, 0, 1));

@@ -57,7 +57,7 @@ pub struct JsonReport {
     #[serde(default)]
     pub redirects: JsonRedirects,
     /// The HTTP version spoken, in ALPN's spelling: `"http/1.1"` (added in 1.3), or `"h2"`
-    /// under `--http2` (added in 1.4).
+    /// under `--http2` (added in 1.4); `"websocket"` for `vastar ws` sessions (added in 1.7).
     #[serde(default = "http1")]
     pub protocol: String,
     /// The TLS version spoken (`"TLSv1.3"`, `"TLSv1.2"`); null over plain TCP (added in 1.3).

@@ -345,12 +345,13 @@ impl Report {
 pub fn ws_document(ack_fields: &[&str]) -> Vec<u8> {
     use std::time::Duration;
     use vastar::config::WsCadence;
-    use vastar::engine::result::{new_latency_histogram, ErrorKind, RunResult};
+    use vastar::engine::result::{new_latency_histogram, ErrorKind, RunResult, WEBSOCKET};
     use vastar::report::model::{Report, ReportOptions};
     use vastar::results::params::{Params, WsParams};
     use vastar::ws::stats::WsStats;
     let fields: Vec<String> = ack_fields.iter().map(|f| f.to_string()).collect();
     let mut r = RunResult::empty(Duration::from_secs(2));
+    r.protocol = WEBSOCKET;
     r.status_codes.insert(101, 3);
     r.errors.insert(ErrorKind::WsUpgrade, 1);
     for ms in [1, 2, 3] {

@@ -35,6 +35,7 @@ fn ws_reports_validate_and_parse_back() {
         let parsed: JsonReport = serde_json::from_value(v.clone()).expect("parses");
         assert_eq!(serde_json::to_value(&parsed).unwrap(), v, "{name}");
         assert!(parsed.ws.is_some() && parsed.params.ws.is_some(), "{name}");
+        assert_eq!(v["protocol"], "websocket", "{name}");
     }
 }
 
