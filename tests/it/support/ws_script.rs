@@ -16,11 +16,10 @@
 //! - Dropping a [`WsServer`] stops it and joins every thread: reads wake every [`POLL`] to
 //!   check the stop flag and writes give up after [`WRITE_LIMIT`], as in [`super::script`].
 
-use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -371,34 +370,38 @@ impl WsPeer {
 
     /// For every data frame k (0-based on this connection) asks `reply(k, frame)` for the
     /// bytes to answer with (`None`: no answer), and writes them `delay` after the frame
-    /// arrived, while reading on (so replies never hold up reads); until the client goes.
+    /// arrived; until the client goes. A writer thread sleeps until each answer is due (a
+    /// socket read timeout would round up to the kernel's tick), so reads never wait on
+    /// answers and answers leave on time.
     pub fn answer(
         &mut self,
         delay: Duration,
         mut reply: impl FnMut(u64, &Frame) -> Option<Vec<u8>>,
     ) {
-        let mut due: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
-        let mut seq = 0;
-        loop {
-            while due.front().is_some_and(|(at, _)| *at <= Instant::now()) {
-                let Some((_, bytes)) = due.pop_front() else {
-                    break;
-                };
-                if !self.send(&bytes) {
-                    return;
-                }
-            }
-            match self.next_frame(due.front().map(|(at, _)| *at)) {
-                Next::Frame(f) if f.is_data() => {
-                    if let Some(bytes) = reply(seq, &f) {
-                        due.push_back((Instant::now() + delay, bytes));
+        let Ok(stream) = self.stream.try_clone() else {
+            return;
+        };
+        std::thread::scope(|scope| {
+            // Owned by this closure: returning drops the sender, which ends the writer
+            // before the scope joins it.
+            let (due, answers) = mpsc::channel();
+            scope.spawn(move || write_when_due(stream, &answers));
+            let mut seq = 0;
+            loop {
+                match self.next_frame(None) {
+                    Next::Frame(f) if f.is_data() => {
+                        let at = Instant::now() + delay;
+                        let sent = reply(seq, &f).is_none_or(|bytes| due.send((at, bytes)).is_ok());
+                        if !sent {
+                            return;
+                        }
+                        seq += 1;
                     }
-                    seq += 1;
+                    Next::Frame(_) | Next::Idle => {}
+                    Next::Gone => return,
                 }
-                Next::Frame(_) | Next::Idle => {}
-                Next::Gone => return,
             }
-        }
+        });
     }
 
     /// Echoes every data frame, unmasked and with its opcode, `delay` after it arrived.
@@ -453,6 +456,18 @@ impl WsPeer {
 
     fn stopping(&self) -> bool {
         self.shared.stop.load(SeqCst)
+    }
+}
+
+/// Writes each answer once it is due, in order, until the reader hangs up or a write fails.
+fn write_when_due(mut stream: TcpStream, answers: &mpsc::Receiver<(Instant, Vec<u8>)>) {
+    while let Ok((at, bytes)) = answers.recv() {
+        if let Some(left) = at.checked_duration_since(Instant::now()) {
+            std::thread::sleep(left);
+        }
+        if stream.write_all(&bytes).is_err() {
+            return;
+        }
     }
 }
 
