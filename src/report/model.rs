@@ -245,7 +245,7 @@ impl Report {
         let summary = summary(result);
         Report {
             params: result.params.clone(),
-            slo: slo_outcome(result, &summary),
+            slo: slo_outcome(result),
             colors_from,
             summary,
             latency,
@@ -302,22 +302,11 @@ fn summary(result: &RunResult) -> Summary {
     }
 }
 
-/// The verdict on the gates, checked against the summary's own counts and rate.
-fn slo_outcome(result: &RunResult, s: &Summary) -> Option<SloOutcome> {
+/// The verdict on the gates, checked against the same counts and rate as the summary's
+/// (a WebSocket run's on its own terms: see [`Measurements::of`]).
+fn slo_outcome(result: &RunResult) -> Option<SloOutcome> {
     let gates = &result.params.slo;
-    (!gates.is_empty()).then(|| {
-        let run = Measurements {
-            latency_ns: &result.latency_ns,
-            requests: s.requests,
-            failed: s.failed,
-            rps: s.rps,
-            stream: result
-                .stream
-                .as_ref()
-                .map(|st| st.measurements(result.elapsed)),
-        };
-        slo::evaluate(gates, &run)
-    })
+    (!gates.is_empty()).then(|| slo::evaluate(gates, &Measurements::of(result)))
 }
 
 /// Percentiles straight from `value_at_quantile`, which ranks by `ceil(q * n)`: for 100

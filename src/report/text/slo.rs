@@ -52,7 +52,7 @@ fn headline(outcome: &SloOutcome, p: Painter) -> String {
 /// rate alone hides whether one request or a thousand failed.
 fn measured(result: &GateResult, report: &Report) -> String {
     let s = &report.summary;
-    match (result.gate, result.measured) {
+    match (&result.gate, result.measured) {
         (Gate::Latency(_), Some(ms)) => format!("{} ms", latency_ms(ms)),
         (Gate::Latency(_), None) => "n/a (no response)".to_string(),
         (Gate::ErrorRate { .. }, Some(rate)) => {
@@ -68,6 +68,8 @@ fn measured(result: &GateResult, report: &Report) -> String {
         (Gate::MinTokensPerSec { .. } | Gate::MinGoodput { .. }, None) => {
             "n/a (no stream metrics)".to_string()
         }
+        (Gate::Named(_), Some(ms)) => format!("{} ms", latency_ms(ms)),
+        (Gate::Named(_), None) => "n/a (nothing measured)".to_string(),
     }
 }
 
