@@ -17,6 +17,9 @@ use super::schedule::{send_lateness, service_time, Schedule};
 use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RedirectStats, RunResult};
 pub use crate::results::params::Params;
 use crate::slo::{self, LatencyGate, Measurements, SloOutcome};
+pub use ws::WsView;
+
+pub mod ws;
 
 /// The darkest color level; levels run `0..=MAX_LEVEL`, one per step of the gradient.
 pub const MAX_LEVEL: u8 = 10;
@@ -217,6 +220,9 @@ pub struct Report {
     pub intervals: Option<IntervalsView>,
     /// Stream metrics (`--stream-metrics`); `None` when they were off.
     pub stream: Option<super::stream::StreamView>,
+    /// A WebSocket run's sessions, messages and distributions (`vastar ws`); `None` for an
+    /// HTTP run. When present, the text report shows it instead of the HTTP layout.
+    pub ws: Option<WsView>,
     /// The result everything above was computed from, kept whole: the JSON carries it
     /// exactly, so readers and `vastar merge` can recompute any of it.
     pub result: RunResult,
@@ -274,6 +280,7 @@ impl Report {
                 .as_ref()
                 .map(|series| IntervalsView::new(series, result.elapsed)),
             stream: super::stream::StreamView::of(result),
+            ws: WsView::of(result, result.params.ws.as_ref().map(|w| w.cadence)),
             result: result.clone(),
         }
     }

@@ -166,6 +166,7 @@ fn params(p: JsonParams, path: &str) -> Result<Params, ReadError> {
         },
         model: p.model,
         prompts: p.prompts.and_then(|n| usize::try_from(n).ok()),
+        ws: None,
     })
 }
 

@@ -55,10 +55,17 @@ fn measured(result: &GateResult, report: &Report) -> String {
     match (&result.gate, result.measured) {
         (Gate::Latency(_), Some(ms)) => format!("{} ms", latency_ms(ms)),
         (Gate::Latency(_), None) => "n/a (no response)".to_string(),
-        (Gate::ErrorRate { .. }, Some(rate)) => {
-            format!("{} ({} of {} failed)", percent(rate), s.failed, s.requests)
-        }
+        (Gate::ErrorRate { .. }, Some(rate)) => match &report.ws {
+            Some(ws) => format!(
+                "{} ({} errors in {} messages)",
+                percent(rate),
+                ws.errors_total,
+                s.requests
+            ),
+            None => format!("{} ({} of {} failed)", percent(rate), s.failed, s.requests),
+        },
         (Gate::ErrorRate { .. }, None) => "n/a (no request)".to_string(),
+        (Gate::MinRps { .. }, Some(rps)) if report.ws.is_some() => format!("{rps:.2} msg/s"),
         (Gate::MinRps { .. }, Some(rps)) => format!("{rps:.2} req/s"),
         (Gate::MinRps { .. }, None) => "n/a".to_string(),
         (Gate::Stream(_), Some(ms)) => format!("{} ms", latency_ms(ms)),
