@@ -78,6 +78,16 @@ fn summary(report: &Report, view: &WsView, p: Painter, out: &mut impl Write) -> 
         plural(sessions.opened, "session", "sessions"),
         sessions.closed_by_server
     )?;
+    traffic(view, out)?;
+    if s.interrupted {
+        let note = "yes: stopped early; messages in flight are not failures";
+        writeln!(out, "  Interrupted:  {}", p.health(Health::Warn, note))?;
+    }
+    Ok(())
+}
+
+/// The Summary's message lines: sent, received, pings answered.
+fn traffic(view: &WsView, out: &mut impl Write) -> io::Result<()> {
     let warmup = match view.warmup_sent {
         0 => String::new(),
         n => format!(" ({n} in warm-ups, reported apart)"),
@@ -96,12 +106,7 @@ fn summary(report: &Report, view: &WsView, p: Painter, out: &mut impl Write) -> 
         messages(m.received),
         view.received_per_s
     )?;
-    writeln!(out, "  Pings:        {} answered", m.pings)?;
-    if s.interrupted {
-        let note = "yes: stopped early; messages in flight are not failures";
-        writeln!(out, "  Interrupted:  {}", p.health(Health::Warn, note))?;
-    }
-    Ok(())
+    writeln!(out, "  Pings:        {} answered", m.pings)
 }
 
 /// The name of a distribution and what it spans.
@@ -183,9 +188,13 @@ fn insight(view: &WsView, p: Painter, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
+/// A finding in words: how alarming it is, the fact, and what it means when that needs a
+/// line of its own.
+type Reading = (Health, String, Option<&'static str>);
+
 /// One finding as a fact (colored by how alarming it is) and, when it needs one, what it
 /// means on a line of its own.
-fn reading(f: &Finding) -> (Health, String, Option<&'static str>) {
+fn reading(f: &Finding) -> Reading {
     match f {
         Finding::AckSpread {
             slow,
@@ -205,26 +214,30 @@ fn reading(f: &Finding) -> (Health, String, Option<&'static str>) {
             every,
             lateness_p99,
             kept,
-        } => {
-            let (late, every) = (latency(*lateness_p99), short_ms(*every));
-            let share = CADENCE_SLACK * 100.0;
-            match kept {
-                true => (
-                    Health::Good,
-                    format!("cadence kept: send lateness p99 {late} ms, within {share}% of {every} ms"),
-                    None,
-                ),
-                false => (
-                    Health::Bad,
-                    format!("cadence missed: send lateness p99 {late} ms, over {share}% of {every} ms"),
-                    Some("the generator could not keep the cadence: the server saw less load than asked"),
-                ),
-            }
-        }
+        } => cadence(*every, *lateness_p99, *kept),
         Finding::SessionsLost { lost, tried } => (
             Health::Warn,
             format!("{lost} of {tried} sessions failed to open or were closed by the server"),
             Some("the latencies describe only the sessions that kept going"),
+        ),
+    }
+}
+
+/// Whether sends kept the `--every` cadence, in words.
+fn cadence(every: Duration, lateness_p99: Duration, kept: bool) -> Reading {
+    let (late, every) = (latency(lateness_p99), short_ms(every));
+    let share = CADENCE_SLACK * 100.0;
+    let lateness = format!("send lateness p99 {late} ms");
+    match kept {
+        true => (
+            Health::Good,
+            format!("cadence kept: {lateness}, within {share}% of {every} ms"),
+            None,
+        ),
+        false => (
+            Health::Bad,
+            format!("cadence missed: {lateness}, over {share}% of {every} ms"),
+            Some("the generator could not keep the cadence: the server saw less load than asked"),
         ),
     }
 }
