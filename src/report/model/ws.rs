@@ -47,8 +47,9 @@ pub enum Finding {
         slow: String,
         fast: String,
         spread: Duration,
-        /// `spread` in frames of the `--every` cadence, when the cadence is known.
-        frames: Option<f64>,
+        /// What the spread implies of a batching server, when the `--every` cadence is
+        /// known; see [`Batch`].
+        batch: Option<Batch>,
     },
     /// `--every`: whether sends left on time, judged by the p99 of their lateness against
     /// [`CADENCE_SLACK`] of the cadence.
@@ -60,6 +61,17 @@ pub enum Finding {
     /// Sessions that failed to open or that the server closed: the latencies describe
     /// only the sessions that kept going.
     SessionsLost { lost: u64, tried: u64 },
+}
+
+/// A server answering each session once per `interval` with one message covering the
+/// `frames` frames sent since: its oldest and newest frames are `frames - 1` cadence
+/// intervals apart, which is how the ack spread reads as a batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Batch {
+    /// Frames per answer: the spread in cadence intervals, plus one.
+    pub frames: f64,
+    /// The spread plus one cadence interval.
+    pub interval: Duration,
 }
 
 /// Everything the text report shows about a ws run.
@@ -233,7 +245,10 @@ fn ack_spread(measured: &[Distribution], every: Option<Duration>) -> Option<Find
             slow: slow.0.to_string(),
             fast: fast.0.to_string(),
             spread,
-            frames: every.map(|e| spread.as_secs_f64() / e.as_secs_f64()),
+            batch: every.map(|every| Batch {
+                frames: spread.as_secs_f64() / every.as_secs_f64() + 1.0,
+                interval: spread + every,
+            }),
         }
     })
 }

@@ -190,7 +190,7 @@ fn insight(view: &WsView, p: Painter, out: &mut impl Write) -> io::Result<()> {
 
 /// A finding in words: how alarming it is, the fact, and what it means when that needs a
 /// line of its own.
-type Reading = (Health, String, Option<&'static str>);
+type Reading = (Health, String, Option<String>);
 
 /// One finding as a fact (colored by how alarming it is) and, when it needs one, what it
 /// means on a line of its own.
@@ -200,14 +200,18 @@ fn reading(f: &Finding) -> Reading {
             slow,
             fast,
             spread,
-            frames,
+            batch,
         } => {
-            let frames = frames.map_or(String::new(), |n| format!(" ({n:.1} frames)"));
-            let fact = format!(
-                "batched answers: {slow} p50 is {} ms above {fast} p50{frames}",
-                latency(*spread)
-            );
-            let meaning = "about how long the server holds a frame before an answer covers it";
+            let spread = latency(*spread);
+            let fact = format!("batched answers: {slow} p50 is {spread} ms above {fast} p50");
+            let meaning = match batch {
+                Some(b) => format!(
+                    "as if each session got one answer every {} ms covering {:.1} frames",
+                    latency(b.interval),
+                    b.frames
+                ),
+                None => format!("an answer covers frames sent over about {spread} ms"),
+            };
             (Health::Good, fact, Some(meaning))
         }
         Finding::Cadence {
@@ -218,7 +222,7 @@ fn reading(f: &Finding) -> Reading {
         Finding::SessionsLost { lost, tried } => (
             Health::Warn,
             format!("{lost} of {tried} sessions failed to open or were closed by the server"),
-            Some("the latencies describe only the sessions that kept going"),
+            Some("the latencies describe only the sessions that kept going".to_string()),
         ),
     }
 }
@@ -237,7 +241,10 @@ fn cadence(every: Duration, lateness_p99: Duration, kept: bool) -> Reading {
         false => (
             Health::Bad,
             format!("cadence missed: {lateness}, over {share}% of {every} ms"),
-            Some("the generator could not keep the cadence: the server saw less load than asked"),
+            Some(
+                "the generator could not keep the cadence: the server saw less load than asked"
+                    .to_string(),
+            ),
         ),
     }
 }

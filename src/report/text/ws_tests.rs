@@ -58,8 +58,8 @@ fn report(result: &RunResult, cadence: WsCadence, slo: &str) -> Report {
 }
 
 /// 100 sessions sending a frame every 20 ms for 30 s, two of which were refused (503) and
-/// one closed (1011); the server answers every 100 ms, so the oldest frame of an answer
-/// waited about 100 ms more than its newest.
+/// one closed (1011); the server answers every 100 ms, so an answer covers 5 frames and
+/// its oldest waited 80 ms more than its newest.
 fn result_acks() -> RunResult {
     let mut r = RunResult::empty(Duration::from_micros(30_012_500));
     r.status_codes.insert(101, 146_990);
@@ -78,9 +78,9 @@ fn result_acks() -> RunResult {
     ws.warmup_sent = 9_800;
     ws.upgrade_ns = hist(spread_ns(98, 900, 2_500));
     ws.measured.acks_ns[0] = hist(spread_ns(27_430, 18_000, 40_000));
-    ws.measured.acks_ns[1] = hist(spread_ns(27_430, 118_000, 42_000));
+    ws.measured.acks_ns[1] = hist(spread_ns(27_430, 98_000, 42_000));
     ws.warmup.acks_ns[0] = hist(spread_ns(1_960, 25_000, 60_000));
-    ws.warmup.acks_ns[1] = hist(spread_ns(1_960, 125_000, 60_000));
+    ws.warmup.acks_ns[1] = hist(spread_ns(1_960, 105_000, 60_000));
     ws.error(ErrorKind::WsClosed);
     *ws.errors.entry(ErrorKind::WsBadMessage).or_insert(0) += 3;
     r.ws = Some(ws);
@@ -102,7 +102,7 @@ fn result_echo() -> RunResult {
 }
 
 fn report_acks() -> Report {
-    let slo = "newest_frame_seq_p50=200ms,oldest_frame_seq_p95=150ms,upgrade_p99=5ms,errors=0.001%";
+    let slo = "newest_frame_seq_p50=200ms,oldest_frame_seq_p95=120ms,upgrade_p99=5ms,errors=0.001%";
     report(
         &result_acks(),
         WsCadence::Every(Duration::from_millis(20)),
@@ -199,12 +199,14 @@ fn insight_reads_the_batch_interval_and_the_kept_cadence() {
             slow,
             fast,
             spread,
-            frames,
+            batch,
         } => {
             assert_eq!((slow.as_str(), fast.as_str()), (ACKS[1], ACKS[0]));
             let ms = spread.as_secs_f64() * 1e3;
-            assert!((ms - 101.0).abs() < 1.0, "{ms}");
-            assert!(frames.is_some_and(|f| (f - 5.05).abs() < 0.1), "{frames:?}");
+            assert!((ms - 81.0).abs() < 1.0, "{ms}");
+            let batch = batch.expect("the cadence is known");
+            assert!((batch.frames - 5.05).abs() < 0.1, "{batch:?}");
+            assert_eq!(batch.interval, *spread + Duration::from_millis(20));
         }
         other => panic!("{other:?}"),
     }
@@ -265,7 +267,7 @@ fn a_result_without_its_cadence_names_no_mode_and_judges_no_cadence() {
     let findings = report.ws.expect("a ws run").findings;
     assert!(matches!(
         findings[0],
-        Finding::AckSpread { frames: None, .. }
+        Finding::AckSpread { batch: None, .. }
     ));
     assert!(!findings
         .iter()
