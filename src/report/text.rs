@@ -12,6 +12,7 @@ mod redirects;
 mod schedule;
 mod slo;
 mod stream;
+mod ws;
 
 use std::io::{self, Write};
 
@@ -33,12 +34,15 @@ pub struct TextStyle {
 /// newline.
 pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Result<()> {
     let p = Painter { color: style.color };
+    if let Some(view) = &report.ws {
+        return ws::render(report, view, p, out);
+    }
     summary(report, p, out)?;
     redirects::line(report, out)?;
     slo::section(report, p, out)?;
     match &report.latency {
         Some(latency) => {
-            distribution(latency, p, out)?;
+            distribution("Response time distribution:", latency, p, out)?;
             schedule::section(report, p, out)?;
             if let Some(insight) = &report.insight {
                 section(out, p, "Insight:")?;
@@ -119,9 +123,9 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
     writeln!(out, "  Size/request: {} bytes", s.size_per_request)
 }
 
-/// Percentile lines; the four SLO percentiles are colored by their own level.
-fn distribution(l: &Latency, p: Painter, out: &mut impl Write) -> io::Result<()> {
-    section(out, p, "Response time distribution:")?;
+/// A section of percentile lines; the four SLO percentiles are colored by their own level.
+fn distribution(title: &str, l: &Latency, p: Painter, out: &mut impl Write) -> io::Result<()> {
+    section(out, p, title)?;
     let values = l.percentiles.map(|pc| latency(pc.value));
     let width = values.iter().map(String::len).max().unwrap_or(0);
     for (pc, value) in l.percentiles.iter().zip(values) {
