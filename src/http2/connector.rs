@@ -84,4 +84,8 @@ where
     fn take_stream_stats(&self) -> Option<StreamStats> {
         self.stream.as_ref().map(|(stats, _)| stats.take())
     }
+
+    fn goaways(&self) -> u64 {
+        self.pool.goaways()
+    }
 }

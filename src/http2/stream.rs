@@ -97,7 +97,12 @@ impl Conn for H2Stream {
     async fn exchange(&mut self, start: Instant, _: Option<&()>) -> Result<Exchange, Failure> {
         let failure = match self.run(start).await {
             Ok(exchange) => return Ok(exchange),
-            Err(e) => failure(&e),
+            Err(e) => {
+                if e.is_go_away() && e.is_remote() {
+                    self.group.saw_goaway(self.epoch);
+                }
+                failure(&e)
+            }
         };
         if failure.scope == Scope::Connection {
             self.group.kill(self.epoch);

@@ -129,6 +129,14 @@ fn goaway_finishes_accepted_streams_and_reconnects_once_per_connection() {
     assert!(connections >= 2 + 4, "{connections}");
     assert_eq!(report.connections.opened, connections);
     assert_eq!(report.connections.reconnects, connections - 2);
+    // Every reconnect here is a GOAWAY, counted once per connection, not once per stream.
+    assert_eq!(report.connections.goaways, report.connections.reconnects);
+    let text = run("-n 120 -c 1 --streams 5 -t 10 --http2", &[&server.url()]).success();
+    assert!(
+        text.stdout_text().contains(" GOAWAYs\n"),
+        "{}",
+        text.stdout_text()
+    );
 }
 
 #[test]
