@@ -50,6 +50,26 @@ def argv_of(tool, path, kind, c, m, dur):
     }.get(tool)
 
 
+def one_run(tool, argv, cpu):
+    """Runs `argv` pinned to `cpu` under GNU time; its CPU per completed request, peak RSS
+    and counts, or None (said on stderr) when it failed."""
+    rss_file = f"/tmp/h2_peers.{os.getpid()}.rss"
+    timed = ["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file] + argv
+    child = subprocess.run(timed, capture_output=True, timeout=180,
+                           preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+    with open(rss_file) as f:
+        rss_kb, user, sys_s = f.read().split()[-3:]
+    os.remove(rss_file)
+    err = child.stderr.decode(errors="replace")
+    parsed = peers.PARSERS[tool](child.stdout.decode(errors="replace"), err)
+    if not parsed or not parsed["completed"]:
+        print(f"{tool}: failed ({child.returncode}): {err[-300:]}", file=sys.stderr)
+        return None
+    return dict(us=(float(user) + float(sys_s)) / parsed["completed"] * 1e6,
+                rss_mb=int(rss_kb) / 1024, completed=parsed["completed"],
+                errors=parsed["errors"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vastar", required=True, help="our binary")
@@ -70,25 +90,14 @@ def main():
             load = os.getloadavg()[0]
             for tool in order:
                 argv = argv_of(tool, peers.locate(tool, args.vastar), kind, c, m, args.dur)
-                rss_file = f"/tmp/h2_peers.{os.getpid()}.rss"
-                timed = ["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file] + argv
-                child = subprocess.run(timed, capture_output=True, timeout=180,
-                                       preexec_fn=lambda: os.sched_setaffinity(
-                                           0, {args.gen_cpu}))
-                rss_kb, user, sys_s = open(rss_file).read().split()[-3:]
-                parsed = peers.PARSERS[tool](child.stdout.decode(errors="replace"),
-                                             child.stderr.decode(errors="replace"))
-                if not parsed or not parsed["completed"]:
-                    print(f"{point} {tool}: failed ({child.returncode}): "
-                          f"{child.stderr.decode(errors='replace')[-300:]}", file=sys.stderr)
+                run = one_run(tool, argv, args.gen_cpu)
+                if run is None:
                     continue
-                us = (float(user) + float(sys_s)) / parsed["completed"] * 1e6
-                runs[tool].append(dict(us=us, rss_mb=int(rss_kb) / 1024,
-                                       completed=parsed["completed"],
-                                       errors=parsed["errors"], load=load))
-                print(f"{point} r{r} load {load:.1f} {tool}: {us:.2f} us/req, "
-                      f"{parsed['completed']} done, {parsed['errors']} errors, "
-                      f"{int(rss_kb) / 1024:.1f} MB", file=sys.stderr, flush=True)
+                run["load"] = load
+                runs[tool].append(run)
+                print(f"{point} r{r} load {load:.1f} {tool}: {run['us']:.2f} us/req, "
+                      f"{run['completed']} done, {run['errors']} errors, "
+                      f"{run['rss_mb']:.1f} MB", file=sys.stderr, flush=True)
                 time.sleep(1)
         rows.append((point, runs))
     print("| point | tool | CPU µs/req (median; runs) | requests (median) | errors | RSS MB |")
