@@ -3,7 +3,7 @@
 //! `Location` arrives, so it may allocate.
 
 use bytes::Bytes;
-use http::{Request, StatusCode};
+use http::{HeaderMap, Request, StatusCode};
 
 use super::request::Template;
 use crate::redirect::{is_redirect, Hop, Next, Rules};
@@ -24,16 +24,19 @@ impl Followup {
     }
 }
 
-/// What the response with `status` and `location` to `current` (`None`: the run's request)
-/// leads to under `rules`. A `Location` that resolves to a URL HTTP/2 cannot send is not
-/// followed: the response is final.
+/// What the response with `status` and `headers` to `current` (`None`: the run's request)
+/// leads to under `rules`; only a redirect status looks for a `Location`. A `Location` that
+/// resolves to a URL HTTP/2 cannot send is not followed: the response is final.
 pub fn judge(
     rules: &Rules,
     current: Option<&Followup>,
     status: StatusCode,
-    location: Option<&http::HeaderValue>,
+    headers: &HeaderMap,
 ) -> Next<Followup> {
-    let (true, Some(location)) = (is_redirect(status.as_u16()), location) else {
+    if !is_redirect(status.as_u16()) {
+        return Next::Final;
+    }
+    let Some(location) = headers.get(http::header::LOCATION) else {
         return Next::Final;
     };
     match rules.next(

@@ -118,8 +118,7 @@ impl H2Stream {
         let Some(rules) = &self.redirects else {
             return Redirect::None;
         };
-        let location = response.headers().get(http::header::LOCATION);
-        match judge(rules, followup, response.status(), location) {
+        match judge(rules, followup, response.status(), response.headers()) {
             Next::Follow(followup) => {
                 self.followup = Some(followup);
                 Redirect::Follow
