@@ -77,6 +77,7 @@ impl From<&Report> for JsonReport {
                 opened: c.opened,
                 reconnects: c.reconnects,
                 preconnect_retries: c.preconnect_retries,
+                goaways: c.goaways,
             },
             slo: r.slo.as_ref().map(slo),
             interrupted: r.summary.interrupted,

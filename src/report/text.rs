@@ -237,11 +237,11 @@ fn details(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
 /// Only when something went wrong with connections: a reconnect storm must not hide in latency.
 fn connections(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
     let c = &report.connections;
-    if c.reconnects == 0 && c.preconnect_retries == 0 {
+    if c.reconnects == 0 && c.preconnect_retries == 0 && c.goaways == 0 {
         return Ok(());
     }
     section(out, p, "Connections:")?;
-    writeln!(
+    write!(
         out,
         "  {} opened, {}, {}",
         c.opened,
@@ -251,7 +251,12 @@ fn connections(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<
             "pre-connect retry",
             "pre-connect retries"
         ),
-    )
+    )?;
+    // Only HTTP/2 servers send GOAWAY; HTTP/1.1 reports keep their line as it was.
+    if c.goaways > 0 {
+        write!(out, ", {}", plural(c.goaways, "GOAWAY", "GOAWAYs"))?;
+    }
+    writeln!(out)
 }
 
 #[cfg(test)]
@@ -296,6 +301,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("  [45] request timed out\n"), "{text}");
+    }
+
+    #[test]
+    fn goaways_join_the_connections_line_only_when_some_arrived() {
+        let mut report = fixtures::report_errors();
+        let plain = String::from_utf8(rendered(&report, false)).unwrap();
+        assert!(!plain.contains("GOAWAY"), "{plain}");
+        report.connections.goaways = 3;
+        let text = String::from_utf8(rendered(&report, false)).unwrap();
+        assert!(
+            text.contains("  55 opened, 5 reconnects, 1 pre-connect retry, 3 GOAWAYs\n"),
+            "{text}"
+        );
     }
 
     /// Removes `ESC [ ... m` sequences.
