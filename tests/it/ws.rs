@@ -16,6 +16,7 @@
 //! generous enough for a loaded 2-core machine yet tighter than the mistake they catch
 //! (an ack mapped to the wrong frame is off by a whole send interval).
 
+mod builtin;
 mod gates;
 mod latency;
 mod upgrade;
