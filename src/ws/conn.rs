@@ -183,6 +183,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsConn<S> {
         ended
     }
 
+    /// Reads until every frame sent has been answered (`--ack-field`), or the session
+    /// ends; at once without acks.
+    async fn drain_acks(&mut self) {
+        while !self.plan.ack_fields.is_empty() && self.answered < self.sent.count() {
+            let read = self.ws.next().await;
+            if let Err(ended) = self.receive(read, Instant::now()) {
+                if !matches!(ended, Ended::Closed(NORMAL_CLOSURE)) {
+                    self.stats.borrow_mut().error(ended.kind());
+                }
+                self.ended(ended).await;
+                return;
+            }
+        }
+    }
+
     /// Waits for the reply to a message sent at `start` (`--echo`).
     async fn reply(&mut self, start: Instant, written: Instant) -> Result<Exchange, Failure> {
         loop {
@@ -237,6 +252,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn for WsConn<S> {
     }
 
     async fn finish(&mut self) {
+        // Frames still unanswered are in flight, as a request is: their acks are awaited,
+        // within the run's drain time, before the session closes.
+        let drain = self.plan.drain;
+        if tokio::time::timeout(drain, self.drain_acks())
+            .await
+            .is_err()
+        {
+            return;
+        }
         // A normal closure (1000); the server's answer is not waited for.
         let _ = tokio::time::timeout(CLOSE_WAIT, self.ws.close(None)).await;
     }
