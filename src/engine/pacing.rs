@@ -217,16 +217,7 @@ impl Pacer {
         self.released += 1;
         // Still busy with the previous message when this one was due.
         let late = self.free_since.is_some_and(|free| free > intended);
-        let mut released = Instant::now();
-        if released < intended {
-            budget.alarm.until(intended).await;
-            released = Instant::now();
-        }
-        Some(Due {
-            intended,
-            released,
-            late,
-        })
+        Some(release(budget, intended, late).await)
     }
 
     /// Open loop: take the next slot of the run's arrival schedule and wait for its time.
@@ -242,16 +233,7 @@ impl Pacer {
             return None;
         }
         let late = self.free_since.unwrap_or(budget.start) > intended;
-        let mut released = Instant::now();
-        if released < intended {
-            budget.alarm.until(intended).await;
-            released = Instant::now();
-        }
-        Some(Due {
-            intended,
-            released,
-            late,
-        })
+        Some(release(budget, intended, late).await)
     }
 
     async fn wait_interval(&mut self, interval: Duration) {
@@ -262,6 +244,20 @@ impl Pacer {
         }
         // Like a ticker that drops missed ticks: a late request does not earn a burst.
         self.next = Some(due + interval);
+    }
+}
+
+/// A scheduled send due at `intended`, released by the worker's alarm when it comes.
+async fn release(budget: &Budget<'_>, intended: Instant, late: bool) -> Due {
+    let mut released = Instant::now();
+    if released < intended {
+        budget.alarm.until(intended).await;
+        released = Instant::now();
+    }
+    Due {
+        intended,
+        released,
+        late,
     }
 }
 
