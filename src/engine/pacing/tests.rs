@@ -219,3 +219,30 @@ async fn cancel_ends_every_policy() {
         assert!(next(&mut Pacer::new(pacing), &b).await.is_none());
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cadence_keeps_its_beat_from_the_slot_start_and_flags_sends_due_while_busy() {
+    let progress = Progress::default();
+    let alarm = paused_alarm();
+    let b = budget(
+        &progress,
+        &alarm,
+        StopAt::Duration(Duration::from_millis(100)),
+    );
+    let every = Duration::from_millis(20);
+    let mut p = Pacer::new(Pacing::Cadence { every }).starting_after(Duration::from_millis(10));
+    let mut due = Vec::new();
+    while let Some(d) = next(&mut p, &b).await {
+        due.push((d.intended - b.start).as_millis());
+        if due.len() == 2 {
+            // The second send took 45 ms: the third and fourth were due meanwhile.
+            tokio::time::sleep(Duration::from_millis(45)).await;
+            p.freed(Instant::now());
+            let third = next(&mut p, &b).await.unwrap();
+            assert!(third.late && third.released > third.intended);
+            due.push((third.intended - b.start).as_millis());
+        }
+    }
+    // 10, 30, 50 (late), 70, 90: never shifted, and nothing due at or after the 100 ms end.
+    assert_eq!(due, [10, 30, 50, 70, 90]);
+}
