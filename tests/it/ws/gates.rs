@@ -114,3 +114,27 @@ fn nothing_to_connect_to_exits_3_with_one_line() {
     let line = one_error_line(ws("-n 5 -c 2 -t 2", &url), 3);
     assert!(line.to_ascii_lowercase().contains("refused"), "{line}");
 }
+
+#[test]
+fn sweep_find_max_brackets_the_most_sessions_that_pass_in_sessions() {
+    // Each session's echoes come back 20 ms × (sessions open when it upgraded): the echo p99
+    // of c sessions is about 20·c ms, so p99 <= 70 ms passes 3 sessions and fails 4.
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let server = WsServer::start(move |peer| {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = open.fetch_add(1, SeqCst) + 1;
+        peer.echo(Duration::from_millis(20 * n));
+        open.fetch_sub(1, SeqCst);
+    });
+    let run = crate::sweep::sweep(
+        "--find-max --slo p99=70ms -z 1s --cooldown 300ms --ceiling 8 --echo",
+        &server.url(),
+        0,
+    );
+    let table = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        table.contains("max passing c=3, first failing c=4"),
+        "{table}"
+    );
+    assert!(table.contains("3 sessions pass, 4 fail"), "{table}");
+}
