@@ -8,6 +8,7 @@
 mod fleet;
 mod histogram;
 mod intervals;
+mod phases;
 mod redirects;
 mod schedule;
 mod slo;
@@ -57,8 +58,8 @@ pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Re
     }
     stream::section_of(report, p, out)?;
     errors(report, p, out)?;
-    details(report, p, out)?;
-    connections(report, p, out)?;
+    phases::details(report, p, out)?;
+    phases::connections(report, p, out)?;
     intervals::section_of(report, p, out)
 }
 
@@ -193,70 +194,6 @@ fn errors(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Phase timing like hey's Details, each column right-aligned; skipped entirely when no phase
-/// was ever observed.
-fn details(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
-    let d = &report.details;
-    let phases = [
-        ("connect:", d.connect),
-        ("tls:", d.tls),
-        ("write:", d.write),
-        ("wait:", d.wait),
-        ("read:", d.read),
-    ];
-    if phases.iter().all(|(_, s)| s.is_none()) {
-        return Ok(());
-    }
-    section(out, p, "Details (average, fastest, slowest):")?;
-    let columns = phases.map(|(_, s)| s.map(|s| [s.average, s.fastest, s.slowest].map(latency)));
-    let mut widths = [0; 3];
-    for cells in columns.iter().flatten() {
-        for (w, cell) in widths.iter_mut().zip(cells) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    for ((label, summary), cells) in phases.iter().zip(columns) {
-        // Plain TCP has no handshake: no row, rather than a row of n/a in every report.
-        if *label == "tls:" && summary.is_none() {
-            continue;
-        }
-        let values = match cells {
-            Some([a, f, s]) => {
-                let [wa, wf, ws] = widths;
-                format!("{a:>wa$} ms, {f:>wf$} ms, {s:>ws$} ms")
-            }
-            None => "n/a".to_string(),
-        };
-        writeln!(out, "  {label:<13} {values}")?;
-    }
-    Ok(())
-}
-
-/// Only when something went wrong with connections: a reconnect storm must not hide in latency.
-fn connections(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
-    let c = &report.connections;
-    if c.reconnects == 0 && c.preconnect_retries == 0 && c.goaways == 0 {
-        return Ok(());
-    }
-    section(out, p, "Connections:")?;
-    write!(
-        out,
-        "  {} opened, {}, {}",
-        c.opened,
-        plural(c.reconnects, "reconnect", "reconnects"),
-        plural(
-            c.preconnect_retries,
-            "pre-connect retry",
-            "pre-connect retries"
-        ),
-    )?;
-    // Only HTTP/2 servers send GOAWAY; HTTP/1.1 reports keep their line as it was.
-    if c.goaways > 0 {
-        write!(out, ", {}", plural(c.goaways, "GOAWAY", "GOAWAYs"))?;
-    }
-    writeln!(out)
 }
 
 #[cfg(test)]
