@@ -1,0 +1,493 @@
+#!/usr/bin/env python3
+"""WebSocket load generators side by side: CPU per message sent and memory per session,
+against `vastar serve --ws` (BENCHMARK.md, "WebSocket sessions").
+
+Usage (from the repository root; python3 and node only, no extra Python packages):
+
+    python3 benches/ws_peers.py --install     # artillery 2.0.21 and ws 8 from npm, in a cache
+    python3 benches/ws_peers.py --c 100,1000 --dur 30 --out /tmp/ws_peers.json --markdown
+    python3 benches/ws_peers.py --tools vastar --c 100 --dur 5          # a quick look
+
+What it does:
+  * Target: `vastar serve --ws --threads 1` (echoes every data message) on a free loopback
+    port, a fresh one per run, pinned to CPU 0. `--target node` uses a 6-line echo server on
+    the `ws` package instead (what the harness was developed against).
+  * Generators, each pinned to CPU 1 (one core each, the same budget for all), open c
+    sessions and send one 640-byte frame per session every 20 ms for `--dur` seconds
+    (c = 1,000 offers 50,000 frames/s):
+      - vastar: `vastar ws -c C -z D --every 20ms --send-file F --frame-size 640 --binary`
+        (open loop per session: frame k due at start + k * 20 ms; lateness recorded);
+      - artillery 2.0.21 (the last release that runs on this machine's Node.js 20) with
+        its built-in `ws` engine, one worker (`WORKERS=1`): each virtual user connects,
+        then loops `send` (a 640-character text frame: the engine sends strings only) and
+        `think: 20ms` until its own start + D; arrivals spread over 1 s. Its loop is closed:
+        the next send waits for the write callback plus the think time, so it cannot hold
+        a 20 ms period exactly, and the table shows by how much it falls short;
+      - node-ws: a hand-written Node.js client on `ws` 8 (the script below), open loop like
+        vastar with binary frames: the floor a team gets by writing its own.
+  * Measured per run: generator CPU (user + sys from the kernel's rusage of GNU time and
+    every process it waited for), peak memory of the generator's process tree (sum of
+    PSS and of RSS sampled every 0.5 s from /proc; the largest single process RSS from GNU
+    time), the frames the target actually received (the kernel's `bytes_received` of the
+    target's established sockets, `ss -ti`, sampled every second, over 648 wire bytes per
+    masked 640-byte frame), so a tool's own count is checked. The steady window is the
+    span during which all c sessions were established, less its first 2 s and last 1 s:
+    there the received rate is compared with the offered c * 50 frames/s, and CPU per
+    frame is generator CPU over frames received. The whole-run CPU per message (tool's
+    own sent count) includes start-up (Node.js module loading, for artillery seconds of
+    it). Each tool's own view is kept too: messages sent and received, and the send
+    lateness or latency it reports (artillery reports none for ws).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NODE_DIR = os.path.expanduser("~/.cache/vastar-peers/ws")
+TIME = "/usr/bin/time"
+TICK = os.sysconf("SC_CLK_TCK")
+FRAME = 640
+WIRE_FRAME = FRAME + 8  # client frames: 2-byte header, 16-bit length, 4-byte mask
+EVERY_MS = 20
+ARTILLERY = "artillery@2.0.21"  # 2.0.22 and later need Node.js >= 22.13
+
+# A client on the `ws` package: c sessions, each sending `size` bytes (binary) every
+# `every` ms from its open for `dur` s, open loop (frame k due at open + k * every).
+NODE_CLIENT = r'''
+const WebSocket = require(process.env.WS_MODULE);
+const [url, c, every, dur, size] = process.argv.slice(2).map((v, i) => i ? +v : v);
+const frame = Buffer.alloc(size, 0x5a);
+const late = new Uint32Array(100001);  // send lateness, 0.1 ms buckets up to 10 s
+let sent = 0, received = 0, opened = 0, failed = 0, done = 0;
+function finish() {
+  if (done + failed < c) return;
+  let n = 0, p50 = null, p99 = null, total = late.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < late.length; i++) {
+    n += late[i];
+    if (p50 === null && n >= total * 0.5) p50 = i / 10;
+    if (p99 === null && n >= total * 0.99) p99 = i / 10;
+  }
+  console.log(JSON.stringify({sent, received, opened, failed,
+                              send_lateness_ms: {p50, p99}}));
+  process.exit(0);
+}
+function session() {
+  const ws = new WebSocket(url, {perMessageDeflate: false});
+  ws.on('message', () => { received++; });
+  ws.on('error', () => { failed++; finish(); });
+  ws.on('open', () => {
+    opened++;
+    const start = performance.now();
+    let k = 0;
+    const tick = () => {
+      const lateness = performance.now() - (start + k * every);
+      late[Math.min(100000, Math.max(0, Math.floor(lateness * 10)))]++;
+      ws.send(frame, {binary: true});
+      sent++;
+      k++;
+      if (k * every >= dur * 1000) {
+        setTimeout(() => { ws.close(); done++; finish(); }, 100);
+        return;
+      }
+      setTimeout(tick, Math.max(0, start + k * every - performance.now()));
+    };
+    tick();
+  });
+}
+for (let i = 0; i < c; i++) session();
+setTimeout(() => { failed = c; finish(); }, (dur + 120) * 1000);
+'''
+
+# artillery's processor: a per-user deadline, so every tool runs each session `dur` s.
+ARTILLERY_PROCESSOR = r'''
+const DUR_MS = +process.env.WS_PEERS_DUR_MS;
+module.exports = {
+  startClock(context, events, done) { context.vars.deadline = Date.now() + DUR_MS; done(); },
+  beforeDeadline(context, next) { next(Date.now() < context.vars.deadline); },
+};
+'''
+
+ARTILLERY_SCRIPT = '''config:
+  target: "{url}"
+  processor: "./processor.js"
+  phases:
+    - duration: 1
+      arrivalCount: {c}
+scenarios:
+  - engine: ws
+    flow:
+      - function: startClock
+      - loop:
+          - send: "{payload}"
+          - think: "{every}ms"
+        whileTrue: beforeDeadline
+'''
+
+# The alternative target (--target node): echoes every message, counts them.
+NODE_ECHO = r'''
+const { WebSocketServer } = require(process.env.WS_MODULE);
+const wss = new WebSocketServer({ host: '127.0.0.1', port: +process.argv[2],
+                                  perMessageDeflate: false });
+wss.on('connection', (ws) => ws.on('message', (d, binary) => ws.send(d, { binary })));
+process.on('SIGINT', () => process.exit(0));
+'''
+
+
+def log(msg):
+    print(f"[ws_peers] {msg}", file=sys.stderr, flush=True)
+
+
+# --- the generators: argv and what each says about its own run --------------------------------
+
+def argv_of(tool, a, c, url, workdir):
+    dur = a.dur
+    if tool == "vastar":
+        return [a.vastar, "ws", "-c", str(c), "-z", f"{dur}s", "--every", f"{EVERY_MS}ms",
+                "--send-file", os.path.join(workdir, "frames.bin"), "--frame-size",
+                str(FRAME), "--binary", "-o", "json", url]
+    if tool == "artillery":
+        with open(os.path.join(workdir, "processor.js"), "w") as f:
+            f.write(ARTILLERY_PROCESSOR)
+        with open(os.path.join(workdir, "script.yml"), "w") as f:
+            f.write(ARTILLERY_SCRIPT.format(url=url, c=c, payload="a" * FRAME,
+                                            every=EVERY_MS))
+        return [os.path.join(NODE_DIR, "node_modules", ".bin", "artillery"), "run",
+                "--output", os.path.join(workdir, "artillery.json"), "script.yml"]
+    if tool == "node-ws":
+        with open(os.path.join(workdir, "client.js"), "w") as f:
+            f.write(NODE_CLIENT)
+        return ["node", "client.js", url, str(c), str(EVERY_MS), str(dur), str(FRAME)]
+    raise ValueError(tool)
+
+
+def env_of(tool, a):
+    env = dict(os.environ, WS_MODULE=os.path.join(NODE_DIR, "node_modules", "ws"))
+    if tool == "artillery":
+        env.update(WORKERS="1", ARTILLERY_DISABLE_TELEMETRY="true",
+                   WS_PEERS_DUR_MS=str(a.dur * 1000))
+    return env
+
+
+def own_view(tool, stdout, workdir):
+    """What the tool says it did: messages sent / received, sessions, lateness."""
+    try:
+        if tool == "artillery":
+            counters = json.load(open(os.path.join(workdir, "artillery.json"))
+                                 )["aggregate"]["counters"]
+            return dict(sent=counters.get("websocket.messages_sent", 0),
+                        sessions=counters.get("vusers.created", 0),
+                        failed=counters.get("vusers.failed", 0),
+                        errors={k: v for k, v in counters.items() if k.startswith("errors.")},
+                        latency="none for ws")
+        j = json.loads(stdout)
+        if tool == "node-ws":
+            return dict(sent=j["sent"], received=j["received"], sessions=j["opened"],
+                        failed=j["failed"], send_lateness_ms=j["send_lateness_ms"])
+        ws = j["ws"]
+        lateness = ws.get("send_lateness_ms") or j.get("send_lateness_ms") or {}
+        return dict(sent=ws["messages"]["sent"], received=ws["messages"]["received"],
+                    sessions=ws["sessions"]["opened"], failed=ws["sessions"]["failed"],
+                    send_lateness_ms={k: lateness.get(k) for k in ("p50", "p99")},
+                    errors=ws.get("errors") or j.get("errors"))
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        return dict(unreadable=f"{type(e).__name__}: {e}")
+
+
+# --- /proc and ss: a process tree's CPU and memory, the target's received bytes -------------
+
+def proc_stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK  # ppid, utime+stime
+
+
+def tree(root):
+    """Pids of `root` and all its descendants alive now."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                children.setdefault(proc_stat(int(name))[0], []).append(int(name))
+            except (OSError, IndexError, ValueError):
+                pass
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def memory_kb(pid):
+    """(PSS, RSS) of one process in KB, from smaps_rollup."""
+    pss = rss = 0
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1])
+            elif line.startswith("Rss:"):
+                rss = int(line.split()[1])
+    return pss, rss
+
+
+def received_by_target(port):
+    """(established sessions, bytes they received) on the target's port, from the kernel."""
+    out = subprocess.run(["ss", "-Htin", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True).stdout
+    counts = [int(n) for n in re.findall(r"bytes_received:(\d+)", out)]
+    return len(counts), sum(counts)
+
+
+class Sampler(threading.Thread):
+    """Every 0.5 s: the generator tree's CPU and memory; every second: the target's
+    sessions and received bytes. Keeps the peaks and the time series."""
+
+    def __init__(self, root, port):
+        super().__init__(daemon=True)
+        self.root, self.port = root, port
+        self.peak_pss_kb = self.peak_rss_kb = self.peak_procs = 0
+        self.series = []  # (t, generator CPU s, sessions, bytes received by the target)
+        self.stop = threading.Event()
+
+    def run(self):
+        n = 0
+        while not self.stop.wait(0.5):
+            pids, pss, rss, cpu = tree(self.root), 0, 0, 0.0
+            for pid in pids:
+                try:
+                    p, r = memory_kb(pid)
+                    pss, rss, cpu = pss + p, rss + r, cpu + proc_stat(pid)[1]
+                except (OSError, ValueError, IndexError):
+                    pass
+            self.peak_pss_kb = max(self.peak_pss_kb, pss)
+            self.peak_rss_kb = max(self.peak_rss_kb, rss)
+            self.peak_procs = max(self.peak_procs, len(pids))
+            n += 1
+            if n % 2 == 0:
+                self.series.append((time.monotonic(), cpu, *received_by_target(self.port)))
+
+
+def steady(series, c):
+    """Rate and CPU per frame over the span with all c sessions up, less 2 s / 1 s edges."""
+    full = [s for s in series if s[2] >= c]
+    if len(full) < 2:
+        return None
+    t0, t1 = full[0][0] + 2, full[-1][0] - 1
+    inside = [s for s in full if t0 <= s[0] <= t1]
+    if len(inside) < 2 or inside[-1][3] <= inside[0][3]:
+        return None
+    (ta, cpu_a, _, ba), (tb, cpu_b, _, bb) = inside[0], inside[-1]
+    frames = (bb - ba) / WIRE_FRAME
+    return dict(window_s=tb - ta, frames=round(frames), frames_per_s=frames / (tb - ta),
+                offered_per_s=c * 1000 / EVERY_MS, cpu_s=cpu_b - cpu_a,
+                cpu_us_per_frame=(cpu_b - cpu_a) / frames * 1e6)
+
+
+# --- one run ----------------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_target(a, workdir):
+    port = free_port()
+    if a.target == "node":
+        with open(os.path.join(workdir, "echo.js"), "w") as f:
+            f.write(NODE_ECHO)
+        argv = ["node", os.path.join(workdir, "echo.js"), str(port)]
+    else:
+        argv = [a.vastar, "serve", "--ws", "--addr", f"127.0.0.1:{port}", "--threads", "1"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env_of("target", a),
+                            preexec_fn=lambda: os.sched_setaffinity(0, {0}))
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("ws_peers.py: the target did not start")
+
+
+def run_one(tool, a, c):
+    workdir = tempfile.mkdtemp(prefix="ws_peers-")
+    with open(os.path.join(workdir, "frames.bin"), "wb") as f:
+        f.write(os.urandom(FRAME * 100))
+    target, port = start_target(a, workdir)
+    url = f"ws://127.0.0.1:{port}/"
+    argv = argv_of(tool, a, c, url, workdir)
+    rec = dict(tool=tool, c=c, dur_s=a.dur, argv=argv, ok=False,
+               offered=c * a.dur * 1000 // EVERY_MS, loadavg1=os.getloadavg()[0])
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    rss_file = tempfile.NamedTemporaryFile("r")
+    target_cpu0 = proc_stat(target.pid)[1]
+    started = time.monotonic()
+    proc = subprocess.Popen([TIME, "-f", "%M", "-o", rss_file.name] + argv, stdout=out,
+                            stderr=err, stdin=subprocess.DEVNULL, env=env_of(tool, a),
+                            start_new_session=True, cwd=workdir,
+                            preexec_fn=lambda: os.sched_setaffinity(0, {1}))
+    sampler = Sampler(proc.pid, port)
+    sampler.start()
+    timer = threading.Timer(a.dur + 300, lambda: os.killpg(proc.pid, signal.SIGKILL))
+    timer.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    timer.cancel()
+    sampler.stop.set()
+    sampler.join()
+    rec["wall_s"] = time.monotonic() - started
+    rec["target_cpu_s"] = proc_stat(target.pid)[1] - target_cpu0
+    target.send_signal(signal.SIGINT)
+    target.wait(timeout=30)
+    out.seek(0)
+    err.seek(0)
+    stdout = out.read().decode("utf-8", "replace")
+    stderr = err.read().decode("utf-8", "replace")
+    cpu = usage.ru_utime + usage.ru_stime
+    own = own_view(tool, stdout, workdir)
+    rec.update(exit=os.waitstatus_to_exitcode(status), user_s=usage.ru_utime,
+               sys_s=usage.ru_stime, cpu_s=cpu, own=own, steady=steady(sampler.series, c),
+               peak_tree_pss_mb=sampler.peak_pss_kb / 1024,
+               peak_tree_rss_mb=sampler.peak_rss_kb / 1024, peak_procs=sampler.peak_procs,
+               max_single_rss_mb=int(rss_file.read().split()[-1]) / 1024,
+               peak_sessions=max((s[2] for s in sampler.series), default=0))
+    if own.get("sent"):
+        rec["cpu_us_per_msg"] = cpu / own["sent"] * 1e6
+    rec["ok"] = rec["exit"] == 0 and bool(own.get("sent"))
+    if not rec["ok"]:
+        tail = (stderr.strip() or stdout.strip()).splitlines()[-3:]
+        rec["reason"] = " | ".join(tail)[:400]
+    shutil.rmtree(workdir, ignore_errors=True)
+    return rec
+
+
+# --- set-up -----------------------------------------------------------------------------------
+
+def raise_nofile(needed):
+    """Children inherit it: the generators and the target each hold c sockets."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(soft, needed)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(want, hard), max(want, hard)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def install():
+    os.makedirs(NODE_DIR, exist_ok=True)
+    if not os.path.exists(os.path.join(NODE_DIR, "package.json")):
+        subprocess.run(["npm", "init", "-y"], cwd=NODE_DIR, check=True,
+                       stdout=subprocess.DEVNULL)
+    # artillery pulls in Playwright, whose install step would download a browser
+    env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund", ARTILLERY, "ws@8"],
+                   cwd=NODE_DIR, check=True, env=env)
+    log(f"{ARTILLERY} and ws@8 installed in {NODE_DIR}")
+
+
+def version_of(tool, a):
+    try:
+        if tool == "vastar":
+            out = subprocess.run([a.vastar, "--version"], capture_output=True, text=True)
+            return out.stdout.strip()
+        pkg = {"artillery": "artillery", "node-ws": "ws"}[tool]
+        path = os.path.join(NODE_DIR, "node_modules", pkg, "package.json")
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True)
+        return f"{pkg} {json.load(open(path))['version']} on Node.js {node.stdout.strip()}"
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def markdown(runs):
+    rows = ["| generator | sessions | frames/s received (offered) | CPU µs/frame, steady | "
+            "CPU µs/msg, whole run | peak memory, tree PSS | largest process RSS | "
+            "its messages sent | send lateness p50 / p99 it reports |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in runs:
+        own, st = r.get("own") or {}, r.get("steady") or {}
+        if not r["ok"]:
+            rows.append(f"| {r['tool']} | {r['c']} | failed: {r.get('reason', '?')} "
+                        "|||||||")
+            continue
+        rate = (f"{st['frames_per_s']:,.0f} ({st['offered_per_s']:,.0f})" if st
+                else "no steady window")
+        steady_cpu = f"{st['cpu_us_per_frame']:.1f}" if st else "?"
+        lat = own.get("send_lateness_ms") or {}
+        lateness = (f"{lat['p50']:.2f} / {lat['p99']:.2f} ms"
+                    if lat.get("p50") is not None else own.get("latency", "none"))
+        rows.append(f"| {r['tool']} | {r['c']:,} | {rate} | {steady_cpu} | "
+                    f"{r['cpu_us_per_msg']:.1f} | {r['peak_tree_pss_mb']:.1f} MB | "
+                    f"{r['max_single_rss_mb']:.1f} MB | {own.get('sent', 0):,} of "
+                    f"{r['offered']:,} | {lateness} |")
+    return "\n".join(rows) + "\n" + per_session(runs)
+
+
+def per_session(runs):
+    """Memory per added session: the slope of peak tree PSS between the smallest and
+    largest c run of each tool."""
+    lines = []
+    for tool in dict.fromkeys(r["tool"] for r in runs):
+        ok = sorted((r for r in runs if r["tool"] == tool and r["ok"]), key=lambda r: r["c"])
+        if len(ok) >= 2 and ok[-1]["c"] > ok[0]["c"]:
+            lo, hi = ok[0], ok[-1]
+            kb = (hi["peak_tree_pss_mb"] - lo["peak_tree_pss_mb"]) * 1024 / (hi["c"] - lo["c"])
+            lines.append(f"- {tool}: {kb:.1f} KB per added session (PSS, c = {lo['c']} → "
+                         f"{hi['c']})")
+    return "\n".join(lines)
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--install", action="store_true", help="install the npm peers and exit")
+    p.add_argument("--tools", default="vastar,artillery,node-ws")
+    p.add_argument("--c", default="100,1000", help="session counts, comma-separated")
+    p.add_argument("--dur", type=int, default=30, help="seconds of load per run")
+    p.add_argument("--target", choices=["vastar", "node"], default="vastar")
+    p.add_argument("--vastar", help="binary [default: cargo build --release]")
+    p.add_argument("--out", help="write the runs as JSON here")
+    p.add_argument("--markdown", action="store_true", help="print the table")
+    return p.parse_args()
+
+
+def main():
+    a = parse_args()
+    if a.install:
+        return install()
+    tools = a.tools.split(",")
+    if not a.vastar and ("vastar" in tools or a.target == "vastar"):
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+        a.vastar = os.path.join(REPO, "target", "release", "vastar")
+    counts = [int(x) for x in a.c.split(",")]
+    raise_nofile(max(counts) * 4 + 1000)
+    runs = []
+    for c in counts:
+        for tool in tools:
+            log(f"{tool}: c={c} for {a.dur} s")
+            rec = run_one(tool, a, c)
+            rec["version"] = version_of(tool, a)
+            log(json.dumps({k: v for k, v in rec.items() if k != "argv"}))
+            runs.append(rec)
+    doc = dict(when=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), dur_s=a.dur,
+               frame_bytes=FRAME, every_ms=EVERY_MS, target=a.target, cpus=os.cpu_count(),
+               runs=runs)
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(doc, f, indent=1)
+    if a.markdown:
+        print(markdown(runs))
+
+
+if __name__ == "__main__":
+    main()
