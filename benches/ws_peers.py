@@ -4,7 +4,7 @@ against `vastar serve --ws` (BENCHMARK.md, "WebSocket sessions").
 
 Usage (from the repository root; python3 and node only, no extra Python packages):
 
-    python3 benches/ws_peers.py --install     # artillery 2.0.21 and ws 8 from npm, in a cache
+    python3 benches/ws_peers.py --install     # artillery, ws (npm, in a cache); tsung (apt)
     python3 benches/ws_peers.py --c 100,1000 --dur 30 --out /tmp/ws_peers.json --markdown
     python3 benches/ws_peers.py --tools vastar --c 100 --dur 5          # a quick look
 
@@ -23,12 +23,17 @@ What it does:
         `think: 20ms` until its own start + D; arrivals spread over 1 s. Its loop is closed:
         the next send waits for the write callback plus the think time, so it cannot hold
         a 20 ms period exactly, and the table shows by how much it falls short;
+      - tsung 1.7.0 (Debian's package, Erlang/OTP 25) with its ts_websocket plugin, in the
+        controller's VM: users arrive over 5 s (Poisson, capped at c), each connects and
+        sends dur * 50 binary frames with a 20 ms think time between them (closed loop
+        too, like artillery); the load ends at 5 + dur + 5 s;
       - node-ws: a hand-written Node.js client on `ws` 8 (the script below), open loop like
         vastar with binary frames: the floor a team gets by writing its own.
   * Measured per run: generator CPU (user + sys from the kernel's rusage of GNU time and
     every process it waited for), peak memory of the generator's process tree (sum of
     PSS and of RSS sampled every 0.5 s from /proc; the largest single process RSS from GNU
-    time), the frames the target actually received (the kernel's `bytes_received` of the
+    time; for tsung the Erlang VM is a waited child of its start script, so it is counted
+    too), the frames the target actually received (the kernel's `bytes_received` of the
     target's established sockets, `ss -ti`, sampled every second, over 648 wire bytes per
     masked 640-byte frame), so a tool's own count is checked. The steady window is the
     span during which all c sessions were established, less its first 2 s and last 1 s:
@@ -133,6 +138,32 @@ scenarios:
         whileTrue: beforeDeadline
 '''
 
+# tsung's ws plugin: users arrive at 2c/ramp per second (Poisson, capped at c) over `ramp`
+# s, each sends dur*50 frames with a 20 ms think time between them; the load's duration
+# stops the run at ramp + dur + 5 s whatever is still running.
+TSUNG_SCRIPT = '''<?xml version="1.0"?>
+<!DOCTYPE tsung SYSTEM "/usr/share/tsung/tsung-1.0.dtd">
+<tsung loglevel="warning" dumptraffic="false">
+  <clients><client host="localhost" use_controller_vm="true" maxusers="{maxusers}"/></clients>
+  <servers><server host="127.0.0.1" port="{port}" type="tcp"/></servers>
+  <load duration="{limit}" unit="second">
+    <arrivalphase phase="1" duration="{ramp}" unit="second">
+      <users maxnumber="{c}" arrivalrate="{rate}" unit="second"/>
+    </arrivalphase>
+  </load>
+  <sessions>
+    <session name="ws" probability="100" type="ts_websocket">
+      <request><websocket type="connect" path="/"></websocket></request>
+      <for from="1" to="{count}" var="i">
+        <request><websocket type="message" frame="binary" ack="no_ack">{payload}</websocket></request>
+        <thinktime value="{think}" random="false"/>
+      </for>
+    </session>
+  </sessions>
+</tsung>
+'''
+TSUNG_RAMP_S = 5
+
 # The alternative target (--target node): echoes every message, counts them.
 NODE_ECHO = r'''
 const { WebSocketServer } = require(process.env.WS_MODULE);
@@ -163,6 +194,15 @@ def argv_of(tool, a, c, url, workdir):
                                             every=EVERY_MS))
         return [os.path.join(NODE_DIR, "node_modules", ".bin", "artillery"), "run",
                 "--output", os.path.join(workdir, "artillery.json"), "script.yml"]
+    if tool == "tsung":
+        port = url.rsplit(":", 1)[1].strip("/")
+        with open(os.path.join(workdir, "tsung.xml"), "w") as f:
+            f.write(TSUNG_SCRIPT.format(
+                maxusers=c + 100, port=port, limit=TSUNG_RAMP_S + dur + 5,
+                ramp=TSUNG_RAMP_S, c=c, rate=max(1, 2 * c // TSUNG_RAMP_S),
+                count=dur * 1000 // EVERY_MS, payload="a" * FRAME, think=EVERY_MS / 1000))
+        return ["tsung", "-n", "-f", "tsung.xml", "-l", os.path.join(workdir, "log"),
+                "start"]
     if tool == "node-ws":
         with open(os.path.join(workdir, "client.js"), "w") as f:
             f.write(NODE_CLIENT)
@@ -189,6 +229,8 @@ def own_view(tool, stdout, workdir):
                         failed=counters.get("vusers.failed", 0),
                         errors={k: v for k, v in counters.items() if k.startswith("errors.")},
                         latency="none for ws")
+        if tool == "tsung":
+            return tsung_view(workdir)
         j = json.loads(stdout)
         if tool == "node-ws":
             return dict(sent=j["sent"], received=j["received"], sessions=j["opened"],
@@ -201,6 +243,20 @@ def own_view(tool, stdout, workdir):
                     errors=ws.get("errors") or j.get("errors"))
     except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
         return dict(unreadable=f"{type(e).__name__}: {e}")
+
+
+def tsung_view(workdir):
+    """tsung's totals: the last `stats:` line of each counter in its tsung.log (the second
+    number is the run's cumulative count)."""
+    logs = [os.path.join(d, "tsung.log") for d, _, files in os.walk(workdir)
+            if "tsung.log" in files]
+    text = open(logs[0]).read()
+    last = dict(re.findall(r"^stats: (\w+) -?\d+ (\d+)$", text, re.M))
+    return dict(sent=int(last.get("request_noack", 0)),
+                received_bytes=int(last.get("size_rcv", 0)),
+                sessions=int(last.get("websocket_succ", 0)),
+                failed=int(last.get("error_connect_econnrefused", 0)),
+                latency="none for ws without ack")
 
 
 # --- /proc and ss: a process tree's CPU and memory, the target's received bytes -------------
@@ -395,6 +451,8 @@ def install():
     subprocess.run(["npm", "install", "--no-audit", "--no-fund", ARTILLERY, "ws@8"],
                    cwd=NODE_DIR, check=True, env=env)
     log(f"{ARTILLERY} and ws@8 installed in {NODE_DIR}")
+    if not shutil.which("tsung"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "tsung"], check=True)
 
 
 def version_of(tool, a):
@@ -402,6 +460,12 @@ def version_of(tool, a):
         if tool == "vastar":
             out = subprocess.run([a.vastar, "--version"], capture_output=True, text=True)
             return out.stdout.strip()
+        if tool == "tsung":
+            out = subprocess.run(["tsung", "-v"], capture_output=True, text=True)
+            otp = subprocess.run(["erl", "-noshell", "-eval",
+                                  "io:format(erlang:system_info(otp_release)), halt()."],
+                                 capture_output=True, text=True)
+            return f"{out.stdout.strip()} on Erlang/OTP {otp.stdout.strip()}"
         pkg = {"artillery": "artillery", "node-ws": "ws"}[tool]
         path = os.path.join(NODE_DIR, "node_modules", pkg, "package.json")
         node = subprocess.run(["node", "--version"], capture_output=True, text=True)
@@ -451,7 +515,7 @@ def per_session(runs):
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--install", action="store_true", help="install the npm peers and exit")
-    p.add_argument("--tools", default="vastar,artillery,node-ws")
+    p.add_argument("--tools", default="vastar,artillery,tsung,node-ws")
     p.add_argument("--c", default="100,1000", help="session counts, comma-separated")
     p.add_argument("--dur", type=int, default=30, help="seconds of load per run")
     p.add_argument("--target", choices=["vastar", "node"], default="vastar")
