@@ -36,7 +36,8 @@ What it does:
     too), the frames the target actually received (the kernel's `bytes_received` of the
     target's established sockets, `ss -ti`, sampled every second, over 648 wire bytes per
     masked 640-byte frame), so a tool's own count is checked. The steady window is the
-    span during which all c sessions were established, less its first 2 s and last 1 s:
+    span during which at least 95 % of the c sessions were established, less its first
+    2 s and last 1 s:
     there the received rate is compared with the offered c * 50 frames/s, and CPU per
     frame is generator CPU over frames received. The whole-run CPU per message (tool's
     own sent count) includes start-up (Node.js module loading, for artillery seconds of
@@ -344,8 +345,10 @@ class Sampler(threading.Thread):
 
 
 def steady(series, c):
-    """Rate and CPU per frame over the span with all c sessions up, less 2 s / 1 s edges."""
-    full = [s for s in series if s[2] >= c]
+    """Rate and CPU per frame over the span with (nearly) all c sessions up, less 2 s / 1 s
+    edges. "Nearly": 95 %, as a closed-loop tool whose users start late and stop at their
+    own deadlines may never hold every one of them at once."""
+    full = [s for s in series if s[2] >= 0.95 * c]
     if len(full) < 2:
         return None
     t0, t1 = full[0][0] + 2, full[-1][0] - 1
@@ -356,7 +359,8 @@ def steady(series, c):
     frames = (bb - ba) / WIRE_FRAME
     return dict(window_s=tb - ta, frames=round(frames), frames_per_s=frames / (tb - ta),
                 offered_per_s=c * 1000 / EVERY_MS, cpu_s=cpu_b - cpu_a,
-                cpu_us_per_frame=(cpu_b - cpu_a) / frames * 1e6)
+                cpu_us_per_frame=(cpu_b - cpu_a) / frames * 1e6,
+                sessions_min=min(s[2] for s in inside))
 
 
 # --- one run ----------------------------------------------------------------------------------
@@ -502,26 +506,28 @@ def version_of(tool, a):
 
 
 def markdown(runs):
-    rows = ["| generator | sessions | frames/s received (offered) | CPU µs/frame, steady | "
-            "CPU µs/msg, whole run | peak memory, tree PSS | largest process RSS | "
-            "its messages sent | send lateness p50 / p99 it reports |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    rows = ["| generator | sessions (most held) | frames/s received (offered) | its core busy | "
+            "CPU µs/frame, steady | CPU µs/msg, whole run | peak memory, tree PSS | "
+            "largest process RSS | messages it sent (offered) | send lateness p50 / p99 it "
+            "reports |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in runs:
         own, st = r.get("own") or {}, r.get("steady") or {}
         if not r["ok"]:
             rows.append(f"| {r['tool']} | {r['c']} | failed: {r.get('reason', '?')} "
-                        "|||||||")
+                        "||||||||")
             continue
         rate = (f"{st['frames_per_s']:,.0f} ({st['offered_per_s']:,.0f})" if st
                 else "no steady window")
+        busy = f"{st['cpu_s'] / st['window_s']:.0%}" if st else "?"
         steady_cpu = f"{st['cpu_us_per_frame']:.1f}" if st else "?"
         lat = own.get("send_lateness_ms") or {}
         lateness = (f"{lat['p50']:.2f} / {lat['p99']:.2f} ms"
                     if lat.get("p50") is not None else own.get("latency", "none"))
-        rows.append(f"| {r['tool']} | {r['c']:,} | {rate} | {steady_cpu} | "
-                    f"{r['cpu_us_per_msg']:.1f} | {r['peak_tree_pss_mb']:.1f} MB | "
-                    f"{r['max_single_rss_mb']:.1f} MB | {own.get('sent', 0):,} of "
-                    f"{r['offered']:,} | {lateness} |")
+        rows.append(f"| {r['tool']} | {r['c']:,} ({r['peak_sessions']:,}) | {rate} | {busy} | "
+                    f"{steady_cpu} | {r['cpu_us_per_msg']:.1f} | "
+                    f"{r['peak_tree_pss_mb']:.1f} MB | {r['max_single_rss_mb']:.1f} MB | "
+                    f"{own.get('sent', 0):,} ({r['offered']:,}) | {lateness} |")
     return "\n".join(rows) + "\n" + per_session(runs)
 
 
@@ -563,6 +569,7 @@ def main():
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
         a.vastar = os.path.join(REPO, "target", "release", "vastar")
     counts = [int(x) for x in a.c.split(",")]
+    os.sched_setaffinity(0, {0})  # the sampler (ss, /proc) stays off the generators' CPU
     raise_nofile(max(counts) * 4 + 1000)
     runs = []
     for c in counts:
