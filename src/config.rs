@@ -243,6 +243,11 @@ impl RunConfig {
             .map_or(natural, |cap| natural.min(cap.max(1)))
     }
 
+    /// How long the slots' starts are spread over (`vastar ws --ramp`); zero for others.
+    pub fn ramp(&self) -> Duration {
+        self.ws.as_ref().map_or(Duration::ZERO, |ws| ws.ramp)
+    }
+
     /// [`RunConfig::workers`] for `concurrency` connections, for callers that size the
     /// process before any config exists (the open-file limit for a sweep's largest level).
     pub fn workers_for(concurrency: usize, cpus: usize) -> usize {

@@ -112,7 +112,10 @@ where
         let handles: Vec<_> = (0..workers)
             .map(|i| {
                 // `--streams` slots per connection: `-c × M` requests in flight.
-                let slots = share(config.concurrency, workers, i) * config.streams.max(1);
+                let slots = worker::Slots {
+                    first: (0..i).map(|j| share(config.concurrency, workers, j)).sum(),
+                    count: share(config.concurrency, workers, i) * config.streams.max(1),
+                };
                 let setup = &setup;
                 let log = logs.get_mut(i).and_then(Option::take);
                 scope.spawn(move || worker::run(make, slots, setup, log))

@@ -53,7 +53,7 @@ impl Recorder {
             }
             _ => None,
         };
-        let open_loop = matches!(pacing, Pacing::OpenLoop { .. });
+        let open_loop = pacing.scheduled();
         let separate_service = correction_interval_ns.is_some() || open_loop;
         Recorder {
             latency_ns: new_latency_histogram(),

@@ -76,19 +76,21 @@ impl<C: Connector> SlotContext<'_, C> {
 }
 
 /// Drives one connection slot until the run's budget or time is used up. `connection` is
-/// the slot's id in the request log (see [`crate::request_log`]).
+/// the slot's id in the request log (see [`crate::request_log`]); the slot starts `offset`
+/// after the run (`--ramp`).
 pub(crate) async fn drive<C: Connector>(
     mut conn: Option<C::Conn>,
     ctx: &SlotContext<'_, C>,
     connection: u64,
+    offset: Duration,
 ) {
-    let mut pacer = Pacer::new(ctx.pacing);
+    let mut pacer = Pacer::new(ctx.pacing).starting_after(offset);
     let mut deadline = Deadline::default();
     let mut connect_failures = 0u32;
-    let open_loop = matches!(ctx.pacing, Pacing::OpenLoop { .. });
-    while let Some(due) = pacer.next(&ctx.budget).await {
+    let scheduled = ctx.pacing.scheduled();
+    while let Some(due) = next_due(&mut pacer, &mut conn, ctx).await {
         ctx.last_send.set(Some(due.released));
-        if open_loop {
+        if scheduled {
             ctx.recorder.borrow_mut().open_loop_send(&due);
         }
         ctx.in_flight.set(ctx.in_flight.get() + 1);
@@ -108,6 +110,27 @@ pub(crate) async fn drive<C: Connector>(
         // The clock is read only off the fast path: a response carries its finish time.
         pacer.freed(outcome.unwrap_or_else(|_| Instant::now()));
     }
+}
+
+/// Waits for the pacer's next send while the connection does its idle duty (see
+/// [`Conn::idle`]). A connection lost meanwhile is dropped, and the wait goes on: the send
+/// reconnects. The pacer's wait is never cancelled, so no claimed request is lost.
+async fn next_due<C: Connector>(
+    pacer: &mut Pacer,
+    conn: &mut Option<C::Conn>,
+    ctx: &SlotContext<'_, C>,
+) -> Option<Due> {
+    let next = pacer.next(&ctx.budget);
+    tokio::pin!(next);
+    if let Some(live) = conn.as_mut() {
+        tokio::select! {
+            biased;
+            due = &mut next => return due,
+            _lost = live.idle() => {}
+        }
+        *conn = None;
+    }
+    next.await
 }
 
 /// Runs one request, released as `due` on the slot whose log id is `connection`, to

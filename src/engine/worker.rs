@@ -78,7 +78,7 @@ struct Ends {
 /// hands its last rows to the writer.
 pub(crate) fn run<C: Connector>(
     make: &impl Fn() -> C,
-    slots: usize,
+    slots: Slots,
     setup: &Setup<'_>,
     log: Option<WorkerLog>,
 ) -> WorkerOutput {
@@ -122,9 +122,17 @@ pub(crate) fn run<C: Connector>(
     }
 }
 
+/// Which of the run's slots a worker drives: `count` of them, numbered from `first` in the
+/// run (what `--ramp` spaces the starts by).
+#[derive(Clone, Copy)]
+pub(crate) struct Slots {
+    pub first: usize,
+    pub count: usize,
+}
+
 /// What one worker owns for its measured phase, apart from what all workers share.
 struct Worker<'a> {
-    slots: usize,
+    slots: Slots,
     recorder: &'a RefCell<Recorder>,
     log: Option<&'a RefCell<WorkerLog>>,
 }
@@ -137,7 +145,7 @@ async fn drive<C: Connector>(connector: &C, setup: &Setup<'_>, worker: &Worker<'
     } = *worker;
     // Ctrl-C must not wait for connects that hang (up to 3 x the connect timeout).
     let conns = tokio::select! {
-        conns = preconnect(connector, slots, setup, recorder) => conns,
+        conns = preconnect(connector, slots.count, setup, recorder) => conns,
         () = setup.progress.cancelled() => Vec::new(),
     };
     // Awaited, not blocking: connection drivers on this runtime keep running meanwhile.
@@ -158,9 +166,9 @@ async fn drive<C: Connector>(connector: &C, setup: &Setup<'_>, worker: &Worker<'
         recorder.borrow_mut().track_intervals(intervals);
     }
     let pacing = Pacing::of(setup.config);
-    let open_loop = matches!(pacing, Pacing::OpenLoop { .. });
+    let open_loop = pacing.scheduled();
     let alarm = if open_loop {
-        Alarm::new(slots)
+        Alarm::new(slots.count)
     } else {
         Alarm::spinning(0)
     };
@@ -180,7 +188,7 @@ async fn drive<C: Connector>(connector: &C, setup: &Setup<'_>, worker: &Worker<'
         in_flight: Cell::new(0),
         last_send: Cell::new(None),
     };
-    measure(conns, &ctx, open_loop).await;
+    measure(conns, &ctx, open_loop, slots.first).await;
     Ends {
         finished: Some(Instant::now()),
         last_send: ctx.last_send.get(),
@@ -193,14 +201,24 @@ async fn measure<C: Connector>(
     conns: Vec<Option<C::Conn>>,
     ctx: &SlotContext<'_, C>,
     open_loop: bool,
+    first_slot: usize,
 ) {
     // Request log ids: `worker × CONNECTION_STRIDE + slot` (see `request_log`).
     let first_id = ctx
         .log
         .map_or(0, |log| log.borrow().worker() as u64 * CONNECTION_STRIDE);
+    let ramp = ctx.config.ramp();
+    let sessions = u32::try_from(ctx.config.concurrency.max(1)).unwrap_or(u32::MAX);
     let mut slots: FuturesUnordered<_> = (first_id..)
         .zip(conns)
-        .map(|(id, c)| slot::drive(c, ctx, id))
+        .enumerate()
+        .map(|(i, (id, c))| {
+            // Slot i of c starts at i·ramp/c (`--ramp`); this worker's slots follow the
+            // ones of the workers before it.
+            let index = u32::try_from(first_slot + i).unwrap_or(u32::MAX);
+            let offset = ramp.checked_mul(index).map_or(ramp, |d| d / sessions);
+            slot::drive(c, ctx, id, offset)
+        })
         .collect();
     // Unconstrained: tokio's cooperative budget (128 I/O operations per task poll) is meant
     // to keep one task from starving others, but with thousands of connections in this one

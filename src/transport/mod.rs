@@ -160,6 +160,33 @@ pub trait Conn {
     /// The request the last exchange's response redirected to, when it said
     /// [`Redirect::Follow`]; `None` otherwise.
     fn take_followup(&mut self) -> Option<Self::Followup>;
+
+    /// What the connection does while its slot waits for the next send: a WebSocket session
+    /// keeps reading (acks, pings, a close) so arrivals are timed when they arrive, not at
+    /// the next send. It returns only when the connection is lost, with why; the slot then
+    /// drops it and the next send reconnects. Must be cancel-safe: the slot drops it as soon
+    /// as a send is due. A request/response protocol has nothing to read between requests.
+    async fn idle(&mut self) -> Failure {
+        std::future::pending().await
+    }
+}
+
+/// A connect that failed for a reason the protocol names precisely (a WebSocket upgrade
+/// refused with a status), carried inside the `io::Error` that [`Connector::connect`]
+/// returns so that [`classify_connect`] counts it under its own kind.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    pub kind: ErrorKind,
+    /// One line for the user, e.g. "WebSocket upgrade refused: 403 Forbidden".
+    pub message: String,
+}
+
+impl Refused {
+    /// The `io::Error` a connector returns for this refusal.
+    pub fn into_io(kind: ErrorKind, message: String) -> io::Error {
+        io::Error::other(Refused { kind, message })
+    }
 }
 
 /// Classifies an I/O error on an established connection.
@@ -175,6 +202,9 @@ pub fn classify_io(error: &io::Error) -> ErrorKind {
 
 /// Classifies a failed connect.
 pub fn classify_connect(error: &io::Error) -> ErrorKind {
+    if let Some(refused) = error.get_ref().and_then(|e| e.downcast_ref::<Refused>()) {
+        return refused.kind;
+    }
     match error.kind() {
         io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
         _ => ErrorKind::Connect,
