@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::config::RunConfig;
-use crate::engine::result::{RunResult, HTTP2};
+use crate::config::{RunConfig, WsConfig};
+use crate::engine::result::{RunResult, HTTP2, WEBSOCKET};
 use crate::engine::{self, fdlimit, EngineError, Progress};
 use crate::http1::connector::Http1Connector;
 use crate::http1::redirect::RedirectPolicy;
@@ -24,6 +24,8 @@ use crate::transport::rotation::Rotation;
 use crate::transport::tcp::TcpDial;
 use crate::transport::Dial;
 use crate::url::Scheme;
+use crate::ws::connector::WsConnector;
+use crate::ws::plan::WsPlan;
 
 /// Runs one load test and returns what it measured: raises the open-file limit, resolves the
 /// target and runs. A process that measures many runs (a sweep) does the first two once and
@@ -44,6 +46,9 @@ pub fn run_at(
     let tcp = TcpDial::new(addrs.to_vec(), config.connect_timeout)
         .via_proxy(config.proxy.is_some())
         .reset_on_close(config.reset_on_close);
+    if let Some(ws) = &config.ws {
+        return run_ws(config, ws, tcp, progress);
+    }
     if config.http2 {
         return run_http2(config, tcp, progress);
     }
@@ -96,6 +101,35 @@ fn run_http2(
         }
     };
     result.protocol = HTTP2;
+    Ok(result)
+}
+
+/// Runs WebSocket sessions (`vastar ws`), upgraded over TCP for `ws://` and over TLS for `wss://`
+/// (ALPN `http/1.1`, TLS's default here: the upgrade is an HTTP/1.1 request).
+fn run_ws(
+    config: &RunConfig,
+    ws: &WsConfig,
+    tcp: TcpDial,
+    progress: &Progress,
+) -> Result<RunResult, EngineError> {
+    let plan = Arc::new(WsPlan::of(config, ws).map_err(|e| EngineError::Setup(e.to_string()))?);
+    let mut result = match config.target.scheme {
+        Scheme::Http => engine::run_with(
+            &|| WsConnector::new(tcp.clone(), plan.clone()),
+            config,
+            progress,
+        )?,
+        Scheme::Https => {
+            let setup = |e: tls::TlsError| EngineError::Setup(e.to_string());
+            let client_config = tls::client_config(&config.tls).map_err(setup)?;
+            let client = TlsClient::new(client_config, &config.target.host).map_err(setup)?;
+            let make = || WsConnector::new(TlsDial::new(tcp.clone(), client.clone()), plan.clone());
+            let mut result = engine::run_with(&make, config, progress)?;
+            result.tls = client.version();
+            result
+        }
+    };
+    result.protocol = WEBSOCKET;
     Ok(result)
 }
 

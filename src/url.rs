@@ -45,8 +45,12 @@ pub struct Target {
 pub enum UrlError {
     #[error("invalid URL {0:?}: expected http[s]://host[:port][/path]")]
     NoScheme(String),
-    #[error("unsupported URL scheme {0:?}: use http:// or https://")]
+    #[error(
+        "unsupported URL scheme {0:?}: use http:// or https:// (ws:// and wss:// with `vastar ws`)"
+    )]
     UnsupportedScheme(String),
+    #[error("unsupported URL scheme {0:?}: vastar ws takes ws:// or wss:// URLs")]
+    NotWebSocket(String),
     #[error("invalid URL {0:?}: missing host")]
     NoHost(String),
     #[error("invalid URL {url:?}: bad port {port:?}")]
@@ -65,6 +69,26 @@ impl Target {
     }
 }
 
+impl Target {
+    /// Parses a `ws://` or `wss://` URL. A WebSocket session is an HTTP/1.1 upgrade over
+    /// TCP or TLS, so the target is the `http://` or `https://` one it upgrades, shown as
+    /// typed.
+    pub fn parse_ws(url: &str) -> Result<Target, UrlError> {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| UrlError::NoScheme(redact(url)))?;
+        let http = match scheme.to_ascii_lowercase().as_str() {
+            "ws" => "http",
+            "wss" => "https",
+            _ => return Err(UrlError::NotWebSocket(scheme.into())),
+        };
+        let mut target =
+            Target::parse(&format!("{http}://{rest}")).map_err(|e| e.redacted(&redact(url)))?;
+        target.display = redact(url);
+        Ok(target)
+    }
+}
+
 impl UrlError {
     /// The same error quoting `shown` instead of the URL as typed.
     fn redacted(self, shown: &str) -> UrlError {
@@ -72,6 +96,7 @@ impl UrlError {
         match self {
             UrlError::NoScheme(_) => UrlError::NoScheme(s),
             UrlError::UnsupportedScheme(scheme) => UrlError::UnsupportedScheme(scheme),
+            UrlError::NotWebSocket(scheme) => UrlError::NotWebSocket(scheme),
             UrlError::NoHost(_) => UrlError::NoHost(s),
             UrlError::BadPort { port, .. } => UrlError::BadPort { url: s, port },
             UrlError::BadIpv6 { host, .. } => UrlError::BadIpv6 { url: s, host },
@@ -222,6 +247,23 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn websocket_urls_upgrade_their_http_targets() {
+        let t = Target::parse_ws("wss://u:secret@example.com/stream?x=1").unwrap();
+        assert_eq!((t.scheme, t.port), (Scheme::Https, 443));
+        assert_eq!(t.path_and_query, "/stream?x=1");
+        assert_eq!(t.display, "wss://***@example.com/stream?x=1");
+        assert_eq!(Target::parse_ws("ws://h:9/").unwrap().scheme, Scheme::Http);
+        assert_eq!(
+            Target::parse_ws("http://h/"),
+            Err(UrlError::NotWebSocket("http".into()))
+        );
+        assert!(Target::parse("ws://h/")
+            .unwrap_err()
+            .to_string()
+            .contains("vastar ws"));
+    }
 
     #[test]
     fn plain_host_defaults_path_and_port() {

@@ -80,7 +80,20 @@ pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
         Some(Command::Sweep(sweep_args)) => sweep(&sweep_args),
         Some(Command::Merge(merge_args)) => merge::run(&merge_args),
         Some(Command::AiBench(ai_args)) => ai_bench(&ai_args),
+        Some(Command::Ws(ws_args)) => ws(&ws_args),
     }
+}
+
+/// `vastar ws`: WebSocket sessions through the same engine and reports.
+fn ws(args: &crate::cli::WsArgs) -> Result<i32, AppError> {
+    let config = crate::cli::ws_build::ws_config(args)?;
+    warn_if_insecure(&config);
+    measure_and_report(
+        &config,
+        &ReportOptions::default(),
+        args.output.into(),
+        args.color,
+    )
 }
 
 /// `vastar ai-bench`: the flat form's run with a chat-completion request; the API key from

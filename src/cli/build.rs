@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::{HistScaleArg, RequestArgs, RunArgs};
+use super::{HistScaleArg, RequestArgs, RunArgs, TlsArgs};
 use crate::config::{
     Arrival, RequestSpec, RunConfig, StopAt, TlsSettings, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DRAIN_CAP,
@@ -30,7 +30,7 @@ const MAX_REDIRECTS: u32 = 100;
 /// Shortest `-t` accepted, in seconds (0 still means no timeout).
 const MIN_TIMEOUT_S: f64 = 0.001;
 
-fn usage(message: impl Into<String>) -> UsageError {
+pub(super) fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
 }
 
@@ -155,20 +155,7 @@ pub fn request_config(
     stop: StopAt,
 ) -> Result<RunConfig, UsageError> {
     let target = Target::parse(url).map_err(|e| usage(e.to_string()))?;
-    if !(args.timeout >= 0.0 && args.timeout.is_finite() && args.timeout < 1e9) {
-        return Err(usage(format!(
-            "-t must be a non-negative number of seconds, got {}",
-            args.timeout
-        )));
-    }
-    // A timeout shorter than a loopback round trip fails every request at once, in a loop
-    // that measures nothing: certainly a typo (say, milliseconds given as seconds).
-    if args.timeout > 0.0 && args.timeout < MIN_TIMEOUT_S {
-        return Err(usage(format!(
-            "-t {} is below 1 ms; give seconds (e.g. -t 0.5), or 0 for no timeout",
-            args.timeout
-        )));
-    }
+    let timeout = timeout(args.timeout)?;
     // A redirect loop must end; more hops than this is a loop, not a site layout.
     if args.redirect > MAX_REDIRECTS {
         return Err(usage(format!(
@@ -190,7 +177,6 @@ pub fn request_config(
     if args.cpus == Some(0) {
         return Err(usage("--cpus must be at least 1"));
     }
-    let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
     let proxy = proxy(args)?;
     if proxy.is_some() && target.scheme == Scheme::Https {
         return Err(usage(
@@ -208,7 +194,7 @@ pub fn request_config(
         ));
     }
     let request = request_spec(args, &target, proxy.as_ref())?;
-    let tls = tls_settings(args, target.scheme)?;
+    let tls = tls_settings(&args.tls, target.scheme)?;
     Ok(RunConfig {
         target,
         request,
@@ -245,9 +231,26 @@ pub fn request_config(
     })
 }
 
+/// `-t SECONDS`: `None` for 0 (no timeout).
+pub(super) fn timeout(seconds: f64) -> Result<Option<Duration>, UsageError> {
+    if !(seconds >= 0.0 && seconds.is_finite() && seconds < 1e9) {
+        return Err(usage(format!(
+            "-t must be a non-negative number of seconds, got {seconds}"
+        )));
+    }
+    // A timeout shorter than a loopback round trip fails every request at once, in a loop
+    // that measures nothing: certainly a typo (say, milliseconds given as seconds).
+    if seconds > 0.0 && seconds < MIN_TIMEOUT_S {
+        return Err(usage(format!(
+            "-t {seconds} is below 1 ms; give seconds (e.g. -t 0.5), or 0 for no timeout"
+        )));
+    }
+    Ok((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)))
+}
+
 /// `--cacert`, `-k`, `--cert`/`--key`: the files read here (missing or unreadable is a usage
 /// error) and, for an `https://` target, checked by building the client configuration once.
-fn tls_settings(args: &RequestArgs, scheme: Scheme) -> Result<TlsSettings, UsageError> {
+pub fn tls_settings(args: &TlsArgs, scheme: Scheme) -> Result<TlsSettings, UsageError> {
     let read = |flag: &str, path: &std::path::Path| {
         std::fs::read(path)
             .map_err(|e| usage(format!("cannot read {flag} {}: {e}", path.display())))
@@ -372,7 +375,7 @@ fn credentials(
 
 /// Splits `Name: value`, rejecting what would corrupt the request on the wire. Messages
 /// never quote a header value: it may be a token or a password.
-fn parse_header(raw: &str) -> Result<(&str, &str), UsageError> {
+pub(super) fn parse_header(raw: &str) -> Result<(&str, &str), UsageError> {
     let Some((name, value)) = raw.split_once(':') else {
         return Err(usage(
             "invalid -H value: expected \"Name: value\" (no ':' found)",
@@ -398,7 +401,7 @@ fn parse_header(raw: &str) -> Result<(&str, &str), UsageError> {
 
 /// Header values may not contain line breaks (that would inject headers) or other controls.
 /// The value itself is not quoted in the message: it may be a secret.
-fn checked_value<'a>(flag: &str, value: &'a str) -> Result<&'a str, UsageError> {
+pub(super) fn checked_value<'a>(flag: &str, value: &'a str) -> Result<&'a str, UsageError> {
     if value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f) {
         return Err(usage(format!(
             "invalid {flag} value: control characters are not allowed"

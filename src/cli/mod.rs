@@ -16,6 +16,8 @@ pub mod serve_build;
 pub mod sweep;
 pub mod sweep_build;
 mod values;
+pub mod ws;
+pub mod ws_build;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -28,6 +30,7 @@ pub use merge::MergeArgs;
 pub use serve::{DemoArgs, ServeArgs};
 pub use sweep::SweepArgs;
 pub use values::*;
+pub use ws::WsArgs;
 
 use crate::segment::Segment;
 
@@ -80,6 +83,9 @@ pub enum Command {
     /// Load-test an OpenAI-compatible chat-completions endpoint with streaming requests
     /// built from --model and --prompt/--prompts; every flag of the flat form applies.
     AiBench(Box<AiBenchArgs>),
+    /// Load-test a WebSocket endpoint: c sessions sending messages on a cadence (--every)
+    /// or as echoes (--echo), with latency per message and per acked frame (--ack-field).
+    Ws(Box<WsArgs>),
 }
 
 /// Flags of a load run (the flat form).
@@ -289,6 +295,14 @@ pub struct RequestArgs {
     /// (http:// only; hey's host:port also works). Requests use the absolute form.
     #[arg(short = 'x', long, value_name = "PROXY_URL")]
     pub proxy: Option<String>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// How `https://` (and `wss://`) connections verify the server and identify the client:
+/// shared by every command that connects.
+#[derive(Debug, Args)]
+pub struct TlsArgs {
     /// https://: also trust the CA certificates in this PEM file (besides the system's).
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<std::path::PathBuf>,

@@ -71,8 +71,11 @@ enum Wake {
 /// The precise waker of one worker's open-loop sends. Lives on the worker's thread only.
 pub(crate) struct Alarm {
     clock: Clock,
-    /// Sends waiting for their instant, earliest first, with the slot to wake.
-    waiting: RefCell<VecDeque<(Instant, Waker)>>,
+    /// Sends waiting for their instant, earliest first, with the slot to wake. The id tells
+    /// apart slots waiting for the same instant (every session of a cadence).
+    waiting: RefCell<VecDeque<(Instant, u64, Waker)>>,
+    /// The id of the next queued send.
+    next_id: Cell<u64>,
     /// Set when a new send became the earliest, so the alarm re-plans its sleep.
     changed: Cell<bool>,
     /// The task that runs [`Alarm::run`], woken when `changed` is set.
@@ -106,6 +109,7 @@ impl Alarm {
         Alarm {
             clock,
             waiting: RefCell::new(VecDeque::with_capacity(slots)),
+            next_id: Cell::new(0),
             changed: Cell::new(false),
             runner: RefCell::new(None),
         }
@@ -117,7 +121,7 @@ impl Alarm {
         Until {
             alarm: self,
             at,
-            queued: false,
+            queued: None,
         }
     }
 
@@ -155,11 +159,11 @@ impl Alarm {
     /// Wakes every send due by `now`; returns the next due instant, if any.
     fn release(&self, now: Instant) -> Option<Instant> {
         let mut waiting = self.waiting.borrow_mut();
-        while let Some((at, _)) = waiting.front() {
+        while let Some((at, _, _)) = waiting.front() {
             if *at > now {
                 return Some(*at);
             }
-            if let Some((_, waker)) = waiting.pop_front() {
+            if let Some((_, _, waker)) = waiting.pop_front() {
                 waker.wake();
             }
         }
@@ -199,27 +203,32 @@ impl Alarm {
         .await;
     }
 
-    /// Queues a send due at `at`, keeping the queue in due order. Within a worker, sends
-    /// arrive in due order (tickets are taken in order), so this is a push at the back.
-    fn push(&self, at: Instant, waker: &Waker) {
+    /// Queues a send due at `at`, keeping the queue in due order, and returns its id.
+    /// Within a worker, sends arrive in due order (tickets are taken in order), so this is
+    /// a push at the back.
+    fn push(&self, at: Instant, waker: &Waker) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
         let mut waiting = self.waiting.borrow_mut();
         let pos = waiting
             .iter()
-            .rposition(|(t, _)| *t <= at)
+            .rposition(|(t, _, _)| *t <= at)
             .map_or(0, |i| i + 1);
-        waiting.insert(pos, (at, waker.clone()));
+        waiting.insert(pos, (at, id, waker.clone()));
         if pos == 0 {
             self.changed.set(true);
             if let Some(runner) = self.runner.borrow().as_ref() {
                 runner.wake_by_ref();
             }
         }
+        id
     }
 
-    /// Points the entry due at `at` to a new waker (a future moved between tasks).
-    fn rewake(&self, at: Instant, waker: &Waker) {
+    /// Points the entry `id` (due at `at`) to a new waker (a future moved between tasks).
+    fn rewake(&self, at: Instant, id: u64, waker: &Waker) {
         let mut waiting = self.waiting.borrow_mut();
-        for (_, w) in waiting.iter_mut().filter(|(t, _)| *t == at) {
+        let entry = waiting.iter_mut().find(|(t, i, _)| *t == at && *i == id);
+        if let Some((_, _, w)) = entry {
             if !w.will_wake(waker) {
                 *w = waker.clone();
             }
@@ -232,7 +241,8 @@ impl Alarm {
 pub(crate) struct Until<'a> {
     alarm: &'a Alarm,
     at: Instant,
-    queued: bool,
+    /// The id of this wait's queue entry, once queued.
+    queued: Option<u64>,
 }
 
 impl Future for Until<'_> {
@@ -242,11 +252,9 @@ impl Future for Until<'_> {
         if Instant::now() + self.alarm.early() >= self.at {
             return Poll::Ready(());
         }
-        if self.queued {
-            self.alarm.rewake(self.at, cx.waker());
-        } else {
-            self.alarm.push(self.at, cx.waker());
-            self.queued = true;
+        match self.queued {
+            Some(id) => self.alarm.rewake(self.at, id, cx.waker()),
+            None => self.queued = Some(self.alarm.push(self.at, cx.waker())),
         }
         Poll::Pending
     }
@@ -299,6 +307,40 @@ mod tests {
             woken.iter().map(|&(w, at)| (w, ms(at))).collect::<Vec<_>>(),
             vec![(2, 2), (2, 2), (7, 7), (15, 15)]
         );
+    }
+
+    /// Slots of a cadence wait for the same instant, and each is polled again while it
+    /// waits (its session's reads wake it): each must keep its own wake-up.
+    #[tokio::test(start_paused = true)]
+    async fn waiters_of_one_instant_polled_again_each_wake() {
+        use futures_util::stream::{FuturesUnordered, StreamExt};
+        let alarm = Alarm::coarse(4);
+        let at = Instant::now() + Duration::from_millis(5);
+        let mut slots: FuturesUnordered<_> = (0..3)
+            .map(|i| {
+                let mut until = Box::pin(alarm.until(at));
+                async move {
+                    // A first poll queues it; a second one (a spurious wake) re-polls it.
+                    std::future::poll_fn(|cx| {
+                        let _ = until.as_mut().poll(cx);
+                        Poll::Ready(())
+                    })
+                    .await;
+                    until.await;
+                    i
+                }
+            })
+            .collect();
+        let woken = with_alarm(&alarm, async {
+            let mut woken = Vec::new();
+            while let Some(i) = slots.next().await {
+                woken.push(i);
+            }
+            woken
+        })
+        .await;
+        assert_eq!(woken.len(), 3);
+        assert_eq!(Instant::now(), at);
     }
 
     /// The best of three medians of 21 waits off tokio's millisecond grid: what the alarm

@@ -20,6 +20,9 @@ pub const HTTP1: &str = "http/1.1";
 /// [`RunResult::protocol`] for HTTP/2 (h2 over TLS, h2c over TCP), in ALPN's spelling.
 pub const HTTP2: &str = "h2";
 
+/// [`RunResult::protocol`] for WebSocket sessions (`vastar ws`), upgraded from HTTP/1.1.
+pub const WEBSOCKET: &str = "websocket";
+
 /// Sum, count and extremes of one request phase. Cheap enough to update on every request,
 /// and mergeable, unlike a mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
