@@ -30,7 +30,7 @@ pub use merge::MergeArgs;
 pub use serve::{DemoArgs, ServeArgs};
 pub use sweep::SweepArgs;
 pub use values::*;
-pub use ws::WsArgs;
+pub use ws::{WsArgs, WsSendArgs};
 
 use crate::segment::Segment;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{parse_duration, Output, RequestArgs};
+use super::{parse_duration, Output, RequestArgs, WsSendArgs};
 
 /// Exit codes of `vastar sweep`, shown in its `--help` and README.md.
 pub const SWEEP_EXIT_CODES: &str = "\
@@ -132,6 +132,10 @@ pub struct SweepArgs {
     pub concurrency: Option<usize>,
     #[command(flatten)]
     pub request: RequestArgs,
+    /// What each WebSocket session sends, for a ws:// or wss:// URL: the levels are then
+    /// sessions (-c of `vastar ws`), and --find-max finds the most sessions that pass.
+    #[command(flatten, next_help_heading = "WebSocket (ws:// and wss:// URLs)")]
+    pub ws: WsSendArgs,
     /// Output format on stdout: the table ("text") or the JSON document ("json").
     #[arg(short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::build::{self, UsageError};
 use super::sweep::{ByArg, PickArg, SweepArgs};
-use super::Output;
+use super::{ws_build, Output};
 use crate::config::{RunConfig, StopAt};
 use crate::sweep::config::{
     DqGates, FindMaxConfig, OutputConfig, PairedConfig, PickMode, Reference, SearchBy, SweepConfig,
@@ -34,7 +34,7 @@ pub fn sweep_config(args: &SweepArgs) -> Result<SweepConfig, UsageError> {
         (None, Some(d)) => StopAt::Duration(d),
         (None, None) => StopAt::Duration(DEFAULT_LEVEL_DURATION),
     };
-    let mut base = build::request_config(&args.request, &args.url, stop)?;
+    let mut base = base_run(args, stop)?;
     base.reset_on_close = true;
     check_numbers(args)?;
     if let StopAt::Requests(n) = stop {
@@ -202,6 +202,48 @@ fn reference_run(args: &SweepArgs, url: &str, stop: StopAt) -> Result<RunConfig,
     // Like the target's levels: thousands of sockets per level must leave no TIME_WAIT.
     reference.reset_on_close = true;
     Ok(reference)
+}
+
+/// The run every level starts from: an HTTP request, or WebSocket sessions for a `ws://`
+/// or `wss://` URL (whose levels are then sessions).
+fn base_run(args: &SweepArgs, stop: StopAt) -> Result<RunConfig, UsageError> {
+    let is_ws = ["ws://", "wss://"].iter().any(|scheme| {
+        args.url
+            .get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+    });
+    if !is_ws {
+        if args.ws.every.is_some() || args.ws.send.is_some() || args.ws.send_file.is_some() {
+            return Err(usage(
+                "--every, --send and --send-file are for ws:// and wss:// URLs",
+            ));
+        }
+        return build::request_config(&args.request, &args.url, stop);
+    }
+    if args.vs.is_some() || args.ref_from_json.is_some() {
+        return Err(usage(
+            "--vs and --ref-from-json compare HTTP endpoints; a ws:// sweep has no reference",
+        ));
+    }
+    let r = &args.request;
+    if r.http2
+        || r.body.is_some()
+        || r.body_file.is_some()
+        || r.proxy.is_some()
+        || args.stream_metrics
+    {
+        return Err(usage(
+            "--http2, -d, -D, -x and --stream-metrics are for http:// and https:// URLs",
+        ));
+    }
+    let connection = ws_build::Connection {
+        url: &args.url,
+        headers: &r.headers,
+        timeout_s: r.timeout,
+        cpus: r.cpus,
+        tls: &r.tls,
+    };
+    ws_build::ws_run(&connection, &args.ws, stop)
 }
 
 /// Turns on `--stream-metrics` for every level, and refuses stream gates without it. With

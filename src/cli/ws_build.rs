@@ -8,6 +8,7 @@ use bytes::Bytes;
 use super::build::UsageError;
 use super::build::{checked_value, parse_header, slo_gates, timeout, tls_settings, usage};
 use super::ws::{WsArgs, WsSendArgs};
+use super::TlsArgs;
 use crate::config::{RunConfig, StopAt, WsCadence, WsConfig};
 use crate::http1::request::HeaderList;
 use crate::url::Target;
@@ -32,7 +33,6 @@ const RESERVED_NAMES: [&str; 2] = ["latency", "upgrade"];
 
 /// Validates `vastar ws`'s flags.
 pub fn ws_config(args: &WsArgs) -> Result<RunConfig, UsageError> {
-    let target = Target::parse_ws(&args.url).map_err(|e| usage(e.to_string()))?;
     let stop = match (args.messages, args.duration) {
         (Some(0), _) => return Err(usage("-n must be at least 1")),
         (Some(n), _) => StopAt::Requests(n),
@@ -41,25 +41,56 @@ pub fn ws_config(args: &WsArgs) -> Result<RunConfig, UsageError> {
     if args.sessions == 0 {
         return Err(usage("-c must be at least 1"));
     }
-    if args.cpus == Some(0) {
-        return Err(usage("--cpus must be at least 1"));
-    }
-    let sessions = match stop {
+    let connection = Connection {
+        url: &args.url,
+        headers: &args.headers,
+        timeout_s: args.timeout,
+        cpus: args.cpus,
+        tls: &args.tls,
+    };
+    let mut config = ws_run(&connection, &args.send, stop)?;
+    config.concurrency = match stop {
         StopAt::Requests(n) => args.sessions.min(usize::try_from(n).unwrap_or(usize::MAX)),
         StopAt::Duration(_) => args.sessions,
     };
-    let mut config = RunConfig::get(target, stop, sessions);
-    config.timeout = timeout(args.timeout)?;
+    config.slo = slo_gates(args.slo.as_deref())?;
+    Ok(config)
+}
+
+/// How sessions connect: the flags `vastar ws` and `vastar sweep` share.
+pub struct Connection<'a> {
+    pub url: &'a str,
+    /// `-H` values.
+    pub headers: &'a [String],
+    /// `-t` in seconds (0: none).
+    pub timeout_s: f64,
+    /// `--cpus`.
+    pub cpus: Option<usize>,
+    pub tls: &'a TlsArgs,
+}
+
+/// A one-session run of `send` over `connection` that stops at `stop`; callers set the
+/// sessions and the gates.
+pub fn ws_run(
+    connection: &Connection<'_>,
+    send: &WsSendArgs,
+    stop: StopAt,
+) -> Result<RunConfig, UsageError> {
+    let target = Target::parse_ws(connection.url).map_err(|e| usage(e.to_string()))?;
+    if connection.cpus == Some(0) {
+        return Err(usage("--cpus must be at least 1"));
+    }
+    let mut config = RunConfig::get(target, stop, 1);
+    config.timeout = timeout(connection.timeout_s)?;
     if let Some(t) = config.timeout {
         config.connect_timeout = config.connect_timeout.min(t);
         config.drain_cap = config.drain_cap.min(t);
     }
     config.redirect_limit = 0;
-    config.max_workers = args.cpus;
-    config.tls = tls_settings(&args.tls, config.target.scheme)?;
-    upgrade_headers(&mut config, &args.headers)?;
-    config.ws = Some(sessions_config(&args.send, stop)?);
-    config.slo = slo_gates(args.slo.as_deref())?;
+    config.max_workers = connection.cpus;
+    config.tls = tls_settings(connection.tls, config.target.scheme)?;
+    upgrade_headers(&mut config, connection.headers)?;
+    config.ws = Some(sessions_config(send, stop)?);
     Ok(config)
 }
 

@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 
 use super::chart::{self, Dot};
-use super::config::{PickMode, SweepConfig};
+use super::config::{PickMode, SearchBy, SweepConfig};
 use super::find_max::{Boundary, FindMax, Probe, CLIFF_FACTOR};
 use super::model::SweepReport;
 use super::point::{Measurement, Phase, Point};
@@ -272,6 +272,9 @@ fn capacity(
             }
         )
     )?;
+    if let (Some(pass), Some(fail), true) = (f.max_passing, f.first_failing, sessions(config, f)) {
+        writeln!(out, "{pass} sessions pass, {fail} fail")?;
+    }
     if let Some(gate) = &f.binding_gate {
         writeln!(out, "Binding gate: {}", binding(f, gate))?;
     }
@@ -286,6 +289,11 @@ fn capacity(
         )?;
     }
     Ok(())
+}
+
+/// Whether the levels searched are WebSocket sessions (`ws://`, by c).
+fn sessions(config: &SweepConfig, f: &FindMax) -> bool {
+    config.base.ws.is_some() && f.by == SearchBy::Concurrency
 }
 
 /// `p99 (41.5 ms measured at c=9, limit p99 <= 40 ms)`: the binding gate at the first
