@@ -46,17 +46,20 @@ What it does:
 """
 
 import argparse
+import base64
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import zlib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NODE_DIR = os.path.expanduser("~/.cache/vastar-peers/ws")
@@ -236,14 +239,66 @@ def own_view(tool, stdout, workdir):
         if tool == "node-ws":
             return dict(sent=j["sent"], received=j["received"], sessions=j["opened"],
                         failed=j["failed"], send_lateness_ms=j["send_lateness_ms"])
-        ws = j["ws"]
-        lateness = ws.get("send_lateness_ms") or j.get("send_lateness_ms") or {}
+        return vastar_view(j)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        return dict(unreadable=f"{type(e).__name__}: {e}")
+
+
+def vastar_view(j):
+    """vastar's report: the `ws` object where the binary writes one (schema 1.7); before
+    it, the engine's counts (a request is a message sent) and the send-lateness histogram
+    the raw result carries."""
+    ws = j.get("ws")
+    if ws:
+        lateness = ws.get("send_lateness_ms") or {}
         return dict(sent=ws["messages"]["sent"], received=ws["messages"]["received"],
                     sessions=ws["sessions"]["opened"], failed=ws["sessions"]["failed"],
                     send_lateness_ms={k: lateness.get(k) for k in ("p50", "p99")},
                     errors=ws.get("errors") or j.get("errors"))
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
-        return dict(unreadable=f"{type(e).__name__}: {e}")
+    s = j["summary"]
+    view = dict(sent=s["requests"] - s["failed"], sessions=j["connections"]["opened"],
+                errors=j.get("errors"))
+    blob = ((j.get("result") or {}).get("histograms") or {}).get("send_lateness")
+    if blob:
+        view["send_lateness_ms"] = {f"p{int(q * 100)}": v / 1e6 for q, v in
+                                    zip((0.5, 0.99), hdr_quantiles(blob, (0.5, 0.99)))}
+    return view
+
+
+def hdr_quantiles(blob, quantiles):
+    """Values at `quantiles` of an HdrHistogram in its compressed V2 form (base64, whose
+    cookie reads "HISTF…"), decoded here so the driver needs no package."""
+    raw = base64.b64decode(blob)
+    payload = zlib.decompress(raw[8:])
+    _, length, _, digits, lowest, _ = struct.unpack(">iiiiqq", payload[:32])
+    counts, pos, end = [], 40, 40 + length
+    while pos < end:  # ZigZag LEB128: n > 0 is a count, n < 0 a run of -n zero counts
+        shift = value = 0
+        while True:
+            byte = payload[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80 or shift >= 63:
+                break
+        n = (value >> 1) ^ -(value & 1)
+        counts.extend([0] * -n if n < 0 else [n])
+    sub_count = 1 << max(1, (2 * 10 ** digits - 1).bit_length())
+    sub_half, unit = sub_count // 2, max(0, lowest.bit_length() - 1)
+    total, out = sum(counts), []
+    for q in quantiles:
+        want, seen = max(1, round(q * total)), 0
+        for i, n in enumerate(counts):
+            seen += n
+            if seen >= want:
+                bucket, sub = divmod(i, sub_half)
+                bucket, sub = (bucket - 1, sub + sub_half) if bucket else (0, sub)
+                # as HdrHistogram reports it: the bucket's highest equivalent value
+                out.append(((sub + 1) << (bucket + unit)) - 1)
+                break
+        else:
+            out.append(None)
+    return out
 
 
 def tsung_view(workdir):
@@ -565,7 +620,9 @@ def main():
     if a.install:
         return install()
     tools = a.tools.split(",")
-    if not a.vastar and ("vastar" in tools or a.target == "vastar"):
+    if a.vastar:
+        a.vastar = os.path.abspath(a.vastar)
+    elif "vastar" in tools or a.target == "vastar":
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
         a.vastar = os.path.join(REPO, "target", "release", "vastar")
     counts = [int(x) for x in a.c.split(",")]
