@@ -110,6 +110,9 @@ pub(crate) async fn drive<C: Connector>(
         // The clock is read only off the fast path: a response carries its finish time.
         pacer.freed(outcome.unwrap_or_else(|_| Instant::now()));
     }
+    if let Some(live) = conn.as_mut() {
+        live.finish().await;
+    }
 }
 
 /// Waits for the pacer's next send while the connection does its idle duty (see

@@ -169,6 +169,11 @@ pub trait Conn {
     async fn idle(&mut self) -> Failure {
         std::future::pending().await
     }
+
+    /// Ends the connection politely once its slot has sent its last request (a WebSocket
+    /// close frame), so the server sees a client leaving, not a failure. Best effort and
+    /// brief: it must not stretch the run.
+    async fn finish(&mut self) {}
 }
 
 /// A connect that failed for a reason the protocol names precisely (a WebSocket upgrade

@@ -27,6 +27,10 @@ pub const SWITCHED: u16 = 101;
 /// Close code of a normal closure: a server ending a session this way is not an error.
 const NORMAL_CLOSURE: u16 = 1000;
 
+/// How long the closing handshake may take at the end of a run before the session is
+/// simply dropped.
+const CLOSE_WAIT: Duration = Duration::from_millis(50);
+
 /// Close code recorded when a close frame carries none (RFC 6455's "no status received").
 const NO_STATUS: u16 = 1005;
 
@@ -217,6 +221,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn for WsConn<S> {
 
     fn take_followup(&mut self) -> Option<()> {
         None
+    }
+
+    async fn finish(&mut self) {
+        // A normal closure (1000); the server's answer is not waited for.
+        let _ = tokio::time::timeout(CLOSE_WAIT, self.ws.close(None)).await;
     }
 
     async fn idle(&mut self) -> Failure {
