@@ -243,6 +243,15 @@ impl RunConfig {
             .map_or(natural, |cap| natural.min(cap.max(1)))
     }
 
+    /// What one request of the run is called in a progress bar: a WebSocket run's
+    /// requests are the messages its sessions send.
+    pub fn unit(&self) -> &'static str {
+        match self.ws {
+            Some(_) => "messages",
+            None => "requests",
+        }
+    }
+
     /// How long the slots' starts are spread over (`vastar ws --ramp`); zero for others.
     pub fn ramp(&self) -> Duration {
         self.ws.as_ref().map_or(Duration::ZERO, |ws| ws.ramp)

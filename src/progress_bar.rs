@@ -33,7 +33,7 @@ pub struct Bar {
 
 impl Bar {
     /// Starts drawing the progress of a run on stderr.
-    pub fn start(progress: Arc<Progress>, stop: StopAt) -> Bar {
+    pub fn start(progress: Arc<Progress>, stop: StopAt, unit: &'static str) -> Bar {
         let done = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&done);
         let thread = std::thread::spawn(move || {
@@ -43,6 +43,7 @@ impl Bar {
                     completed: progress.completed(),
                     elapsed: started.elapsed(),
                     stop,
+                    unit,
                 };
                 let columns = terminal_columns();
                 let room = usable(columns);
@@ -76,6 +77,8 @@ pub struct State {
     pub elapsed: Duration,
     /// The run's stop condition, which decides what 100% means.
     pub stop: StopAt,
+    /// What is counted: "requests", or "messages" for WebSocket sessions.
+    pub unit: &'static str,
 }
 
 /// Columns a frame may use on a terminal `columns` wide: one less, so it never wraps.
@@ -99,7 +102,7 @@ pub fn line(columns: usize, state: &State) -> String {
     let percent = format!("{:>3.0}%", fraction * 100.0);
     let count = match state.stop {
         StopAt::Requests(n) => format!("{}/{n}", state.completed),
-        StopAt::Duration(_) => format!("{} requests", state.completed),
+        StopAt::Duration(_) => format!("{} {}", state.completed, state.unit),
     };
     let elapsed = format!("{:.1}s", state.elapsed.as_secs_f64());
     let with_bar: [&[&str]; 3] = [
@@ -160,6 +163,7 @@ mod tests {
             completed,
             elapsed: Duration::from_millis(1500),
             stop: StopAt::Requests(n),
+            unit: "requests",
         }
     }
 
@@ -207,6 +211,7 @@ mod tests {
             completed: 9,
             elapsed: Duration::from_secs(20),
             stop: StopAt::Duration(Duration::from_secs(10)),
+            unit: "requests",
         };
         assert_eq!(
             frame(200, &state),

@@ -50,7 +50,7 @@ impl Session {
         let progress = Arc::new(Progress::new(self.interrupt.cancel()));
         let bar = self
             .progress_bar
-            .then(|| Bar::start(Arc::clone(&progress), config.stop));
+            .then(|| Bar::start(Arc::clone(&progress), config.stop, config.unit()));
         let result = connector::run_at(config, addrs, &progress);
         if let Some(bar) = bar {
             bar.finish();

@@ -11,6 +11,8 @@ use crate::engine::result::{
 };
 use crate::url::Target;
 
+pub mod ws;
+
 /// A `-n` run against a URL with a password, to check it never leaks into reports.
 /// The report of `result` as a run of `config` would print it: the engine stamps a run's
 /// parameters into its result, fixtures do it here.

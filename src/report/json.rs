@@ -8,6 +8,7 @@
 
 mod stream;
 mod wire;
+mod ws;
 
 use std::io::{self, Write};
 
@@ -20,6 +21,7 @@ use crate::config::Arrival;
 use crate::slo::SloOutcome;
 pub use stream::{JsonOutputTokens, JsonStream, JsonStreamErrors};
 pub use wire::*;
+pub use ws::{JsonWs, JsonWsMessages, JsonWsParams, JsonWsSessions, JsonWsWarmup};
 
 /// Version of the JSON layout. Bump the minor for added fields, the major for anything that
 /// could break a reader (renames, removals, type changes). 1.1 added `slo`, `rate`,
@@ -29,9 +31,11 @@ pub use wire::*;
 /// `details_ms.tls`; 1.4 added the `errors.reset_stream` key and `protocol: "h2"`; 1.5 added
 /// `result`, `intervals`, `start_skew_ms`, `params.slo`, `params.segment` and
 /// `params.start_at`; 1.6 added `params.arrival`, `params.burstiness`, `params.seed`,
-/// `params.model`, `params.prompts`, `stream` and `result.stream` (each field says when it
-/// was added).
-pub const SCHEMA_VERSION: &str = "1.6";
+/// `params.model`, `params.prompts`, `stream` and `result.stream`; 1.7 added `ws`,
+/// `params.ws`, `result.ws` and the `errors` keys `ws_upgrade`, `ws_bad_accept`,
+/// `ws_closed`, `ws_protocol`, `ws_bad_message` and `ws_unknown_ack`, and `protocol`
+/// `"websocket"` (each field says when it was added).
+pub const SCHEMA_VERSION: &str = "1.7";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
 /// be appended to a JSON Lines file as is.
@@ -104,6 +108,7 @@ impl From<&Report> for JsonReport {
             result: Some((&r.result).into()),
             start_skew_ms: r.result.start_skew.map(|s| s.ms()),
             stream: r.stream.as_ref().map(stream::stream),
+            ws: ws::ws(&r.result, r.params.ws.as_ref()),
         }
     }
 }
@@ -157,6 +162,7 @@ fn params(r: &Report) -> JsonParams {
         },
         model: p.model.clone(),
         prompts: p.prompts.map(|n| n as u64),
+        ws: p.ws.as_ref().map(Into::into),
     }
 }
 

@@ -19,7 +19,7 @@ fn rendered(report: &Report) -> Vec<u8> {
     out
 }
 
-fn value(report: &Report) -> Value {
+pub(super) fn value(report: &Report) -> Value {
     serde_json::from_slice(&rendered(report)).expect("output is JSON")
 }
 
@@ -35,7 +35,7 @@ fn all_fixtures() -> [(&'static str, Report); 7] {
     ]
 }
 
-fn schema_errors(instance: &Value) -> Vec<String> {
+pub(super) fn schema_errors(instance: &Value) -> Vec<String> {
     let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
     validator
         .iter_errors(instance)
@@ -109,7 +109,7 @@ fn header_and_params_of_a_count_run() {
             "keepalive": true, "compression": false, "rate": null, "latency_correction": false,
             "redirect_limit": 10, "proxy": null, "slo": null, "segment": null,
             "start_at": null, "arrival": null, "burstiness": null, "seed": null,
-            "model": null, "prompts": null
+            "model": null, "prompts": null, "ws": null
         })
     );
     assert_eq!(

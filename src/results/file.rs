@@ -7,11 +7,11 @@ use std::time::Duration;
 use serde_json::Value;
 use thiserror::Error;
 
-use super::params::Params;
+use super::params::{Params, WsParams};
 use super::wire::{Spoken, WireError};
 use crate::config::{Arrival, DEFAULT_SEED};
 use crate::engine::result::RunResult;
-use crate::report::json::{JsonParams, JsonReport, SCHEMA_VERSION};
+use crate::report::json::{JsonParams, JsonReport, JsonWsParams, SCHEMA_VERSION};
 use crate::report::model::HistScale;
 use crate::segment::Segment;
 
@@ -166,6 +166,15 @@ fn params(p: JsonParams, path: &str) -> Result<Params, ReadError> {
         },
         model: p.model,
         prompts: p.prompts.and_then(|n| usize::try_from(n).ok()),
+        ws: p.ws.map(|ws| ws_params(ws, path)).transpose()?,
+    })
+}
+
+/// `params.ws` back; a mode this version does not know cannot be judged or merged.
+fn ws_params(ws: JsonWsParams, path: &str) -> Result<WsParams, ReadError> {
+    ws.into_params().ok_or_else(|| ReadError::NotAResult {
+        path: path.to_string(),
+        reason: "params.ws has a mode this vastar does not know".into(),
     })
 }
 

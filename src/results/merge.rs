@@ -34,10 +34,21 @@ pub enum MergeError {
     /// `--interval` series sliced differently cannot be added interval by interval.
     #[error(transparent)]
     Intervals(#[from] LengthMismatch),
+    /// A `vastar ws` result and an HTTP one count different things (messages, requests);
+    /// no flag adds them.
+    #[error("cannot merge a vastar ws result with an HTTP result")]
+    WsWithHttp,
+    /// `vastar ws` results whose sessions acked different fields have different
+    /// distributions; no flag adds them.
+    #[error(
+        "cannot merge vastar ws results with different --ack-field lists: {first} and {other}"
+    )]
+    DifferentAckFields { first: String, other: String },
 }
 
 /// The union of `results`: the result one process would have recorded had it made every
-/// request of every part. Different targets or methods are refused unless `force`.
+/// request of every part. Different targets or methods are refused unless `force`; a
+/// `vastar ws` result with an HTTP one, or with other `--ack-field`s, always.
 pub fn merge(results: Vec<RunResult>, force: bool) -> Result<RunResult, MergeError> {
     if !force {
         check_segments(&results)?;
@@ -45,6 +56,7 @@ pub fn merge(results: Vec<RunResult>, force: bool) -> Result<RunResult, MergeErr
     let mut parts = results.into_iter();
     let mut merged = parts.next().ok_or(MergeError::Empty)?;
     for part in parts {
+        check_ws(&merged, &part)?;
         if !force && test_of(&part.params) != test_of(&merged.params) {
             return Err(MergeError::DifferentTests {
                 first: test_of(&merged.params),
@@ -54,6 +66,20 @@ pub fn merge(results: Vec<RunResult>, force: bool) -> Result<RunResult, MergeErr
         add(&mut merged, &part)?;
     }
     Ok(merged)
+}
+
+/// WebSocket results merge only with WebSocket results acking the same fields, in order.
+fn check_ws(into: &RunResult, part: &RunResult) -> Result<(), MergeError> {
+    let shown = |fields: &[String]| format!("[{}]", fields.join(", "));
+    match (&into.ws, &part.ws) {
+        (None, None) => Ok(()),
+        (Some(a), Some(b)) if a.ack_fields == b.ack_fields => Ok(()),
+        (Some(a), Some(b)) => Err(MergeError::DifferentAckFields {
+            first: shown(&a.ack_fields),
+            other: shown(&b.ack_fields),
+        }),
+        _ => Err(MergeError::WsWithHttp),
+    }
 }
 
 /// Segments merge when they split the test the same way and none comes twice.
@@ -117,6 +143,9 @@ fn add(into: &mut RunResult, part: &RunResult) -> Result<(), MergeError> {
     into.connections.merge(&part.connections);
     into.redirects.merge(&part.redirects);
     into.interrupted |= part.interrupted;
+    if let (Some(ws), Some(other)) = (&mut into.ws, &part.ws) {
+        ws.merge(other);
+    }
     if let Some(stream) = &part.stream {
         into.stream
             .get_or_insert_with(Default::default)

@@ -12,6 +12,7 @@ pub mod merge;
 pub mod params;
 pub mod stream;
 pub mod wire;
+pub mod ws;
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::config::{Arrival, RunConfig, StopAt};
+use crate::config::{Arrival, RunConfig, StopAt, WsCadence, WsConfig};
 use crate::segment::Segment;
 use crate::slo::Gate;
 
@@ -48,6 +48,40 @@ pub struct Params {
     pub model: Option<String>,
     /// `ai-bench`: how many prompts rotated across requests; `None` for other runs.
     pub prompts: Option<usize>,
+    /// `vastar ws`: how the sessions sent and were judged; `None` for HTTP runs.
+    pub ws: Option<WsParams>,
+}
+
+/// What a `vastar ws` run was asked to do, as the report echoes it: the messages
+/// themselves stay out (they may be large or private), only how many a session cycles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsParams {
+    /// `--echo` or `--every D`.
+    pub cadence: WsCadence,
+    /// `--ack-field` names, in the order given.
+    pub ack_fields: Vec<String>,
+    /// `--warmup`: zero for none.
+    pub warmup: Duration,
+    /// `--ramp`: zero when sessions start together.
+    pub ramp: Duration,
+    /// How many messages a session sends in turn (the `--frame-size` slices, or 1).
+    pub frames: usize,
+    /// `--binary`.
+    pub binary: bool,
+}
+
+impl WsParams {
+    /// The parameters of a configured WebSocket run.
+    pub fn of(ws: &WsConfig) -> WsParams {
+        WsParams {
+            cadence: ws.cadence,
+            ack_fields: ws.ack_fields.clone(),
+            warmup: ws.warmup,
+            ramp: ws.ramp,
+            frames: ws.messages.len(),
+            binary: ws.binary,
+        }
+    }
 }
 
 impl Params {
@@ -77,6 +111,7 @@ impl Params {
             arrival: config.arrival,
             model: None,
             prompts: None,
+            ws: config.ws.as_ref().map(WsParams::of),
         }
     }
 }

@@ -216,3 +216,101 @@ fn the_merged_skew_is_the_worst_part() {
     let merged = merge(vec![skewed(2_000), skewed(-9_000), skewed(5_000)], false).unwrap();
     assert_eq!(merged.start_skew, Some(SignedDuration { nanos: -9_000 }));
 }
+
+/// The `--every 20ms` WebSocket fixture run, started at `unix_us`.
+fn ws_at(unix_us: u64) -> RunResult {
+    use crate::report::fixtures::ws::{result_ws_acks, ws_config, ACK_FIELDS};
+    let every = crate::config::WsCadence::Every(Duration::from_millis(20));
+    let config = ws_config(every, &ACK_FIELDS, Duration::from_secs(1));
+    at(result_ws_acks(), unix_us, &config)
+}
+
+#[test]
+fn a_ws_result_reads_back_and_merging_its_file_alone_reproduces_it_byte_for_byte() {
+    let r = ws_at(1_764_500_000_000_001);
+    let spoken = Spoken {
+        protocol: "websocket",
+        ..SPOKEN
+    };
+    let mut back = JsonResult::from(&r).into_run_result(spoken).unwrap();
+    back.params = r.params.clone();
+    assert_eq!(back, r);
+    let one = rendered(&r);
+    let saved = file::read(&temp_file("ws.json", &one)).unwrap();
+    assert_eq!(saved[0].result, r);
+    let merged = merge(saved.into_iter().map(|s| s.result).collect(), false).unwrap();
+    assert_eq!(rendered(&merged), one);
+}
+
+#[test]
+fn merging_two_ws_results_adds_sessions_messages_and_distributions() {
+    use crate::report::fixtures::ws::ACK_FIELDS;
+    let files: Vec<PathBuf> = [10_000_000, 10_500_000]
+        .iter()
+        .map(|&us| temp_file(&format!("ws-{us}.json"), &rendered(&ws_at(us))))
+        .collect();
+    let mut parts = Vec::new();
+    for path in &files {
+        parts.extend(file::read(path).unwrap().into_iter().map(|s| s.result));
+    }
+    let m = merge(parts, false).unwrap();
+    let ws = m.ws.as_ref().expect("ws stats survive the merge");
+    assert_eq!(ws.ack_fields, ACK_FIELDS);
+    assert_eq!((ws.sessions.opened, ws.sessions.failed), (4, 6));
+    assert_eq!((ws.messages.sent, ws.warmup_sent), (1980, 200));
+    assert_eq!(ws.close_codes[&1011], 2);
+    assert_eq!(ws.upgrade_statuses[&503], 6);
+    assert_eq!(ws.errors[&ErrorKind::WsUnknownAck], 4);
+    assert_eq!(
+        ws.distribution("oldest_frame_seq").map(|h| h.len()),
+        Some(800)
+    );
+    assert_eq!(ws.warmup.acks_ns[0].len(), 100);
+    assert_eq!(ws.upgrade_ns.len(), 4);
+    assert_eq!(m.errors[&ErrorKind::WsUpgrade], 6);
+    assert_eq!(m.params.concurrency, 4);
+    assert_eq!(m.params.ws, ws_at(0).params.ws);
+    let v: serde_json::Value = serde_json::from_str(&rendered(&m)).unwrap();
+    assert_eq!(v["ws"]["messages"]["sent"], 1980);
+    assert_eq!(v["ws"]["error_rate"], 28.0 / 2000.0);
+}
+
+#[test]
+fn ws_results_merge_only_with_ws_results_acking_the_same_fields() {
+    let ws = ws_at(0);
+    let http = basic_at(0);
+    let mut other_fields = ws_at(0);
+    other_fields.ws = Some(crate::ws::stats::WsStats::new(vec!["frames".into()]));
+    for force in [false, true] {
+        for pair in [
+            vec![ws.clone(), http.clone()],
+            vec![http.clone(), ws.clone()],
+        ] {
+            assert_eq!(merge(pair, force), Err(MergeError::WsWithHttp));
+        }
+        let err = merge(vec![ws.clone(), other_fields.clone()], force).unwrap_err();
+        assert!(
+            matches!(err, MergeError::DifferentAckFields { .. }),
+            "{err}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("[newest_frame_seq, oldest_frame_seq]"),
+            "{message}"
+        );
+        assert!(
+            message.contains("[frames]") && !message.contains('\n'),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_ws_ack_field_without_its_histogram_is_an_error() {
+    let mut wire = JsonResult::from(&ws_at(0));
+    if let Some(ws) = wire.ws.as_mut() {
+        ws.histograms.warmup.acks.remove("oldest_frame_seq");
+    }
+    let message = wire.into_run_result(SPOKEN).unwrap_err().to_string();
+    assert!(message.contains("oldest_frame_seq"), "{message}");
+}

@@ -15,7 +15,7 @@ use super::hdr::{self, HdrError};
 use super::intervals::JsonRawIntervals;
 use crate::engine::result::{
     error_keys, ConnStats, ErrorKind, PhaseStats, Phases, RedirectStats, RunResult, SignedDuration,
-    HTTP1, HTTP2,
+    HTTP1, HTTP2, WEBSOCKET,
 };
 
 /// A result object that does not describe a run vastar can rebuild.
@@ -33,6 +33,9 @@ pub enum WireError {
     /// A protocol or TLS version this version does not know.
     #[error("unknown {what} {value:?}")]
     Name { what: &'static str, value: String },
+    /// A WebSocket ack field without its histograms, or histograms of no ack field.
+    #[error("ws ack field {0:?} does not match the histograms (result.ws.ack_fields)")]
+    AckField(String),
 }
 
 /// Everything a run measured, exactly (added in 1.5).
@@ -78,6 +81,10 @@ pub struct JsonResult {
     /// 1.6).
     #[serde(default)]
     pub stream: Option<super::stream::JsonRawStream>,
+    /// `vastar ws`: the WebSocket session metrics, exactly; null for HTTP runs (added in
+    /// 1.7).
+    #[serde(default)]
+    pub ws: Option<super::ws::JsonRawWs>,
 }
 
 /// Each distribution as base64 of HdrHistogram's V2 + DEFLATE encoding (what HdrHistogram's
@@ -170,6 +177,7 @@ impl From<&RunResult> for JsonResult {
             start_skew_ns: r.start_skew.map(|s| s.nanos),
             intervals: r.intervals.as_ref().map(JsonRawIntervals::from),
             stream: r.stream.as_ref().map(Into::into),
+            ws: r.ws.as_ref().map(Into::into),
         }
     }
 }
@@ -189,7 +197,7 @@ impl JsonResult {
         let mut r = RunResult::empty(Duration::from_nanos(self.elapsed_ns));
         r.started_at = UNIX_EPOCH + Duration::from_micros(self.start_unix_us);
         r.sending = Duration::from_nanos(self.sending_ns);
-        r.protocol = known("protocol", spoken.protocol, &[HTTP1, HTTP2])?;
+        r.protocol = known("protocol", spoken.protocol, &[HTTP1, HTTP2, WEBSOCKET])?;
         r.tls = match spoken.tls {
             Some(v) => Some(known("TLS version", v, &["TLSv1.3", "TLSv1.2", "TLS"])?),
             None => None,
@@ -234,6 +242,7 @@ impl JsonResult {
                 source,
             })?;
         r.stream = self.stream.map(|s| s.into_stats()).transpose()?;
+        r.ws = self.ws.map(|w| w.into_stats()).transpose()?;
         Ok(r)
     }
 }
@@ -283,7 +292,8 @@ fn optional_histogram(
     text.map(|t| histogram(name, &t)).transpose()
 }
 
-fn errors(keys: BTreeMap<String, u64>) -> Result<BTreeMap<ErrorKind, u64>, WireError> {
+/// Error counts by JSON key, back to their kinds.
+pub(super) fn errors(keys: BTreeMap<String, u64>) -> Result<BTreeMap<ErrorKind, u64>, WireError> {
     keys.into_iter()
         .map(|(key, n)| {
             let kind = ErrorKind::ALL.into_iter().find(|k| k.key() == key);

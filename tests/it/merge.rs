@@ -111,3 +111,37 @@ fn bad_inputs_are_one_line_and_exit_2() {
     let forced = merge(&["--force", "-o", "json", path(&a), path(&other)]).success();
     assert_eq!(forced.report().summary.requests, 100);
 }
+
+#[test]
+fn ws_results_merge_exactly_and_never_with_http_results_or_other_ack_fields() {
+    use crate::support::report::ws_document;
+    let acks = ws_document(&["newest_frame_seq", "oldest_frame_seq"]);
+    let ws = scratch_file("merge-ws.json", &acks);
+    let ws_too = scratch_file("merge-ws-too.json", &acks);
+    let newest = scratch_file("merge-ws-newest.json", &ws_document(&["newest_frame_seq"]));
+    let merged = merge(&["-o", "json", path(&ws)]).success();
+    assert_eq!(
+        merged.stdout, acks,
+        "one ws file merges into itself, byte for byte"
+    );
+    let two = merge(&["-o", "json", path(&ws), path(&ws_too)]).success();
+    let report = two.report();
+    let sent = report.ws.map(|w| (w.messages.sent, w.sessions.opened));
+    assert_eq!(sent, Some((6, 2)));
+    let server = builtin_target();
+    let http = saved_run("merge-http.json", "-n 20 -c 2", &url_of(server.addr()));
+    let cases: [(&[&str], &str); 3] = [
+        (&[path(&ws), path(&http)], "with an HTTP result"),
+        (&["--force", path(&http), path(&ws)], "with an HTTP result"),
+        (
+            &["--force", path(&ws), path(&newest)],
+            "different --ack-field lists",
+        ),
+    ];
+    for (args, expected) in cases {
+        let run = merge(args).expect_code(2);
+        assert!(run.stdout.is_empty(), "{args:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+}

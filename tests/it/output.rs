@@ -10,7 +10,7 @@ fn json_output_is_one_schema_valid_document_and_nothing_else() {
     assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
     // `report()` requires exactly one document, valid against schema/report.schema.json.
     let report = run.report();
-    assert_eq!(report.schema_version, "1.6");
+    assert_eq!(report.schema_version, "1.7");
     assert!(!report.interrupted);
     assert_eq!(report.summary.cut_off, 0);
     assert_eq!(report.tool.name, "vastar");
@@ -20,6 +20,7 @@ fn json_output_is_one_schema_valid_document_and_nothing_else() {
     assert_eq!(report.params.method, "GET");
     assert_eq!(report.params.timeout_s, Some(5.0));
     assert_eq!(report.params.duration_s, None);
+    assert!(report.ws.is_none() && report.params.ws.is_none() && report.result.ws.is_none());
     let summary = &report.summary;
     assert_eq!(
         (summary.requests, summary.successful, summary.failed),
@@ -148,4 +149,38 @@ fn assert_exact_result_agrees(report: &crate::support::report::Report) {
     assert!(latency.starts_with("HISTF"), "{latency}");
     assert_eq!(raw.histograms["service_time"], None);
     assert!(raw.phases_ns["wait"]["count"] == 50, "{:?}", raw.phases_ns);
+}
+
+/// A `vastar ws` result as the engine hands it over, rendered by the library: the schema
+/// and the test-side types (which deny unknown fields) must both accept its `ws` objects.
+#[test]
+fn a_ws_report_fits_the_schema_and_the_test_side_types() {
+    let out = crate::support::report::ws_document(&["newest_frame_seq"]);
+    let report = crate::support::report::Report::parse(&out);
+    assert_eq!(report.protocol, "websocket");
+    let ws = report.ws.expect("a ws run has a ws object");
+    let s = &ws.sessions;
+    assert_eq!((s.opened, s.failed, s.closed_by_server), (1, 0, 1));
+    let m = &ws.messages;
+    assert_eq!((m.sent, m.received, m.pings, m.warmup_sent), (3, 2, 0, 1));
+    assert_eq!(ws.latency_ms, None);
+    let p50 = |d: &std::collections::BTreeMap<String, Option<f64>>| d["p50"].unwrap_or(0.0);
+    assert!((p50(&ws.acks["newest_frame_seq"]) - 30.0).abs() < 0.1);
+    assert!((p50(&ws.upgrade_ms) - 1.5).abs() < 0.01);
+    assert!(ws.send_lateness_ms.as_ref().is_some_and(|l| p50(l) < 0.1));
+    assert_eq!((ws.close_codes[&1011], ws.upgrade_statuses.len()), (1, 0));
+    let warmup = ws.warmup.expect("--warmup 1s");
+    assert_eq!(warmup.latency_ms, None);
+    assert!((p50(&warmup.acks["newest_frame_seq"]) - 60.0).abs() < 0.1);
+    assert_eq!(ws.errors["ws_closed"] + ws.errors["ws_upgrade"], 2);
+    assert_eq!(ws.error_rate, Some(2.0 / 4.0));
+    let p = report.params.ws.expect("params.ws");
+    assert_eq!((p.mode.as_str(), p.every_ms), ("every", Some(20.0)));
+    assert_eq!(
+        (p.warmup_s, p.ramp_s, p.frames, p.binary),
+        (1.0, 0.0, 1, true)
+    );
+    assert_eq!(p.ack_fields, ["newest_frame_seq"]);
+    let raw = report.result.ws.expect("result.ws");
+    assert_eq!(raw["messages"]["sent"], 3);
 }

@@ -57,7 +57,7 @@ pub struct JsonReport {
     #[serde(default)]
     pub redirects: JsonRedirects,
     /// The HTTP version spoken, in ALPN's spelling: `"http/1.1"` (added in 1.3), or `"h2"`
-    /// under `--http2` (added in 1.4).
+    /// under `--http2` (added in 1.4); `"websocket"` for `vastar ws` sessions (added in 1.7).
     #[serde(default = "http1")]
     pub protocol: String,
     /// The TLS version spoken (`"TLSv1.3"`, `"TLSv1.2"`); null over plain TCP (added in 1.3).
@@ -83,6 +83,11 @@ pub struct JsonReport {
     /// goodput and stream errors; null when they were off (added in 1.6).
     #[serde(default)]
     pub stream: Option<super::JsonStream>,
+    /// `vastar ws`: sessions, messages, echo and ack latencies, upgrade time, send
+    /// lateness, close codes and errors of the WebSocket sessions; null for HTTP runs
+    /// (added in 1.7).
+    #[serde(default)]
+    pub ws: Option<super::JsonWs>,
 }
 
 /// One interval of the `--interval` time series. A request counts in the interval in which
@@ -229,6 +234,10 @@ pub struct JsonParams {
     /// (added in 1.6).
     #[serde(default)]
     pub prompts: Option<u64>,
+    /// `vastar ws`: the sessions' cadence, ack fields, warm-up, ramp and messages; null
+    /// for HTTP runs (added in 1.7).
+    #[serde(default)]
+    pub ws: Option<super::JsonWsParams>,
 }
 
 /// Segment `index` (0-based) of `count`.

@@ -56,6 +56,77 @@ pub struct Report {
     pub start_skew_ms: Option<f64>,
     /// With `--stream-metrics`: the stream metrics; `None` without them.
     pub stream: Option<Stream>,
+    /// `vastar ws`: the WebSocket sessions; `None` for HTTP runs (added in 1.7).
+    pub ws: Option<Ws>,
+}
+
+/// Percentiles in ms keyed `p10` .. `p99_99`, null fields when not measured.
+pub type Percentiles = BTreeMap<String, Option<f64>>;
+
+/// `ws`: what the WebSocket sessions of a `vastar ws` run did and measured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ws {
+    pub sessions: WsSessions,
+    pub messages: WsMessages,
+    /// `--echo` round trips; `None` without `--echo`.
+    pub latency_ms: Option<Percentiles>,
+    /// One distribution per `--ack-field` name.
+    pub acks: BTreeMap<String, Percentiles>,
+    pub upgrade_ms: Percentiles,
+    /// `--every`: send lateness; `None` without `--every`.
+    pub send_lateness_ms: Option<Percentiles>,
+    /// Sessions closed by the server, by close code.
+    pub close_codes: BTreeMap<u16, u64>,
+    /// Refused upgrades, by status.
+    pub upgrade_statuses: BTreeMap<u16, u64>,
+    /// Warm-up latencies; `None` without `--warmup`.
+    pub warmup: Option<WsWarmup>,
+    /// Failed sends and failures between sends, by error key.
+    pub errors: BTreeMap<String, u64>,
+    /// `errors` summed over `summary.requests`; `None` when nothing was attempted.
+    pub error_rate: Option<f64>,
+}
+
+/// `ws.sessions`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsSessions {
+    pub opened: u64,
+    pub failed: u64,
+    pub closed_by_server: u64,
+}
+
+/// `ws.messages`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsMessages {
+    pub sent: u64,
+    pub received: u64,
+    pub pings: u64,
+    pub warmup_sent: u64,
+}
+
+/// `ws.warmup`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsWarmup {
+    pub latency_ms: Option<Percentiles>,
+    pub acks: BTreeMap<String, Percentiles>,
+}
+
+/// `params.ws`: how the sessions sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsParams {
+    /// `"echo"` or `"every"`.
+    pub mode: String,
+    pub every_ms: Option<f64>,
+    pub ack_fields: Vec<String>,
+    pub warmup_s: f64,
+    pub ramp_s: f64,
+    pub frames: u64,
+    pub binary: bool,
 }
 
 /// `stream`: stream metrics (`--stream-metrics`).
@@ -122,6 +193,8 @@ pub struct RawResult {
     pub intervals: Option<Value>,
     /// With `--stream-metrics`: histograms and counters of the stream metrics.
     pub stream: Option<Value>,
+    /// `vastar ws`: counters, maps and histograms of the sessions (added in 1.7).
+    pub ws: Option<Value>,
 }
 
 /// One entry of `intervals`.
@@ -201,6 +274,8 @@ pub struct Params {
     pub model: Option<String>,
     /// `ai-bench`: prompts rotated.
     pub prompts: Option<u64>,
+    /// `vastar ws`: cadence, ack fields, warm-up, ramp (added in 1.7).
+    pub ws: Option<WsParams>,
 }
 
 /// `summary`: headline counts.
@@ -262,6 +337,59 @@ impl Report {
     pub fn errors_of(&self, key: &str) -> u64 {
         self.errors.get(key).copied().unwrap_or(0)
     }
+}
+
+/// The JSON document of a small `vastar ws` result (`--every 20ms --warmup 1s`, one session,
+/// three frames, the given ack fields), as the engine would hand the result over and the
+/// library renders it: what JSON and merge tests of ws results start from.
+pub fn ws_document(ack_fields: &[&str]) -> Vec<u8> {
+    use std::time::Duration;
+    use vastar::config::WsCadence;
+    use vastar::engine::result::{new_latency_histogram, ErrorKind, RunResult, WEBSOCKET};
+    use vastar::report::model::{Report, ReportOptions};
+    use vastar::results::params::{Params, WsParams};
+    use vastar::ws::stats::WsStats;
+    let fields: Vec<String> = ack_fields.iter().map(|f| f.to_string()).collect();
+    let mut r = RunResult::empty(Duration::from_secs(2));
+    r.protocol = WEBSOCKET;
+    r.status_codes.insert(101, 3);
+    r.errors.insert(ErrorKind::WsUpgrade, 1);
+    for ms in [1, 2, 3] {
+        r.latency_ns.saturating_record(ms * 1_000_000);
+    }
+    let mut lateness = new_latency_histogram();
+    lateness.saturating_record(50_000);
+    r.send_lateness_ns = Some(lateness);
+    let mut ws = WsStats::new(fields.clone());
+    (ws.sessions.opened, ws.sessions.closed_by_server) = (1, 1);
+    (ws.messages.sent, ws.messages.received, ws.warmup_sent) = (3, 2, 1);
+    for (measured, warmup) in ws.measured.acks_ns.iter_mut().zip(&mut ws.warmup.acks_ns) {
+        measured.saturating_record(30_000_000);
+        warmup.saturating_record(60_000_000);
+    }
+    ws.upgrade_ns.saturating_record(1_500_000);
+    ws.close_codes.insert(1011, 1);
+    ws.error(ErrorKind::WsClosed);
+    r.ws = Some(ws);
+    r.params = Params {
+        url: "ws://127.0.0.1:9/asr".into(),
+        method: "GET".into(),
+        concurrency: 1,
+        duration: Some(Duration::from_secs(2)),
+        ws: Some(WsParams {
+            cadence: WsCadence::Every(Duration::from_millis(20)),
+            ack_fields: fields,
+            warmup: Duration::from_secs(1),
+            ramp: Duration::ZERO,
+            frames: 1,
+            binary: true,
+        }),
+        ..Params::default()
+    };
+    let mut out = Vec::new();
+    let report = Report::new(&r, &ReportOptions::default());
+    vastar::report::json::render(&report, &mut out).expect("writing to a Vec");
+    out
 }
 
 /// The compiled schema, loaded once per test binary.
