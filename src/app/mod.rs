@@ -328,15 +328,22 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
         tls: None,
         http2: args.http2,
         llm: crate::cli::serve_build::llm_config(args)?,
+        ws: crate::cli::serve_build::ws_mode(args),
     };
     let (config, certificate) = with_tls(config, args.tls)?;
     let server = Background::start(args.addr, config, threads)
         .map_err(|e| AppError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;
+    let ws = ws_scheme(args);
     match certificate {
         Some(pem) => eprintln!(
-            "vastar serve: listening on https://{}/ with a self-signed certificate: --cacert {} (Ctrl-C to stop)",
+            "vastar serve: listening on {}s://{}/ with a self-signed certificate: --cacert {} (Ctrl-C to stop)",
+            ws.unwrap_or("http"),
             server.addr(),
             pem.display()
+        ),
+        None if ws.is_some() => eprintln!(
+            "vastar serve: listening on ws://{}/ (WebSocket only; Ctrl-C to stop)",
+            server.addr()
         ),
         None => eprintln!(
             "vastar serve: listening on http://{}/{} (Ctrl-C to stop)",
@@ -354,7 +361,27 @@ fn serve(args: &ServeArgs) -> Result<i32, AppError> {
     if args.llm {
         print_llm_counts(&stats);
     }
+    if ws.is_some() {
+        print_ws_counts(&stats);
+    }
     Ok(EXIT_OK)
+}
+
+/// `Some("ws")` when `serve` speaks WebSocket (the URL scheme, `s` appended for TLS).
+fn ws_scheme(args: &ServeArgs) -> Option<&'static str> {
+    (args.ws || args.ws_batch.is_some()).then_some("ws")
+}
+
+/// `serve --ws`'s last line, for benchmarks: sessions and messages both ways.
+fn print_ws_counts(stats: &crate::serve::ServeStats) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let sessions = stats.ws_sessions.load(Relaxed);
+    let plural = if sessions == 1 { "" } else { "s" };
+    eprintln!(
+        "vastar serve: {sessions} WebSocket session{plural}, {} messages received, {} sent",
+        stats.ws_received.load(Relaxed),
+        stats.ws_sent.load(Relaxed)
+    );
 }
 
 /// `serve --llm`'s last line, for benchmarks: what a client's CPU time per event is

@@ -73,6 +73,21 @@ pub struct ServeArgs {
         allow_negative_numbers = true
     )]
     pub jitter: Option<f64>,
+    /// Serve WebSocket (ws://, or wss:// with --tls) instead of HTTP: every connection must
+    /// be an upgrade (any path), and every text or binary message is echoed as it came. A
+    /// plain HTTP request gets 426 Upgrade Required and is closed. Client pings are
+    /// answered, closes are returned. The target of `vastar ws --echo`.
+    #[arg(long, conflicts_with_all = ["http2", "chunked", "delay", "stall_every", "max_inflight", "body_size", "llm"])]
+    pub ws: bool,
+    /// WebSocket in batch mode (implies --ws, echoes nothing): each session numbers the frames
+    /// it receives from 0 and every DURATION (a timer per session, from its upgrade) sends one
+    /// text message {"oldest_frame_seq":o,"newest_frame_seq":n,"frames":k} for the frames
+    /// received since its previous answer; nothing when none came. Like a speech-to-text
+    /// server: the oldest frame is answered about DURATION + RTT after it was sent, the
+    /// newest about one RTT after.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+          conflicts_with_all = ["http2", "chunked", "delay", "stall_every", "max_inflight", "body_size", "llm"])]
+    pub ws_batch: Option<Duration>,
 }
 
 /// Flags of `vastar demo`.

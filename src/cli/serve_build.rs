@@ -1,10 +1,10 @@
-//! From `vastar serve --llm` flags to a validated [`LlmConfig`].
+//! From `vastar serve --llm` and `--ws` flags to a validated [`LlmConfig`] and [`WsMode`].
 //!
 //! Kept apart from the flat form's builder: the target's flags share nothing with a run's.
 
 use super::build::UsageError;
 use super::ServeArgs;
-use crate::serve::LlmConfig;
+use crate::serve::{LlmConfig, WsMode};
 
 /// The simulated model of `serve --llm`, or `None` without `--llm`. Flags not given keep
 /// [`LlmConfig::default`]'s values.
@@ -30,6 +30,15 @@ pub fn llm_config(args: &ServeArgs) -> Result<Option<LlmConfig>, UsageError> {
     }))
 }
 
+/// The WebSocket mode of `serve --ws` / `--ws-batch D` (`--ws-batch` alone implies `--ws`;
+/// its parser already refuses a zero duration), or `None` for HTTP.
+pub fn ws_mode(args: &ServeArgs) -> Option<WsMode> {
+    match args.ws_batch {
+        Some(every) => Some(WsMode::Batch(every)),
+        None => args.ws.then_some(WsMode::Echo),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,11 +46,39 @@ mod tests {
     use clap::Parser;
     use std::time::Duration;
 
-    fn llm(line: &str) -> Result<Option<LlmConfig>, UsageError> {
+    fn serve_args(line: &str) -> ServeArgs {
         let cli = Cli::try_parse_from(line.split_whitespace()).expect("flags parse");
         match cli.command {
-            Some(Command::Serve(args)) => llm_config(&args),
+            Some(Command::Serve(args)) => args,
             other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    fn llm(line: &str) -> Result<Option<LlmConfig>, UsageError> {
+        llm_config(&serve_args(line))
+    }
+
+    #[test]
+    fn ws_flags_pick_the_mode() {
+        let ws = |line| ws_mode(&serve_args(line));
+        assert_eq!(ws("vastar serve"), None);
+        assert_eq!(ws("vastar serve --ws"), Some(WsMode::Echo));
+        let batch = Some(WsMode::Batch(Duration::from_millis(100)));
+        assert_eq!(ws("vastar serve --ws-batch 100ms"), batch);
+        assert_eq!(ws("vastar serve --ws --ws-batch 100ms --tls"), batch);
+        let refused = [
+            "--ws --http2",
+            "--ws --llm",
+            "--ws-batch 1s --delay 1ms",
+            "--ws-batch x",
+            "--ws-batch 0ms",
+        ];
+        for line in refused {
+            let line = format!("vastar serve {line}");
+            assert!(
+                Cli::try_parse_from(line.split_whitespace()).is_err(),
+                "{line}"
+            );
         }
     }
 

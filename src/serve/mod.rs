@@ -24,9 +24,11 @@
 //! - With `llm` (`--llm`), every HTTP/1.1 request is answered as an OpenAI-style chat
 //!   completion, streamed with a known timing (see [`llm`]); request bodies up to 1 MiB are
 //!   kept for it instead of discarded.
+//! - With `ws` (`--ws`, `--ws-batch`), every connection must be a WebSocket upgrade (any
+//!   path), served as [`ws`] says; plain HTTP requests get `426` and the connection closes.
 //!
 //! Layout: `request` parses heads, `response` holds the response policy and prebuilt
-//! bytes, `conn` drives one connection, `llm` answers chat completions, `background` runs
+//! bytes, `conn` drives one connection, `llm` answers chat completions, `ws` serves WebSocket sessions, `background` runs
 //! a server on its own runtime.
 
 use std::future::Future;
@@ -48,9 +50,11 @@ mod response;
 #[cfg(test)]
 mod tests;
 pub mod tls;
+mod ws;
 
 pub use background::Background;
 pub use llm::LlmConfig;
+pub use ws::WsMode;
 
 /// What the server answers; fixed for the server's lifetime so responses can be prebuilt.
 #[derive(Debug, Clone)]
@@ -79,6 +83,10 @@ pub struct ServeConfig {
     /// HTTP/1.1 (and TLS) only; the body, delay, chunking and capacity settings do not
     /// apply. `None`: the plain `200 OK` server.
     pub llm: Option<LlmConfig>,
+    /// Serve WebSocket sessions instead of HTTP requests (`vastar serve --ws`, `--ws-batch`),
+    /// over TCP or, with `tls`, TLS. The body, delay, chunking, capacity, HTTP/2 and LLM
+    /// settings do not apply. `None`: HTTP.
+    pub ws: Option<WsMode>,
 }
 
 /// A periodic server-wide freeze: every `every`-th request starts a pause of `duration`
@@ -101,6 +109,7 @@ impl Default for ServeConfig {
             tls: None,
             http2: false,
             llm: None,
+            ws: None,
         }
     }
 }
@@ -112,11 +121,18 @@ pub struct ServeStats {
     pub connections: AtomicU64,
     /// Requests answered with `200 OK`.
     pub requests: AtomicU64,
-    /// Requests refused with `400`, `431` or `501`.
+    /// Requests refused with `400`, `431` or `501` (with `ws`: upgrades refused with `400`
+    /// or `426`).
     pub rejected: AtomicU64,
     /// `--llm`: Server-Sent Events written (role, tokens, stop, usage and `[DONE]` each
     /// count one), so a benchmark can divide a client's CPU time by the events it received.
     pub events: AtomicU64,
+    /// `--ws`: WebSocket upgrades accepted (sessions opened).
+    pub ws_sessions: AtomicU64,
+    /// `--ws`: data (text or binary) messages received, over all sessions.
+    pub ws_received: AtomicU64,
+    /// `--ws`: data messages sent (echoes, or `--ws-batch` answers), over all sessions.
+    pub ws_sent: AtomicU64,
 }
 
 /// What every connection task of one server shares.
@@ -133,6 +149,8 @@ struct Shared {
     delay: Option<Duration>,
     /// `--llm`: the completion model every HTTP/1.1 connection answers with.
     llm: Option<llm::Llm>,
+    /// `--ws`: every connection is a WebSocket session in this mode.
+    ws: Option<WsMode>,
 }
 
 /// Serves on `listener` until `shutdown` resolves. Runs on the caller's tokio runtime.
@@ -153,6 +171,7 @@ pub async fn serve(
         h2_body: response::body(config.body_size),
         delay: config.delay,
         llm: config.llm.clone().map(llm::Llm::new),
+        ws: config.ws,
     });
     let acceptor = config.tls.clone().map(|c| tls::acceptor(c, config.http2));
     let mut conns = JoinSet::new();
@@ -172,6 +191,7 @@ pub async fn serve(
                     let _ = stream.set_nodelay(true);
                     let shared = Arc::clone(&shared);
                     match &acceptor {
+                        None if config.ws.is_some() => conns.spawn(ws::handle(stream, shared)),
                         None if config.http2 => conns.spawn(h2::handle(stream, shared)),
                         None => conns.spawn(conn::handle(stream, shared)),
                         Some(tls) => conns.spawn(tls::handle(tls.clone(), stream, shared)),

@@ -10,7 +10,7 @@ use rustls::ServerConfig;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
-use super::{conn, Shared};
+use super::{conn, ws, Shared};
 
 /// How long a client may take to finish its handshake before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,10 +63,13 @@ pub(super) fn acceptor(config: Arc<ServerConfig>, http2: bool) -> TlsAcceptor {
 }
 
 /// Shakes hands, then serves the connection in the protocol ALPN picked (HTTP/1.1 like a
-/// plain connection, or h2); a client that fails or stalls the handshake is dropped.
+/// plain connection, or h2), or as a WebSocket session with `--ws`; a client that fails or
+/// stalls the handshake is dropped.
 pub(super) async fn handle(acceptor: TlsAcceptor, stream: TcpStream, shared: Arc<Shared>) {
     if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+        if shared.ws.is_some() {
+            ws::handle(tls, shared).await;
+        } else if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
             super::h2::handle(tls, shared).await;
         } else {
             conn::handle(tls, shared).await;
