@@ -5,7 +5,7 @@ against `vastar serve --ws` (BENCHMARK.md, "WebSocket sessions").
 Usage (from the repository root; python3 and node only, no extra Python packages):
 
     python3 benches/ws_peers.py --install     # artillery, ws (npm, in a cache); tsung (apt)
-    python3 benches/ws_peers.py --c 100,1000 --dur 30 --out /tmp/ws_peers.json --markdown
+    python3 benches/ws_peers.py --c 100,1000 --dur 30 --nice -10 --out FILE --markdown
     python3 benches/ws_peers.py --tools vastar --c 100 --dur 5          # a quick look
 
 What it does:
@@ -37,12 +37,14 @@ What it does:
     target's established sockets, `ss -ti`, sampled every second, over 648 wire bytes per
     masked 640-byte frame), so a tool's own count is checked. The steady window is the
     span during which at least 95 % of the c sessions were established, less its first
-    2 s and last 1 s:
-    there the received rate is compared with the offered c * 50 frames/s, and CPU per
-    frame is generator CPU over frames received. The whole-run CPU per message (tool's
-    own sent count) includes start-up (Node.js module loading, for artillery seconds of
-    it). Each tool's own view is kept too: messages sent and received, and the send
-    lateness or latency it reports (artillery reports none for ws).
+    2 s and last 1 s: there the received rate is compared with the offered c * 50
+    frames/s, and CPU per frame is generator CPU over frames received. The whole-run CPU
+    per message (tool's own sent count) includes start-up (Node.js module loading, for
+    artillery seconds of it). Each tool's own view is kept too: messages sent and
+    received, and the send lateness or latency it reports (artillery and tsung report
+    none for these fire-and-forget sends). The time CPU 1 spent on other processes is
+    recorded (`others_on_cpu1_s`): on a shared box, `--nice -10` (as root) keeps other
+    sessions' builds from setting the cadence.
 """
 
 import argparse
