@@ -191,7 +191,7 @@ def argv_of(tool, a, c, url, workdir):
     if tool == "vastar":
         return [a.vastar, "ws", "-c", str(c), "-z", f"{dur}s", "--every", f"{EVERY_MS}ms",
                 "--send-file", os.path.join(workdir, "frames.bin"), "--frame-size",
-                str(FRAME), "--binary", "-o", "json", url]
+                str(FRAME), "--binary", "-o", "json", *a.vastar_args.split(), url]
     if tool == "artillery":
         with open(os.path.join(workdir, "processor.js"), "w") as f:
             f.write(ARTILLERY_PROCESSOR)
@@ -608,6 +608,7 @@ def parse_args():
     p.add_argument("--tools", default="vastar,artillery,tsung,node-ws")
     p.add_argument("--c", default="100,1000", help="session counts, comma-separated")
     p.add_argument("--dur", type=int, default=30, help="seconds of load per run")
+    p.add_argument("--vastar-args", default="", help="extra flags for `vastar ws` (A/B)")
     p.add_argument("--target", choices=["vastar", "node"], default="vastar")
     p.add_argument("--vastar", help="binary [default: cargo build --release]")
     p.add_argument("--nice", type=int, default=0,
@@ -639,7 +640,7 @@ def main():
             log(json.dumps({k: v for k, v in rec.items() if k != "argv"}))
             runs.append(rec)
     doc = dict(when=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), dur_s=a.dur,
-               nice=a.nice,
+               nice=a.nice, vastar_args=a.vastar_args,
                frame_bytes=FRAME, every_ms=EVERY_MS, target=a.target, cpus=os.cpu_count(),
                runs=runs)
     if a.out:
