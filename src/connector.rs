@@ -18,6 +18,7 @@ use crate::http1::redirect::RedirectPolicy;
 use crate::http1::request::{self, Form, Wire};
 use crate::http2::request::Template;
 use crate::http2::Http2Connector;
+use crate::redirect::Rules;
 use crate::stream::Limits;
 use crate::tls::{self, TlsClient, TlsDial};
 use crate::transport::rotation::Rotation;
@@ -79,10 +80,15 @@ fn run_http2(
     let limits = config
         .stream_metrics
         .then(|| Limits::from_gates(&config.slo));
+    let rules = (config.redirect_limit > 0)
+        .then(|| Rules::new(config.target.clone(), config.request.clone()));
     let mut result = match config.target.scheme {
         Scheme::Http => {
-            let make =
-                || Http2Connector::new(tcp.clone(), streams, template.clone()).with_stream(limits);
+            let make = || {
+                Http2Connector::new(tcp.clone(), streams, template.clone())
+                    .with_stream(limits)
+                    .with_redirects(rules.clone())
+            };
             engine::run_with(&make, config, progress)?
         }
         Scheme::Https => {
@@ -93,7 +99,9 @@ fn run_http2(
                 .map_err(|e| setup(e.to_string()))?;
             let make = || {
                 let dial = TlsDial::new(tcp.clone(), client.clone());
-                Http2Connector::new(dial, streams, template.clone()).with_stream(limits)
+                Http2Connector::new(dial, streams, template.clone())
+                    .with_stream(limits)
+                    .with_redirects(rules.clone())
             };
             let mut result = engine::run_with(&make, config, progress)?;
             result.tls = client.version();

@@ -8,6 +8,8 @@
 //! - [`engine`]: `run_with(connector, config) -> RunResult`: drives connections, records
 //!   latency; imports no protocol.
 //! - [`connector`]: picks the protocol by scheme and runs the engine with it.
+//! - [`redirect`]: which redirects are followed and what the followed request asks for;
+//!   each protocol writes it its own way.
 //! - [`tls`]: rustls over TCP for `https://` (a `Dial` that HTTP/1.1 runs over).
 //! - [`request_log`]: `--log-requests`: one CSV row per request, written by a thread of its
 //!   own from buffers the workers fill.
@@ -31,6 +33,7 @@ pub mod engine;
 pub mod http1;
 pub mod http2;
 pub mod progress_bar;
+pub mod redirect;
 pub mod report;
 pub mod request_log;
 pub mod results;

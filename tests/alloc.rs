@@ -1,4 +1,5 @@
-//! Proof that the HTTP/1.1 hot path allocates nothing per request, and guards that over
+//! Proof that the HTTP/1.1 hot path and WebSocket echo sessions (prebuilt messages,
+//! tungstenite's reused buffers) allocate nothing per request or message, and guards that over
 //! TLS it allocates no more than rustls' own two per request and over HTTP/2 (h2c) no more
 //! than the seven the h2 crate's path took when it landed.
 //!
@@ -146,6 +147,8 @@ struct Server<'a> {
     interval: Option<std::time::Duration>,
     /// `--log-requests`: every run appends its rows to this one file.
     request_log: Option<&'a RequestLog>,
+    /// `vastar ws --echo` against the built-in echo target: messages, not requests.
+    ws: bool,
     /// Three POST bodies taking turns (`ai-bench --prompts`), and with a rate, `--arrival
     /// poisson`: held to zero like the single request.
     rotating: bool,
@@ -174,6 +177,18 @@ fn allocations_of_run(
     rate: Option<f64>,
 ) -> (u64, u64) {
     let mut config = config(server.addr, requests, concurrency, rate, server.cacert);
+    if server.ws {
+        let url = format!("ws://{}/", server.addr);
+        config.target = Target::parse_ws(&url).expect("loopback URL parses");
+        config.ws = Some(vastar::config::WsConfig {
+            messages: vec![bytes::Bytes::from_static(b"hello")],
+            binary: false,
+            cadence: vastar::config::WsCadence::Echo,
+            ack_fields: Vec::new(),
+            warmup: std::time::Duration::ZERO,
+            ramp: std::time::Duration::ZERO,
+        });
+    }
     if server.http2 {
         config.http2 = true;
         config.streams = H2_STREAMS;
@@ -214,6 +229,7 @@ fn per_request(server: Server<'_>, concurrency: usize, rate: Option<f64>) -> (f6
     assert!(small >= concurrency as u64, "worker threads are counted");
     let per_request = (large as f64 - small as f64) / (LARGE - SMALL) as f64;
     let scheme = match (server.http2, server.cacert.is_some(), server.rotating) {
+        _ if server.ws => "ws --echo",
         (true, _, _) => "h2c --streams 10",
         (false, true, _) => "https",
         (false, false, true) => "http, 3 bodies rotating, --arrival poisson",
@@ -246,6 +262,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         interval: None,
         request_log: None,
         rotating: false,
+        ws: false,
     };
     // Warm-up: first-use allocations (thread-locals, lazy statics) land outside the counts.
     allocations_of_run(plain, SMALL, 8, None);
@@ -303,6 +320,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         interval: None,
         request_log: None,
         rotating: false,
+        ws: false,
     };
     allocations_of_run(tls, SMALL, 8, None);
     let mut worst_tls: f64 = 0.0;
@@ -312,6 +330,7 @@ fn http1_hot_path_allocates_nothing_per_request() {
         report.push(line);
     }
     let worst_h2 = h2c(&mut report);
+    let worst_ws = ws_echo(&mut report);
     let report = report.join("\n");
     // Shown with `cargo test --test alloc -- --nocapture`; BENCHMARK.md quotes it.
     println!("{report}");
@@ -327,6 +346,38 @@ fn http1_hot_path_allocates_nothing_per_request() {
         worst_h2 < H2_LIMIT_PER_REQUEST,
         "HTTP/2 allocates more per request than it did when it landed:\n{report}"
     );
+    assert!(
+        worst_ws < LIMIT_PER_REQUEST,
+        "the WebSocket echo path allocates per message:\n{report}"
+    );
+}
+
+/// `vastar ws --echo` against the built-in echo target: the worst allocations per message
+/// over a few session counts, each line added to `report`.
+fn ws_echo(report: &mut Vec<String>) -> f64 {
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let config = ServeConfig {
+        ws: Some(vastar::serve::WsMode::Echo),
+        ..ServeConfig::default()
+    };
+    let server = Background::start(loopback, config, 1).expect("ws server starts");
+    let server = Server {
+        addr: server.addr(),
+        cacert: None,
+        http2: false,
+        interval: None,
+        request_log: None,
+        rotating: false,
+        ws: true,
+    };
+    allocations_of_run(server, SMALL, 4, None);
+    let mut worst: f64 = 0.0;
+    for concurrency in [1, 50] {
+        let (per_request, line) = per_request(server, concurrency, None);
+        worst = worst.max(per_request);
+        report.push(line);
+    }
+    worst
 }
 
 /// HTTP/2 (h2c) against the built-in target's h2 side: the worst allocations per request
@@ -345,6 +396,7 @@ fn h2c(report: &mut Vec<String>) -> f64 {
         interval: None,
         request_log: None,
         rotating: false,
+        ws: false,
     };
     allocations_of_run(server, SMALL, 4, None);
     let mut worst: f64 = 0.0;

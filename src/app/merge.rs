@@ -27,6 +27,9 @@ pub enum MergeFailure {
          to judge the merged result"
     )]
     DifferentGates { first: String, other: String },
+    /// A `--slo` gate on a distribution the files do not have.
+    #[error("{0}")]
+    Gates(String),
 }
 
 /// Reads every file, merges, reports, and turns the verdict into the exit code.
@@ -59,7 +62,13 @@ pub fn run(args: &MergeArgs) -> Result<i32, AppError> {
 /// `--slo` when given; otherwise the gates every file was run with.
 fn gates(args: &MergeArgs, saved: &[Saved]) -> Result<Vec<Gate>, MergeFailure> {
     if let Some(spec) = &args.slo {
-        return Ok(slo::parse(spec)?);
+        let gates = slo::parse(spec)?;
+        let ws = saved.first().and_then(|s| s.result.ws.as_ref());
+        let known = slo::distribution_names(ws.map(|ws| ws.ack_fields.as_slice()));
+        if let Some(message) = slo::unknown_names(&gates, &known) {
+            return Err(MergeFailure::Gates(message));
+        }
+        return Ok(gates);
     }
     let first = saved.first().map(|s| &s.result.params.slo);
     match saved.iter().find(|s| Some(&s.result.params.slo) != first) {

@@ -4,6 +4,7 @@
 //! `cli::EXIT_CODES`): every failure prints exactly one line on stderr. Process set-up
 //! (signals, open-file limit) lives in [`session`], apart from the measure of a run.
 
+mod demo;
 mod merge;
 mod session;
 mod signals;
@@ -13,13 +14,12 @@ use std::io::{IsTerminal, Write};
 use thiserror::Error;
 
 use crate::cli::build::{self, UsageError};
-use crate::cli::{ColorChoice, Command, DemoArgs, RunArgs, RunOutput, ServeArgs, SweepArgs};
-use crate::config::{RunConfig, StopAt};
+use crate::cli::{ColorChoice, Command, RunArgs, RunOutput, ServeArgs, SweepArgs};
+use crate::config::RunConfig;
 use crate::engine::{self, EngineError};
 use crate::report::model::{Report, ReportOptions};
 use crate::report::{csv, json, text};
 use crate::serve::{Background, ServeConfig, Stall};
-use crate::url::Target;
 
 /// Exit code of a completed run.
 pub const EXIT_OK: i32 = 0;
@@ -75,7 +75,7 @@ impl AppError {
 pub fn run(command: Option<Command>, args: RunArgs) -> Result<i32, AppError> {
     match command {
         None => load(&args),
-        Some(Command::Demo(demo_args)) => demo(&demo_args),
+        Some(Command::Demo(demo_args)) => demo::demo(&demo_args),
         Some(Command::Serve(serve_args)) => serve(&serve_args),
         Some(Command::Sweep(sweep_args)) => sweep(&sweep_args),
         Some(Command::Merge(merge_args)) => merge::run(&merge_args),
@@ -215,93 +215,6 @@ fn use_color(choice: ColorChoice) -> bool {
             std::env::var_os("TERM").as_deref(),
         ),
     }
-}
-
-fn demo(args: &DemoArgs) -> Result<i32, AppError> {
-    if args.concurrency == 0 {
-        return Err(UsageError("-c must be at least 1".into()).into());
-    }
-    let cert = match args.https {
-        true => Some(crate::serve::tls::self_signed(None).map_err(AppError::Serve)?),
-        false => None,
-    };
-    let serve_config = ServeConfig {
-        tls: cert.as_ref().map(|c| c.config.clone()),
-        http2: args.http2,
-        llm: args.llm.then_some(DEMO_LLM),
-        ..ServeConfig::default()
-    };
-    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let server = Background::start(loopback, serve_config, 1)
-        .map_err(|e| AppError::Serve(format!("cannot start the built-in target: {e}")))?;
-    let scheme = if args.https { "https" } else { "http" };
-    let path = if args.llm { "v1/chat/completions" } else { "" };
-    let url = format!("{scheme}://{}/{path}", server.addr());
-    eprintln!(
-        "vastar demo: built-in target at {url}, {} connections for {:?}",
-        args.concurrency, args.duration
-    );
-    let mut config = demo_config(&url, args)?;
-    if args.http2 {
-        config.http2 = true;
-        config.streams = DEMO_STREAMS;
-    }
-    if args.llm {
-        ask_for_a_stream(&mut config.request);
-        config.stream_metrics = true;
-    }
-    // The run trusts exactly the certificate the target was just given.
-    config.tls.extra_roots_pem = cert.map(|c| c.cert_pem.into_bytes());
-    let output = args.output.into();
-    // `demo --llm` reports like the `ai-bench` run it is, stream metrics included.
-    let model = args.llm.then_some(DEMO_MODEL);
-    measure_and_report_as(
-        &config,
-        &ReportOptions::default(),
-        output,
-        args.color,
-        |params| {
-            if let Some(model) = model {
-                params.model = Some(model.into());
-                params.prompts = Some(1);
-            }
-        },
-    )
-}
-
-/// Streams per connection of `vastar demo --http2`: h2load's usual `-m 10`.
-const DEMO_STREAMS: usize = 10;
-
-/// The simulated model of `vastar demo --llm`: 100 ms to the first token, then 20 tokens
-/// 20 ms apart, so a 3 s demo completes several streams per connection.
-const DEMO_LLM: crate::serve::LlmConfig = crate::serve::LlmConfig {
-    ttft: std::time::Duration::from_millis(100),
-    itl: std::time::Duration::from_millis(20),
-    tokens: 20,
-    jitter_pct: 0.0,
-};
-
-/// The model `vastar demo --llm` asks for (the target echoes any).
-const DEMO_MODEL: &str = "vastar-llm";
-
-/// Turns the demo's GET into what `vastar ai-bench --model vastar-llm --prompt "Say hello."`
-/// sends: a streaming chat completion request that asks for usage.
-fn ask_for_a_stream(request: &mut crate::config::RequestSpec) {
-    use crate::cli::prompts;
-    request.method = "POST".into();
-    request
-        .headers
-        .push(("Content-Type".into(), "application/json".into()));
-    request.body = prompts::chat_body(DEMO_MODEL, &prompts::of_text("Say hello."), None);
-}
-
-fn demo_config(url: &str, args: &DemoArgs) -> Result<RunConfig, AppError> {
-    let target = Target::parse(url).map_err(|e| UsageError(e.to_string()))?;
-    Ok(RunConfig::get(
-        target,
-        StopAt::Duration(args.duration),
-        args.concurrency,
-    ))
 }
 
 fn serve(args: &ServeArgs) -> Result<i32, AppError> {

@@ -86,6 +86,7 @@ pub fn run_config_as(args: &RunArgs, stream_metrics: bool) -> Result<RunConfig, 
     config.qps_per_connection = (args.qps > 0.0).then_some(args.qps);
     config.latency_correction = args.latency_correction;
     config.slo = slo_gates(args.slo.as_deref())?;
+    check_gates(&config, &config.slo)?;
     config.interval = interval(args)?;
     config.stream_metrics = stream_metrics;
     check_stream(&config)?;
@@ -121,6 +122,30 @@ fn checked_rate(flag: &str, r: f64) -> Result<f64, UsageError> {
 pub fn slo_gates(spec: Option<&str>) -> Result<Vec<slo::Gate>, UsageError> {
     spec.map_or(Ok(Vec::new()), slo::parse)
         .map_err(|e| usage(e.to_string()))
+}
+
+/// Refuses gates `config`'s run cannot measure (exit 2 now rather than a failed gate
+/// later): a `NAME_pN` naming no distribution of the run, and `pN` on WebSocket sessions
+/// that send on a cadence (only `--echo` measures a round trip).
+pub fn check_gates(config: &RunConfig, gates: &[slo::Gate]) -> Result<(), UsageError> {
+    let ack_fields = config.ws.as_ref().map(|ws| ws.ack_fields.as_slice());
+    let known = slo::distribution_names(ack_fields);
+    if let Some(message) = slo::unknown_names(gates, &known) {
+        return Err(usage(message));
+    }
+    let cadence = config
+        .ws
+        .as_ref()
+        .is_some_and(|ws| ws.cadence != crate::config::WsCadence::Echo);
+    if let Some(gate) = gates.iter().find(|g| matches!(g, slo::Gate::Latency(_))) {
+        if cadence {
+            return Err(usage(format!(
+                "--slo {}: pN gates judge the echo round trip, which --every does not measure; gate an --ack-field instead (NAME_pN=...)",
+                gate.name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The report's knobs (`--hist-bins`, `--hist-scale`); their ranges are checked by

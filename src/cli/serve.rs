@@ -117,4 +117,9 @@ pub struct DemoArgs {
     /// chat completion requests.
     #[arg(long, conflicts_with = "http2")]
     pub llm: bool,
+    /// WebSocket sessions, shaped like a speech-to-text stream: each sends a 640-byte
+    /// binary frame every 20 ms, and the target (`vastar serve --ws-batch 200ms`) acks
+    /// them in batches, so the report shows newest- and oldest-frame latencies.
+    #[arg(long, conflicts_with_all = ["http2", "llm"])]
+    pub ws: bool,
 }

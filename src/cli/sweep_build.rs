@@ -269,6 +269,7 @@ fn find_max(args: &SweepArgs, base: &RunConfig) -> Result<Option<FindMaxConfig>,
         return Ok(None);
     }
     let slo = build::slo_gates(args.slo.as_deref())?;
+    build::check_gates(base, &slo)?;
     let by = match args.by {
         ByArg::C => SearchBy::Concurrency,
         ByArg::Rate => SearchBy::Rate,

@@ -6,7 +6,9 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::build::UsageError;
-use super::build::{checked_value, parse_header, slo_gates, timeout, tls_settings, usage};
+use super::build::{
+    check_gates, checked_value, parse_header, slo_gates, timeout, tls_settings, usage,
+};
 use super::ws::{WsArgs, WsSendArgs};
 use super::TlsArgs;
 use crate::config::{RunConfig, StopAt, WsCadence, WsConfig};
@@ -54,6 +56,7 @@ pub fn ws_config(args: &WsArgs) -> Result<RunConfig, UsageError> {
         StopAt::Duration(_) => args.sessions,
     };
     config.slo = slo_gates(args.slo.as_deref())?;
+    check_gates(&config, &config.slo)?;
     Ok(config)
 }
 

@@ -114,6 +114,10 @@ pub struct ConnStats {
     pub reconnects: u64,
     /// Failed connect attempts during the pre-connect phase that were retried.
     pub preconnect_retries: u64,
+    /// HTTP/2 connections the server closed with a `GOAWAY` that the run saw (one per
+    /// connection, however many streams it carried); each also costs one reconnect when the
+    /// run goes on. Always 0 over HTTP/1.1.
+    pub goaways: u64,
 }
 
 impl ConnStats {
@@ -122,6 +126,7 @@ impl ConnStats {
         self.opened += other.opened;
         self.reconnects += other.reconnects;
         self.preconnect_retries += other.preconnect_retries;
+        self.goaways += other.goaways;
     }
 }
 

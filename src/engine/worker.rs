@@ -113,6 +113,7 @@ pub(crate) fn run<C: Connector>(
             let mut recorder = recorder.into_inner();
             recorder.stream = connector.take_stream_stats();
             recorder.ws = connector.take_ws_stats();
+            recorder.connections.goaways = connector.goaways();
             recorder
         },
         finished: ends

@@ -18,8 +18,9 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::Instant;
 
-use super::redirect::{Followup, Next, RedirectPolicy};
+use super::redirect::{Followup, RedirectPolicy};
 use super::response::{Progress, ResponseParser};
+use crate::redirect::Next;
 use crate::stream::StreamObserver;
 use crate::transport::rotation::Rotation;
 use crate::transport::{classify_io, Conn, ErrorKind, Exchange, Failure, Redirect, Scope};

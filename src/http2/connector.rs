@@ -9,6 +9,7 @@ use bytes::Bytes;
 use super::pool::Pool;
 use super::request::Template;
 use super::stream::H2Stream;
+use crate::redirect::Rules;
 use crate::stream::{Limits, StreamObserver, StreamStats};
 use crate::transport::rotation::Rotation;
 use crate::transport::{Connected, Connector, Dial};
@@ -22,6 +23,8 @@ pub struct Http2Connector<D> {
     /// With stream metrics: the worker's stats every stream slot records into, and the
     /// goodput limits.
     stream: Option<(Rc<RefCell<StreamStats>>, Limits)>,
+    /// How the stream slots follow redirects; `None` when they are off.
+    redirects: Option<Rc<Rules>>,
 }
 
 impl<D: Dial + 'static> Http2Connector<D>
@@ -38,7 +41,14 @@ where
             bodies: Rotation::new(first, bodies),
             template: Rc::new(template),
             stream: None,
+            redirects: None,
         }
+    }
+
+    /// Stream slots that follow redirects as `rules` say (`None`: a 3xx is final).
+    pub fn with_redirects(mut self, rules: Option<Rules>) -> Self {
+        self.redirects = rules.map(Rc::new);
+        self
     }
 
     /// Stream slots that measure every response as a stream, judging goodput by `limits`
@@ -68,6 +78,8 @@ where
                     observer: self.stream.as_ref().map(|(stats, limits)| {
                         Box::new(StreamObserver::new(Rc::clone(stats), *limits))
                     }),
+                    redirects: self.redirects.clone(),
+                    followup: None,
                 },
                 handshake: open.handshake.filter(|_| seat.opened),
                 opened: seat.opened,
@@ -83,5 +95,9 @@ where
 
     fn take_stream_stats(&self) -> Option<StreamStats> {
         self.stream.as_ref().map(|(stats, _)| stats.take())
+    }
+
+    fn goaways(&self) -> u64 {
+        self.pool.goaways()
     }
 }

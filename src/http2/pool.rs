@@ -38,6 +38,10 @@ pub struct Group {
     /// Bumped at each reopen, so a failure on an old connection does not kill the new one.
     epoch: Cell<u64>,
     conn: RefCell<Option<Opening>>,
+    /// GOAWAYs seen on this group's connections, and the epoch of the last one counted: every
+    /// stream of a connection sees its GOAWAY, and it counts once.
+    goaways: Cell<u64>,
+    goaway_epoch: Cell<u64>,
 }
 
 impl Group {
@@ -45,6 +49,14 @@ impl Group {
     pub fn kill(&self, epoch: u64) {
         if self.epoch.get() == epoch {
             self.conn.borrow_mut().take();
+        }
+    }
+
+    /// A stream of the connection of `epoch` saw the server's GOAWAY: counted once per
+    /// connection.
+    pub fn saw_goaway(&self, epoch: u64) {
+        if self.goaway_epoch.replace(epoch) != epoch {
+            self.goaways.set(self.goaways.get() + 1);
         }
     }
 
@@ -81,6 +93,11 @@ where
             streams: streams.max(1),
             groups: RefCell::new(Vec::new()),
         }
+    }
+
+    /// GOAWAYs seen on this worker's connections (see [`Group::saw_goaway`]).
+    pub fn goaways(&self) -> u64 {
+        self.groups.borrow().iter().map(|g| g.goaways.get()).sum()
     }
 
     /// A seat for one more slot: on a live connection with room, else on a (re)opened one.

@@ -6,11 +6,14 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use h2::client::SendRequest;
-use h2::Reason;
+use h2::{Reason, RecvStream};
+use http::Response;
 use tokio::time::Instant;
 
 use super::pool::Group;
+use super::redirect::{judge, Followup};
 use super::request::Template;
+use crate::redirect::{Next, Rules};
 use crate::stream::{Framing, PayloadSink, StreamObserver};
 use crate::transport::rotation::Rotation;
 use crate::transport::{classify_io, Conn, ErrorKind, Exchange, Failure, Redirect, Scope};
@@ -26,6 +29,10 @@ pub struct H2Stream {
     /// Measures each response as a stream (`--stream-metrics`): DATA frames are its
     /// payload, each stamped when it arrived. `None` keeps the plain path.
     pub(super) observer: Option<Box<StreamObserver>>,
+    /// How to follow redirects; `None` when they are off.
+    pub(super) redirects: Option<Rc<Rules>>,
+    /// The request the last response redirected to, until the engine takes it.
+    pub(super) followup: Option<Box<Followup>>,
 }
 
 impl Drop for H2Stream {
@@ -35,14 +42,20 @@ impl Drop for H2Stream {
 }
 
 impl H2Stream {
-    /// Sends the request and reads the whole response, or fails as h2 says.
-    async fn run(&mut self, start: Instant) -> Result<Exchange, h2::Error> {
+    /// Sends the run's request, or `followup` when given, and reads the whole response, or
+    /// fails as h2 says.
+    async fn run(
+        &mut self,
+        start: Instant,
+        followup: Option<&Followup>,
+    ) -> Result<Exchange, h2::Error> {
         // Waits while the server's MAX_CONCURRENT_STREAMS are all in use.
         poll_fn(|cx| self.send.poll_ready(cx)).await?;
-        let body = self.bodies.next().clone();
-        let (response, mut tx) = self
-            .send
-            .send_request(self.template.request(), body.is_empty())?;
+        let (head, body) = match followup {
+            None => (self.template.request(), self.bodies.next().clone()),
+            Some(followup) => followup.request(),
+        };
+        let (response, mut tx) = self.send.send_request(head, body.is_empty())?;
         if !body.is_empty() {
             // h2 buffers what the peer's window does not yet allow.
             tx.send_data(body, true)?;
@@ -54,6 +67,7 @@ impl H2Stream {
         let response = response.await?;
         let first = Instant::now();
         let status = response.status().as_u16();
+        let redirect = self.judge_redirect(followup, &response);
         if let Some(observer) = &mut self.observer {
             observer.read_at(first);
             let content_type = response.headers().get(http::header::CONTENT_TYPE);
@@ -61,18 +75,7 @@ impl H2Stream {
                 content_type.map_or(Framing::Other, |v| Framing::of_content_type(v.as_bytes()));
             observer.head(status, framing);
         }
-        let mut body = response.into_body();
-        let mut bytes = 0u64;
-        while let Some(chunk) = body.data().await {
-            let chunk = chunk?;
-            bytes += chunk.len() as u64;
-            if let Some(observer) = &mut self.observer {
-                observer.read_at(Instant::now());
-                observer.payload(&chunk);
-            }
-            // Returning the window at once keeps large responses streaming.
-            let _ = body.flow_control().release_capacity(chunk.len());
-        }
+        let bytes = self.read_body(response.into_body()).await?;
         let finished = Instant::now();
         if let Some(observer) = &mut self.observer {
             observer.finish(finished);
@@ -85,19 +88,67 @@ impl H2Stream {
             read: finished - first,
             reusable: true,
             finished,
-            redirect: Redirect::None,
+            redirect,
         })
+    }
+
+    /// Reads a response body to its end, returning the window as it goes; its length.
+    async fn read_body(&mut self, mut body: RecvStream) -> Result<u64, h2::Error> {
+        let mut bytes = 0u64;
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk?;
+            bytes += chunk.len() as u64;
+            if let Some(observer) = &mut self.observer {
+                observer.read_at(Instant::now());
+                observer.payload(&chunk);
+            }
+            // Returning the window at once keeps large responses streaming.
+            let _ = body.flow_control().release_capacity(chunk.len());
+        }
+        Ok(bytes)
+    }
+
+    /// Judges a response head, a reply to `followup` (or to the run's request): for a
+    /// same-origin redirect, keeps the request that follows it for the engine to take.
+    fn judge_redirect(
+        &mut self,
+        followup: Option<&Followup>,
+        response: &Response<RecvStream>,
+    ) -> Redirect {
+        let Some(rules) = &self.redirects else {
+            return Redirect::None;
+        };
+        match judge(rules, followup, response.status(), response.headers()) {
+            Next::Follow(followup) => {
+                self.followup = Some(followup);
+                Redirect::Follow
+            }
+            Next::OtherOrigin => Redirect::OtherOrigin,
+            Next::Final => Redirect::None,
+        }
     }
 }
 
 impl Conn for H2Stream {
-    /// Redirects are not followed over HTTP/2: a 3xx is the final response.
-    type Followup = ();
+    type Followup = Followup;
 
-    async fn exchange(&mut self, start: Instant, _: Option<&()>) -> Result<Exchange, Failure> {
-        let failure = match self.run(start).await {
+    async fn exchange(
+        &mut self,
+        start: Instant,
+        followup: Option<&Followup>,
+    ) -> Result<Exchange, Failure> {
+        // A follow-up not taken (the redirect limit reached) is dropped with the next send.
+        if self.followup.is_some() {
+            self.followup = None;
+        }
+        let failure = match self.run(start, followup).await {
             Ok(exchange) => return Ok(exchange),
-            Err(e) => failure(&e),
+            Err(e) => {
+                if e.is_go_away() && e.is_remote() {
+                    self.group.saw_goaway(self.epoch);
+                }
+                failure(&e)
+            }
         };
         if failure.scope == Scope::Connection {
             self.group.kill(self.epoch);
@@ -105,8 +156,8 @@ impl Conn for H2Stream {
         Err(failure)
     }
 
-    fn take_followup(&mut self) -> Option<()> {
-        None
+    fn take_followup(&mut self) -> Option<Followup> {
+        self.followup.take().map(|next| *next)
     }
 }
 

@@ -103,6 +103,7 @@ pub fn result_basic() -> RunResult {
         opened: 50,
         reconnects: 0,
         preconnect_retries: 0,
+        goaways: 0,
     };
     r
 }
@@ -138,6 +139,7 @@ pub fn result_errors() -> RunResult {
         opened: 55,
         reconnects: 5,
         preconnect_retries: 1,
+        goaways: 0,
     };
     r
 }

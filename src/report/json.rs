@@ -34,7 +34,7 @@ pub use ws::{JsonWs, JsonWsMessages, JsonWsParams, JsonWsSessions, JsonWsWarmup}
 /// `params.model`, `params.prompts`, `stream` and `result.stream`; 1.7 added `ws`,
 /// `params.ws`, `result.ws` and the `errors` keys `ws_upgrade`, `ws_bad_accept`,
 /// `ws_closed`, `ws_protocol`, `ws_bad_message` and `ws_unknown_ack`, and `protocol`
-/// `"websocket"` (each field says when it was added).
+/// `"websocket"`, and `connections.goaways` (each field says when it was added).
 pub const SCHEMA_VERSION: &str = "1.7";
 
 /// Writes `report` as one compact JSON document followed by a newline, so a run's output can
@@ -77,6 +77,7 @@ impl From<&Report> for JsonReport {
                 opened: c.opened,
                 reconnects: c.reconnects,
                 preconnect_retries: c.preconnect_retries,
+                goaways: c.goaways,
             },
             slo: r.slo.as_ref().map(slo),
             interrupted: r.summary.interrupted,

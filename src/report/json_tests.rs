@@ -188,7 +188,7 @@ fn errors_statuses_and_phases() {
     );
     assert_eq!(
         v["connections"],
-        json!({"opened": 55, "reconnects": 5, "preconnect_retries": 1})
+        json!({"opened": 55, "reconnects": 5, "preconnect_retries": 1, "goaways": 0})
     );
     let counts: u64 = v["histogram"].as_array().map_or(0, |bins| {
         bins.iter().filter_map(|b| b["count"].as_u64()).sum()

@@ -17,6 +17,9 @@ use super::schedule::{send_lateness, service_time, Schedule};
 use crate::engine::result::{ConnStats, ErrorKind, PhaseStats, RedirectStats, RunResult};
 pub use crate::results::params::Params;
 use crate::slo::{self, LatencyGate, Measurements, SloOutcome};
+pub use ws::WsView;
+
+pub mod ws;
 
 /// The darkest color level; levels run `0..=MAX_LEVEL`, one per step of the gradient.
 pub const MAX_LEVEL: u8 = 10;
@@ -217,6 +220,9 @@ pub struct Report {
     pub intervals: Option<IntervalsView>,
     /// Stream metrics (`--stream-metrics`); `None` when they were off.
     pub stream: Option<super::stream::StreamView>,
+    /// A WebSocket run's sessions, messages and distributions (`vastar ws`); `None` for an
+    /// HTTP run. When present, the text report shows it instead of the HTTP layout.
+    pub ws: Option<WsView>,
     /// The result everything above was computed from, kept whole: the JSON carries it
     /// exactly, so readers and `vastar merge` can recompute any of it.
     pub result: RunResult,
@@ -245,7 +251,7 @@ impl Report {
         let summary = summary(result);
         Report {
             params: result.params.clone(),
-            slo: slo_outcome(result, &summary),
+            slo: slo_outcome(result),
             colors_from,
             summary,
             latency,
@@ -274,6 +280,7 @@ impl Report {
                 .as_ref()
                 .map(|series| IntervalsView::new(series, result.elapsed)),
             stream: super::stream::StreamView::of(result),
+            ws: WsView::of(result, result.params.ws.as_ref().map(|w| w.cadence)),
             result: result.clone(),
         }
     }
@@ -302,22 +309,11 @@ fn summary(result: &RunResult) -> Summary {
     }
 }
 
-/// The verdict on the gates, checked against the summary's own counts and rate.
-fn slo_outcome(result: &RunResult, s: &Summary) -> Option<SloOutcome> {
+/// The verdict on the gates, checked against the same counts and rate as the summary's
+/// (a WebSocket run's on its own terms: see [`Measurements::of`]).
+fn slo_outcome(result: &RunResult) -> Option<SloOutcome> {
     let gates = &result.params.slo;
-    (!gates.is_empty()).then(|| {
-        let run = Measurements {
-            latency_ns: &result.latency_ns,
-            requests: s.requests,
-            failed: s.failed,
-            rps: s.rps,
-            stream: result
-                .stream
-                .as_ref()
-                .map(|st| st.measurements(result.elapsed)),
-        };
-        slo::evaluate(gates, &run)
-    })
+    (!gates.is_empty()).then(|| slo::evaluate(gates, &Measurements::of(result)))
 }
 
 /// Percentiles straight from `value_at_quantile`, which ranks by `ceil(q * n)`: for 100

@@ -12,6 +12,7 @@ mod redirects;
 mod schedule;
 mod slo;
 mod stream;
+mod ws;
 
 use std::io::{self, Write};
 
@@ -33,12 +34,15 @@ pub struct TextStyle {
 /// newline.
 pub fn render(report: &Report, style: TextStyle, out: &mut impl Write) -> io::Result<()> {
     let p = Painter { color: style.color };
+    if let Some(view) = &report.ws {
+        return ws::render(report, view, p, out);
+    }
     summary(report, p, out)?;
     redirects::line(report, out)?;
     slo::section(report, p, out)?;
     match &report.latency {
         Some(latency) => {
-            distribution(latency, p, out)?;
+            distribution("Response time distribution:", latency, p, out)?;
             schedule::section(report, p, out)?;
             if let Some(insight) = &report.insight {
                 section(out, p, "Insight:")?;
@@ -119,9 +123,9 @@ fn summary(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
     writeln!(out, "  Size/request: {} bytes", s.size_per_request)
 }
 
-/// Percentile lines; the four SLO percentiles are colored by their own level.
-fn distribution(l: &Latency, p: Painter, out: &mut impl Write) -> io::Result<()> {
-    section(out, p, "Response time distribution:")?;
+/// A section of percentile lines; the four SLO percentiles are colored by their own level.
+fn distribution(title: &str, l: &Latency, p: Painter, out: &mut impl Write) -> io::Result<()> {
+    section(out, p, title)?;
     let values = l.percentiles.map(|pc| latency(pc.value));
     let width = values.iter().map(String::len).max().unwrap_or(0);
     for (pc, value) in l.percentiles.iter().zip(values) {
@@ -233,11 +237,11 @@ fn details(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> 
 /// Only when something went wrong with connections: a reconnect storm must not hide in latency.
 fn connections(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<()> {
     let c = &report.connections;
-    if c.reconnects == 0 && c.preconnect_retries == 0 {
+    if c.reconnects == 0 && c.preconnect_retries == 0 && c.goaways == 0 {
         return Ok(());
     }
     section(out, p, "Connections:")?;
-    writeln!(
+    write!(
         out,
         "  {} opened, {}, {}",
         c.opened,
@@ -247,7 +251,12 @@ fn connections(report: &Report, p: Painter, out: &mut impl Write) -> io::Result<
             "pre-connect retry",
             "pre-connect retries"
         ),
-    )
+    )?;
+    // Only HTTP/2 servers send GOAWAY; HTTP/1.1 reports keep their line as it was.
+    if c.goaways > 0 {
+        write!(out, ", {}", plural(c.goaways, "GOAWAY", "GOAWAYs"))?;
+    }
+    writeln!(out)
 }
 
 #[cfg(test)]
@@ -292,6 +301,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("  [45] request timed out\n"), "{text}");
+    }
+
+    #[test]
+    fn goaways_join_the_connections_line_only_when_some_arrived() {
+        let mut report = fixtures::report_errors();
+        let plain = String::from_utf8(rendered(&report, false)).unwrap();
+        assert!(!plain.contains("GOAWAY"), "{plain}");
+        report.connections.goaways = 3;
+        let text = String::from_utf8(rendered(&report, false)).unwrap();
+        assert!(
+            text.contains("  55 opened, 5 reconnects, 1 pre-connect retry, 3 GOAWAYs\n"),
+            "{text}"
+        );
     }
 
     /// Removes `ESC [ ... m` sequences.

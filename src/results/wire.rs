@@ -121,13 +121,16 @@ pub struct JsonRawPhase {
     pub max_ns: u64,
 }
 
-/// Connections opened, reopened, and pre-connect retries.
+/// Connections opened, reopened, pre-connect retries and GOAWAYs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonRawConnections {
     pub opened: u64,
     pub reconnects: u64,
     pub preconnect_retries: u64,
+    /// HTTP/2 connections closed by a GOAWAY (added in 1.7; absent from older results: 0).
+    #[serde(default)]
+    pub goaways: u64,
 }
 
 /// Redirects followed, stopped at the limit, and pointing to another host.
@@ -168,6 +171,7 @@ impl From<&RunResult> for JsonResult {
                 opened: r.connections.opened,
                 reconnects: r.connections.reconnects,
                 preconnect_retries: r.connections.preconnect_retries,
+                goaways: r.connections.goaways,
             },
             redirects: JsonRawRedirects {
                 followed: r.redirects.followed,
@@ -225,6 +229,7 @@ impl JsonResult {
             opened: c.opened,
             reconnects: c.reconnects,
             preconnect_retries: c.preconnect_retries,
+            goaways: c.goaways,
         };
         let d = self.redirects;
         r.redirects = RedirectStats {

@@ -10,6 +10,8 @@
 //! Latency comparisons are made on whole nanoseconds and limits are parsed from their decimal
 //! text, so a value exactly at the limit always passes.
 
+mod measure;
+mod named;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -19,6 +21,9 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use crate::ws::stats::WsStats;
+
+pub use named::{distribution_names, unknown_names, NamedGate};
 pub use parse::{parse, SloError};
 
 /// A percentile rank, kept in hundredths of a percent so `p99.9` and `p99.90` are the same
@@ -111,8 +116,8 @@ pub struct StreamGate {
     pub limit: Duration,
 }
 
-/// One condition a run must meet.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One condition a run must meet. `Clone`, not `Copy`: a named gate owns its name.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Gate {
     /// `pN=DURATION`: the Nth percentile latency is at most the limit.
     Latency(LatencyGate),
@@ -140,6 +145,9 @@ pub enum Gate {
         /// Smallest acceptable goodput, in requests per second.
         min: f64,
     },
+    /// `NAME_pN=DURATION`: a percentile of the distribution a WebSocket run names `NAME`
+    /// (an `--ack-field`, or `upgrade`) is at most the limit (see [`NamedGate`]).
+    Named(NamedGate),
 }
 
 impl Gate {
@@ -152,6 +160,7 @@ impl Gate {
             Gate::Stream(g) => format!("{}_{}", g.metric.name(), g.rank),
             Gate::MinTokensPerSec { .. } => "tokens_per_s".to_string(),
             Gate::MinGoodput { .. } => "goodput".to_string(),
+            Gate::Named(g) => format!("{}_{}", g.name, g.rank),
         }
     }
 
@@ -159,9 +168,9 @@ impl Gate {
     /// errors, responses per second for rps (the units of the JSON report).
     pub fn limit(&self) -> f64 {
         match self {
-            Gate::Latency(LatencyGate { limit, .. }) | Gate::Stream(StreamGate { limit, .. }) => {
-                limit.as_nanos() as f64 / 1e6
-            }
+            Gate::Latency(LatencyGate { limit, .. })
+            | Gate::Stream(StreamGate { limit, .. })
+            | Gate::Named(NamedGate { limit, .. }) => limit.as_nanos() as f64 / 1e6,
             Gate::ErrorRate { max } => *max,
             Gate::MinRps { min } | Gate::MinTokensPerSec { min } | Gate::MinGoodput { min } => *min,
         }
@@ -172,7 +181,9 @@ impl Gate {
 /// (`p99=250ms,errors=0.001,rps>=5000`): how a saved result keeps the gates it was judged by.
 pub fn spec(gates: &[Gate]) -> String {
     let token = |gate: &Gate| match gate {
-        Gate::Latency(LatencyGate { limit, .. }) | Gate::Stream(StreamGate { limit, .. }) => {
+        Gate::Latency(LatencyGate { limit, .. })
+        | Gate::Stream(StreamGate { limit, .. })
+        | Gate::Named(NamedGate { limit, .. }) => {
             let ns = limit.as_nanos();
             let name = gate.name();
             match (ns % 1_000_000, ns % 1_000) {
@@ -207,6 +218,13 @@ impl fmt::Display for Gate {
             ),
             Gate::MinTokensPerSec { min } => write!(f, "tokens/s >= {}", decimal(*min, 3)),
             Gate::MinGoodput { min } => write!(f, "goodput >= {} req/s", decimal(*min, 3)),
+            Gate::Named(g) => write!(
+                f,
+                "{} {} <= {} ms",
+                g.name,
+                g.rank,
+                decimal(self.limit(), 6)
+            ),
         }
     }
 }
@@ -223,18 +241,23 @@ fn decimal(value: f64, max_decimals: usize) -> String {
 
 /// What the gates are checked against: a borrowed view of one run, with the counts and rate
 /// exactly as the report's summary computed them, so the verdict and the report agree.
+/// [`Measurements::of`] builds it from a result, for HTTP and WebSocket runs alike.
 #[derive(Debug, Clone, Copy)]
 pub struct Measurements<'a> {
-    /// Latency of every response, in nanoseconds.
+    /// Latency of every response, in nanoseconds; a WebSocket run's echo round trip.
     pub latency_ns: &'a Histogram<u64>,
-    /// Requests attempted (responses plus failures).
+    /// Requests attempted (responses plus failures); a WebSocket run's messages attempted.
     pub requests: u64,
-    /// Requests that produced no response.
+    /// Requests that produced no response; for a WebSocket run every error, failed sends
+    /// and the failures sessions met between sends alike.
     pub failed: u64,
     /// Responses per second of elapsed time.
     pub rps: f64,
     /// Stream metrics; `None` when they were off (every stream gate then fails).
     pub stream: Option<StreamMeasurements<'a>>,
+    /// A WebSocket run's stats, whose distributions [`Gate::Named`] gates look up by name;
+    /// `None` for HTTP runs (every named gate then fails).
+    pub ws: Option<&'a WsStats>,
 }
 
 /// What stream gates are checked against, as the report computed it.
@@ -289,15 +312,15 @@ pub struct SloOutcome {
 
 /// Checks every gate against a run's measurements. Pure: same inputs, same verdict.
 pub fn evaluate(gates: &[Gate], run: &Measurements<'_>) -> SloOutcome {
-    let gates: Vec<GateResult> = gates.iter().map(|&gate| check(gate, run)).collect();
+    let gates: Vec<GateResult> = gates.iter().map(|gate| check(gate, run)).collect();
     SloOutcome {
         passed: gates.iter().all(|g| g.passed),
         gates,
     }
 }
 
-fn check(gate: Gate, run: &Measurements<'_>) -> GateResult {
-    let (measured, passed) = match gate {
+fn check(gate: &Gate, run: &Measurements<'_>) -> GateResult {
+    let (measured, passed) = match *gate {
         Gate::Latency(_) if run.latency_ns.is_empty() => (None, false),
         Gate::Latency(g) => {
             let ns = run.latency_ns.value_at_quantile(g.rank.quantile());
@@ -320,9 +343,14 @@ fn check(gate: Gate, run: &Measurements<'_>) -> GateResult {
             Some(s) => (Some(s.goodput_rps), s.goodput_rps >= min),
             None => (None, false),
         },
+        Gate::Named(ref g) => percentile_within(
+            run.ws.and_then(|ws| ws.distribution(&g.name)),
+            g.rank,
+            g.limit,
+        ),
     };
     GateResult {
-        gate,
+        gate: gate.clone(),
         measured,
         passed,
     }

@@ -1,4 +1,6 @@
 //! The `--slo` spec parser: `"p50=20ms, p99=250ms, errors=0.1%, rps>=5000"` into [`Gate`]s.
+//! A percentile gate on a name that is not a stream metric (`newest_frame_seq_p50=200ms`)
+//! is a [`NamedGate`]: whether the run has that distribution is the command line's check.
 //!
 //! Numbers are read from their decimal text without a trip through binary floating point
 //! where it matters: durations become whole nanoseconds (`1.5ms` is exactly 1 500 000 ns) and
@@ -7,7 +9,7 @@
 
 use thiserror::Error;
 
-use super::{Gate, LatencyGate, Rank, StreamGate, StreamMetric};
+use super::{Gate, LatencyGate, NamedGate, Rank, StreamGate, StreamMetric};
 
 /// A malformed `--slo` spec; the message quotes the bad token.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -18,7 +20,8 @@ pub enum SloError {
     /// The left side is not a known gate.
     #[error(
         "invalid --slo gate {0:?}: expected pN=DURATION, errors=RATE, rps>=N, \
-         ttft_pN=DURATION (or tpot_, itl_, e2e_), tokens_per_s>=N or goodput>=N"
+         ttft_pN=DURATION (or tpot_, itl_, e2e_), tokens_per_s>=N, goodput>=N or \
+         NAME_pN=DURATION"
     )]
     Unknown(String),
     /// `pN` with N malformed or outside 1..=99.99.
@@ -75,8 +78,8 @@ enum Op {
 }
 
 fn gate(token: &str) -> Result<Gate, SloError> {
-    let (name, op, value) = split(token).ok_or_else(|| SloError::Unknown(token.into()))?;
-    let name = name.to_ascii_lowercase();
+    let (raw_name, op, value) = split(token).ok_or_else(|| SloError::Unknown(token.into()))?;
+    let name = raw_name.to_ascii_lowercase();
     let bad = |make: fn(String) -> SloError| make(token.to_string());
     match name.as_str() {
         "rps" | "tokens_per_s" | "goodput" => match (op, rps(value)) {
@@ -89,32 +92,47 @@ fn gate(token: &str) -> Result<Gate, SloError> {
             (Op::AtMost, Some(max)) => Ok(Gate::ErrorRate { max }),
             _ => Err(bad(SloError::ErrorRate)),
         },
-        _ => {
-            let (metric, percentile) = match name.split_once('_') {
-                Some((metric, p)) => (
-                    Some(stream_metric(metric).ok_or_else(|| bad(SloError::Unknown))?),
-                    p,
-                ),
-                None => (None, name.as_str()),
-            };
-            let digits = percentile
-                .strip_prefix('p')
-                .ok_or_else(|| bad(SloError::Unknown))?;
-            let rank = rank(digits).ok_or_else(|| bad(SloError::Percentile))?;
-            let limit = match (op, crate::duration::parse(value)) {
-                (Op::AtMost, Some(limit)) => limit,
-                _ => return Err(bad(SloError::Duration)),
-            };
-            Ok(match metric {
-                Some(metric) => Gate::Stream(StreamGate {
-                    metric,
-                    rank,
-                    limit,
-                }),
-                None => Gate::Latency(LatencyGate { rank, limit }),
-            })
-        }
+        _ => percentile_gate(raw_name, op, value).map_err(bad),
     }
+}
+
+/// How to make the error for a token, once the token is known.
+type BadToken = fn(String) -> SloError;
+
+/// `pN`, `METRIC_pN` or `NAME_pN` with a duration limit; the error to report otherwise.
+/// The distribution's name is what precedes the last `_`: a stream metric when it is one
+/// (in any case), else a named distribution, its case kept (see [`NamedGate`]).
+fn percentile_gate(name: &str, op: Op, value: &str) -> Result<Gate, BadToken> {
+    let (prefix, percentile) = match name.rsplit_once('_') {
+        Some((prefix, p)) => (Some(prefix), p),
+        None => (None, name),
+    };
+    let percentile = percentile.to_ascii_lowercase();
+    let unknown: BadToken = SloError::Unknown;
+    let digits = percentile.strip_prefix('p').ok_or(unknown)?;
+    if prefix.is_some_and(|p| p.is_empty() || p.contains(char::is_whitespace)) {
+        return Err(unknown);
+    }
+    let rank = rank(digits).ok_or(SloError::Percentile as BadToken)?;
+    let limit = match (op, crate::duration::parse(value)) {
+        (Op::AtMost, Some(limit)) => limit,
+        _ => return Err(SloError::Duration),
+    };
+    let Some(prefix) = prefix else {
+        return Ok(Gate::Latency(LatencyGate { rank, limit }));
+    };
+    Ok(match stream_metric(&prefix.to_ascii_lowercase()) {
+        Some(metric) => Gate::Stream(StreamGate {
+            metric,
+            rank,
+            limit,
+        }),
+        None => Gate::Named(NamedGate {
+            name: prefix.to_string(),
+            rank,
+            limit,
+        }),
+    })
 }
 
 /// The stream metric a gate name starts with (`ttft` in `ttft_p99`).

@@ -18,6 +18,7 @@ fn run(latency_ns: &Histogram<u64>, requests: u64, failed: u64, rps: f64) -> Mea
         failed,
         rps,
         stream: None,
+        ws: None,
     }
 }
 
@@ -167,6 +168,8 @@ fn spec_reads_back_to_the_same_gates() {
         "errors=0.000001,rps>=0.5,p1=3s",
         "ttft_p99=500ms,tpot_p50=40ms,itl_p99.9=100ms,e2e_p95=2s",
         "tokens_per_s>=1000.5,goodput>=3,p99=1s",
+        "newest_frame_seq_p50=200ms,oldest_frame_seq_p95=1650ms,upgrade_p99.9=1.5ms",
+        "newestFrame_p50=7us,Frame_Seq_P99.99=3ns,p50=1ms,errors=0.001%",
     ] {
         let gates = parse(text).unwrap();
         assert_eq!(
@@ -181,6 +184,40 @@ fn spec_reads_back_to_the_same_gates() {
         "p99=250ms,errors=0.001"
     );
     assert_eq!(spec(&[]), "");
+    assert_eq!(
+        spec(&parse("newestFrame_P95 <= 1.65s, TTFT_p99=1s").unwrap()),
+        "newestFrame_p95=1650ms,ttft_p99=1000ms"
+    );
+}
+
+#[test]
+fn named_gates_check_the_named_ws_distribution_and_fail_without_it() {
+    use crate::ws::stats::WsStats;
+    let gates = parse("newest_p50=10ms,oldest_p99=5ms,upgrade_p50=1ms,newest_p99=1ms").unwrap();
+    assert_eq!(gates[0].to_string(), "newest p50 <= 10 ms");
+    let latency = hist([1]);
+    let mut run = run(&latency, 10, 0, 10.0);
+    let verdict = evaluate(&gates, &run);
+    assert!(verdict
+        .gates
+        .iter()
+        .all(|g| !g.passed && g.measured.is_none()));
+    let mut ws = WsStats::new(vec!["newest".into(), "oldest".into()]);
+    ws.measured.acks_ns[0] = hist([9_000_000]);
+    ws.measured.acks_ns[1] = hist([6_000_000]);
+    ws.warmup.acks_ns[1] = hist([1_000]);
+    run.ws = Some(&ws);
+    let verdict = evaluate(&gates, &run);
+    let passed: Vec<bool> = verdict.gates.iter().map(|g| g.passed).collect();
+    // oldest is over its limit (the warm-up's fast sample does not count); no upgrade
+    // was measured.
+    assert_eq!(passed, [true, false, false, false]);
+    let measured: Vec<Option<f64>> = verdict.gates.iter().map(|g| g.measured).collect();
+    assert_eq!(measured[2], None);
+    assert!(
+        measured[0].is_some_and(|ms| (ms - 9.0).abs() < 0.01),
+        "{measured:?}"
+    );
 }
 
 #[test]

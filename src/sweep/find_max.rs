@@ -233,20 +233,20 @@ pub fn bracket<E>(
 fn judge(level: u64, runs: &[RunResult], gates: &[Gate]) -> Probe {
     let outcomes: Vec<_> = runs
         .iter()
-        .map(|r| slo::evaluate(gates, &measurements(r)))
+        .map(|r| slo::evaluate(gates, &Measurements::of(r)))
         .collect();
     let majority = |n: usize| n * 2 > runs.len();
     let passes = outcomes.iter().filter(|o| o.passed).count();
     let gate_values = gates
         .iter()
         .enumerate()
-        .map(|(i, &gate)| {
+        .map(|(i, gate)| {
             let values: Vec<f64> = outcomes
                 .iter()
                 .filter_map(|o| o.gates[i].measured)
                 .collect();
             GateValue {
-                gate,
+                gate: gate.clone(),
                 measured: (!values.is_empty()).then(|| median(values)),
                 passed: majority(outcomes.iter().filter(|o| o.gates[i].passed).count()),
             }
@@ -264,27 +264,11 @@ fn judge(level: u64, runs: &[RunResult], gates: &[Gate]) -> Probe {
     }
 }
 
-/// What the SLO gates read from one run, counted as the flat report's summary counts them.
-fn measurements(r: &RunResult) -> Measurements<'_> {
-    let secs = r.elapsed.as_secs_f64();
-    Measurements {
-        latency_ns: &r.latency_ns,
-        requests: r.requests(),
-        failed: r.failures(),
-        rps: if secs > 0.0 {
-            r.responses() as f64 / secs
-        } else {
-            0.0
-        },
-        stream: r.stream.as_ref().map(|s| s.measurements(r.elapsed)),
-    }
-}
-
 /// The failed gate furthest past its limit (an unmeasurable gate is infinitely far). A probe
 /// can fail by majority over repeats while each gate passes by majority (one run fails p99,
 /// another errors); the gate nearest its limit then binds.
 fn binding_gate(probe: &Probe) -> Option<String> {
-    let excess = |g: &GateValue| match (g.gate, g.measured) {
+    let excess = |g: &GateValue| match (&g.gate, g.measured) {
         (_, None) => f64::INFINITY,
         (
             Gate::MinRps { min } | Gate::MinTokensPerSec { min } | Gate::MinGoodput { min },

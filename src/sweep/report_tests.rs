@@ -156,7 +156,7 @@ fn capacity_search_json_and_text() {
         passes: usize::from(passed),
         passed,
         gates: vec![GateValue {
-            gate: slo[0],
+            gate: slo[0].clone(),
             measured: Some(p99),
             passed,
         }],

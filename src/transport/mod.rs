@@ -128,6 +128,13 @@ pub trait Connector {
     fn take_ws_stats(&self) -> Option<crate::ws::stats::WsStats> {
         None
     }
+
+    /// How many of this worker's connections the server closed with a `GOAWAY` (HTTP/2),
+    /// read once when the worker is done: the engine sees a GOAWAY only as a failed
+    /// connection, so the protocol counts it, once per connection.
+    fn goaways(&self) -> u64 {
+        0
+    }
 }
 
 /// A connection fresh from [`Connector::connect`], with its TLS handshake time if any.

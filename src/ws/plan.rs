@@ -10,6 +10,12 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::config::{RunConfig, WsCadence, WsConfig};
 
+/// Bytes each session reads at a time. tungstenite's default of 128 KiB is what a
+/// session's idle memory would be (128 MB for 1000 sessions), and it clears the whole
+/// buffer on every read; acks and echoes are small, and a larger message just takes more
+/// reads.
+const READ_BUFFER: usize = 8 * 1024;
+
 /// The messages, the upgrade request and the judging rules of a run's sessions.
 #[derive(Debug)]
 pub struct WsPlan {
@@ -80,10 +86,10 @@ impl WsPlan {
         Ok(request)
     }
 
-    /// The framing limits of every session: tungstenite's defaults, which bound what a
-    /// server can make the client buffer (64 MiB messages).
+    /// The framing limits of every session: tungstenite's defaults (64 MiB messages at
+    /// most), with a read buffer of [`READ_BUFFER`] instead of 128 KiB.
     pub fn socket_config(&self) -> WebSocketConfig {
-        WebSocketConfig::default()
+        WebSocketConfig::default().read_buffer_size(READ_BUFFER)
     }
 }
 

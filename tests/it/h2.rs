@@ -1,13 +1,13 @@
 //! `--http2`: h2c and ALPN h2 against the built-in target (server-counted exactness across
-//! c × M), a stream limit below M, a server that refuses h2, RST_STREAM, GOAWAY and a 10 MB
-//! response, against local servers only.
+//! c × M), a stream limit below M, a server that refuses h2, RST_STREAM, GOAWAY, a 10 MB
+//! response and redirects, against local servers only.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
 
 use vastar::serve::{tls::self_signed, Background, ServeConfig};
 
-use crate::support::h2::{H2Server, Script};
+use crate::support::h2::{H2Server, Script, Seen};
 use crate::support::{builtin_target, run, run_json, scratch_file, url_of};
 
 /// The built-in target speaking HTTP/2 (h2c, or h2 by ALPN with `tls`), and with `tls` the
@@ -129,6 +129,14 @@ fn goaway_finishes_accepted_streams_and_reconnects_once_per_connection() {
     assert!(connections >= 2 + 4, "{connections}");
     assert_eq!(report.connections.opened, connections);
     assert_eq!(report.connections.reconnects, connections - 2);
+    // Every reconnect here is a GOAWAY, counted once per connection, not once per stream.
+    assert_eq!(report.connections.goaways, report.connections.reconnects);
+    let text = run("-n 120 -c 1 --streams 5 -t 10 --http2", &[&server.url()]).success();
+    assert!(
+        text.stdout_text().contains(" GOAWAYs\n"),
+        "{}",
+        text.stdout_text()
+    );
 }
 
 #[test]
@@ -208,4 +216,76 @@ fn stream_metrics_read_h2_data_frames() {
     let (ttft, itl) = (p50(&stream.ttft_ms), p50(&stream.itl_ms));
     assert!((20.0..30.0).contains(&ttft), "TTFT p50 {ttft} ms");
     assert!((19.0..24.0).contains(&itl), "ITL p50 {itl} ms");
+}
+
+fn redirecting() -> H2Server {
+    H2Server::start(Script {
+        redirects: true,
+        ..Script::default()
+    })
+}
+
+#[test]
+fn same_origin_redirects_are_followed_over_h2_one_sample_per_request() {
+    let server = redirecting();
+    let url = format!("{}hop/4", server.url());
+    let report = run_json("-n 30 -c 2 --streams 3 -t 10 --http2", &[&url]);
+    assert_eq!(report.summary.successful, 30, "{:?}", report.errors);
+    assert_eq!(report.status_codes.get(&200), Some(&30));
+    assert_eq!(report.status_codes.len(), 1, "{:?}", report.status_codes);
+    assert_eq!(report.redirects.followed, 30 * 4);
+    let seen = server.counts.seen.lock().unwrap();
+    assert_eq!(seen.len(), 30 * 5);
+    let finals = seen.iter().filter(|r| r.path == "/hop/0").count();
+    assert_eq!(finals, 30);
+    // The hops ride the same connections: no reconnect for a redirect.
+    assert_eq!(server.counts.connections.load(Relaxed), 2);
+}
+
+#[test]
+fn h2_redirect_loops_stop_at_the_limit_and_other_origins_are_not_followed() {
+    let server = redirecting();
+    let looped = run_json(
+        "--redirect 3 -n 4 -c 1 --streams 2 -t 10 --http2",
+        &[&format!("{}loop", server.url())],
+    );
+    assert_eq!(looped.status_codes.get(&302), Some(&4));
+    let r = &looped.redirects;
+    assert_eq!((r.followed, r.limit_reached, r.cross_host), (12, 4, 0));
+    let away = run_json(
+        "-n 3 -c 1 -t 10 --http2",
+        &[&format!("{}away", server.url())],
+    );
+    assert_eq!(away.status_codes.get(&301), Some(&3));
+    assert_eq!((away.redirects.followed, away.redirects.cross_host), (0, 3));
+    let off = run_json(
+        "--disable-redirects -n 2 -c 1 -t 10 --http2",
+        &[&format!("{}hop/2", server.url())],
+    );
+    assert_eq!(off.status_codes.get(&302), Some(&2));
+    assert_eq!(server.counts.seen.lock().unwrap().len(), 4 * 4 + 3 + 2);
+}
+
+#[test]
+fn h2_see_other_turns_a_post_into_a_get_and_307_keeps_it() {
+    let server = redirecting();
+    let flags = "-n 1 -c 1 -t 10 --http2 -m POST -d hello -T text/plain";
+    run_json(flags, &[&format!("{}form", server.url())]);
+    run_json(flags, &[&format!("{}keep", server.url())]);
+    let seen = server.counts.seen.lock().unwrap().clone();
+    let request = |method: &str, path: &str, body: &[u8], typed: bool| Seen {
+        method: method.into(),
+        path: path.into(),
+        body: body.to_vec(),
+        content_type: typed.then(|| "text/plain".into()),
+    };
+    assert_eq!(
+        seen,
+        [
+            request("POST", "/form", b"hello", true),
+            request("GET", "/result", b"", false),
+            request("POST", "/keep", b"hello", true),
+            request("POST", "/result", b"hello", true),
+        ]
+    );
 }

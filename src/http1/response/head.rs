@@ -12,7 +12,7 @@
 use std::mem::MaybeUninit;
 
 use super::{ParseError, MAX_HEADERS};
-use crate::http1::redirect::is_redirect;
+use crate::redirect::is_redirect;
 use crate::stream::Framing;
 
 /// How the body of a final response is delimited (RFC 9112 §6.3).

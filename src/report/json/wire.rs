@@ -379,6 +379,10 @@ pub struct JsonConnections {
     pub reconnects: u64,
     /// Failed pre-connect attempts that were retried.
     pub preconnect_retries: u64,
+    /// HTTP/2 connections the server closed with a GOAWAY, one per connection; 0 over
+    /// HTTP/1.1 (added in 1.7).
+    #[serde(default)]
+    pub goaways: u64,
 }
 
 /// The verdict on the `--slo` gates.

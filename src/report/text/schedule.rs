@@ -77,7 +77,7 @@ pub(super) fn section(report: &Report, p: Painter, out: &mut impl Write) -> io::
 }
 
 /// One line of `label: p50 … ms, p90 … ms, …`.
-fn percentiles(label: &str, values: &Latency, out: &mut impl Write) -> io::Result<()> {
+pub(super) fn percentiles(label: &str, values: &Latency, out: &mut impl Write) -> io::Result<()> {
     let values: Vec<String> = SHOWN
         .iter()
         .map(|(q, name)| format!("{name} {} ms", latency(values.at(*q))))

@@ -52,13 +52,20 @@ fn headline(outcome: &SloOutcome, p: Painter) -> String {
 /// rate alone hides whether one request or a thousand failed.
 fn measured(result: &GateResult, report: &Report) -> String {
     let s = &report.summary;
-    match (result.gate, result.measured) {
+    match (&result.gate, result.measured) {
         (Gate::Latency(_), Some(ms)) => format!("{} ms", latency_ms(ms)),
         (Gate::Latency(_), None) => "n/a (no response)".to_string(),
-        (Gate::ErrorRate { .. }, Some(rate)) => {
-            format!("{} ({} of {} failed)", percent(rate), s.failed, s.requests)
-        }
+        (Gate::ErrorRate { .. }, Some(rate)) => match &report.ws {
+            Some(ws) => format!(
+                "{} ({} errors in {} messages)",
+                percent(rate),
+                ws.errors_total,
+                s.requests
+            ),
+            None => format!("{} ({} of {} failed)", percent(rate), s.failed, s.requests),
+        },
         (Gate::ErrorRate { .. }, None) => "n/a (no request)".to_string(),
+        (Gate::MinRps { .. }, Some(rps)) if report.ws.is_some() => format!("{rps:.2} msg/s"),
         (Gate::MinRps { .. }, Some(rps)) => format!("{rps:.2} req/s"),
         (Gate::MinRps { .. }, None) => "n/a".to_string(),
         (Gate::Stream(_), Some(ms)) => format!("{} ms", latency_ms(ms)),
@@ -68,6 +75,8 @@ fn measured(result: &GateResult, report: &Report) -> String {
         (Gate::MinTokensPerSec { .. } | Gate::MinGoodput { .. }, None) => {
             "n/a (no stream metrics)".to_string()
         }
+        (Gate::Named(_), Some(ms)) => format!("{} ms", latency_ms(ms)),
+        (Gate::Named(_), None) => "n/a (nothing measured)".to_string(),
     }
 }
 

@@ -15,7 +15,7 @@ fn latency(hundredths: u16, limit: Duration) -> Gate {
 
 fn one(spec: &str) -> Gate {
     match parse(spec) {
-        Ok(gates) if gates.len() == 1 => gates[0],
+        Ok(gates) if gates.len() == 1 => gates[0].clone(),
         other => panic!("{spec:?} gave {other:?}"),
     }
 }
@@ -230,8 +230,10 @@ fn unknown_gates_are_named() {
         "errors",
         "foo>=3",
         "  q99=1ms",
-        "ttfb_p99=1ms",
         "ttft=1ms",
+        "_p99=1ms",
+        "newest frame_p99=1ms",
+        "newest_q99=1ms",
     ] {
         rejects(
             bad,
@@ -265,4 +267,68 @@ fn repeated_gates_are_rejected() {
     ] {
         rejects(spec, token, &format!("{name} is given twice"));
     }
+}
+
+#[test]
+fn a_percentile_of_any_other_name_is_a_named_gate() {
+    let named = |name: &str, hundredths: u16, limit: Duration| {
+        Gate::Named(NamedGate {
+            name: name.to_string(),
+            rank: Rank::from_hundredths(hundredths).expect("rank in range"),
+            limit,
+        })
+    };
+    for (spec, gate, gate_name) in [
+        (
+            "newest_frame_seq_p50=200ms",
+            named("newest_frame_seq", 5000, ms(200)),
+            "newest_frame_seq_p50",
+        ),
+        (
+            "oldest_frame_seq_P95 <= 1.65s",
+            named("oldest_frame_seq", 9500, ms(1650)),
+            "oldest_frame_seq_p95",
+        ),
+        (
+            "upgrade_p99.9=2ms",
+            named("upgrade", 9990, ms(2)),
+            "upgrade_p99.9",
+        ),
+        (
+            "newestFrame_p1=1ms",
+            named("newestFrame", 100, ms(1)),
+            "newestFrame_p1",
+        ),
+        ("ttfb_p99=1ms", named("ttfb", 9900, ms(1)), "ttfb_p99"),
+    ] {
+        let parsed = one(spec);
+        assert_eq!(parsed, gate, "{spec}");
+        assert_eq!(parsed.name(), gate_name, "{spec}");
+    }
+    // A stream metric keeps its meaning, in any case.
+    assert!(matches!(one("TTFT_p99=1s"), Gate::Stream(_)));
+    assert_eq!(
+        one("oldest_frame_seq_p95=1650ms").to_string(),
+        "oldest_frame_seq p95 <= 1650 ms"
+    );
+}
+
+#[test]
+fn malformed_named_gates_are_named() {
+    rejects(
+        "newest_p100=1ms",
+        "newest_p100=1ms",
+        "expected a percentile",
+    );
+    rejects("newest_p50=fast", "newest_p50=fast", "expected a duration");
+    rejects("newest_p50>=1ms", "newest_p50>=1ms", "expected a duration");
+    rejects(
+        "newest_p50=1ms,newest_p50.0=2ms",
+        "newest_p50.0=2ms",
+        "newest_p50 is given twice",
+    );
+    assert!(
+        parse("newest_p50=1ms,Newest_p50=2ms").is_ok(),
+        "names keep their case"
+    );
 }

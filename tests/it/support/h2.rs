@@ -1,10 +1,11 @@
 //! A scripted HTTP/2 server (h2c, prior knowledge) built on the h2 crate: a stream limit
 //! below the client's `--streams`, resets of chosen streams, a graceful GOAWAY after some
-//! requests per connection. It counts what it answered, reset and accepted.
+//! requests per connection, redirects routed by path. It counts what it answered, reset and
+//! accepted.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use h2::Reason;
@@ -26,6 +27,38 @@ pub struct Script {
     /// DATA frame each, this many milliseconds apart (the first after one gap), then
     /// `data: [DONE]`.
     pub sse: Option<(u32, u64)>,
+    /// Routes by path, as `redirect_of` says: `/hop/N` redirects to `/hop/N-1` until
+    /// `/hop/0`, `/loop` to itself, `/away` to another origin, `/form` (303) and `/keep`
+    /// (307) to `/result`; any other path answers 200.
+    pub redirects: bool,
+}
+
+/// One request the server received: method, path, body and content type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+}
+
+/// The status and `Location` the redirect script answers `path` with; `None`: 200.
+fn redirect_of(path: &str) -> Option<(u16, String)> {
+    if let Some(n) = path.strip_prefix("/hop/") {
+        return match n.parse::<u32>() {
+            Ok(0) | Err(_) => None,
+            // Relative and absolute-path Locations in turn.
+            Ok(n) if n % 2 == 0 => Some((302, format!("{}", n - 1))),
+            Ok(n) => Some((301, format!("/hop/{}", n - 1))),
+        };
+    }
+    match path {
+        "/loop" => Some((302, "/loop".into())),
+        "/away" => Some((301, "http://127.0.0.1:1/x".into())),
+        "/form" => Some((303, "/result".into())),
+        "/keep" => Some((307, "/result".into())),
+        _ => None,
+    }
 }
 
 /// What the server counted.
@@ -40,6 +73,8 @@ pub struct Counts {
     pub connections: AtomicU64,
     /// Highest number of streams it saw open at once on one connection.
     pub max_open: AtomicU64,
+    /// With `redirects`: every request, in the order they arrived.
+    pub seen: Mutex<Vec<Seen>>,
 }
 
 /// The server on a free port of 127.0.0.1, running on its own thread for the test's life.
@@ -99,10 +134,23 @@ async fn connection(stream: tokio::net::TcpStream, script: Script, counts: Arc<C
         let hang = script.hang_every.is_some_and(|k| n % k == 0);
         let (counts, open) = (Arc::clone(&counts), Arc::clone(&open));
         tokio::spawn(async move {
-            let mut body = request.into_body();
+            let (head, mut body) = request.into_parts();
+            let mut received = Vec::new();
             while let Some(Ok(chunk)) = body.data().await {
                 counts.body_bytes.fetch_add(chunk.len() as u64, Relaxed);
                 let _ = body.flow_control().release_capacity(chunk.len());
+                if script.redirects {
+                    received.extend_from_slice(&chunk);
+                }
+            }
+            if script.redirects {
+                let content_type = head.headers.get("content-type");
+                counts.seen.lock().unwrap().push(Seen {
+                    method: head.method.to_string(),
+                    path: head.uri.path().to_string(),
+                    body: received,
+                    content_type: content_type.map(|v| v.to_str().unwrap().to_string()),
+                });
             }
             // A short pause keeps streams open at once, so the limit is exercised.
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
@@ -114,10 +162,17 @@ async fn connection(stream: tokio::net::TcpStream, script: Script, counts: Arc<C
                 respond.send_reset(Reason::INTERNAL_ERROR);
             } else {
                 counts.answered.fetch_add(1, Relaxed);
+                let redirect = redirect_of(head.uri.path()).filter(|_| script.redirects);
                 match script.sse {
                     Some((events, gap_ms)) => stream_events(&mut respond, events, gap_ms).await,
                     None => {
-                        let response = Response::builder().status(200).body(()).unwrap();
+                        let response = match redirect {
+                            Some((status, location)) => Response::builder()
+                                .status(status)
+                                .header("location", location),
+                            None => Response::builder().status(200),
+                        };
+                        let response = response.body(()).unwrap();
                         if let Ok(mut body) = respond.send_response(response, false) {
                             let _ = body.send_data(Bytes::from_static(b"hello"), true);
                         }

@@ -304,6 +304,8 @@ pub struct Connections {
     pub opened: u64,
     pub reconnects: u64,
     pub preconnect_retries: u64,
+    /// Added in 1.7.
+    pub goaways: u64,
 }
 
 impl Report {
