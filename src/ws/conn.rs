@@ -173,12 +173,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsConn<S> {
         oldest.checked_add(timeout)
     }
 
+    /// A session that ended: after the server's close frame, sends the close reply
+    /// tungstenite queued (RFC 6455 section 5.5.1: an endpoint answers a close with a close)
+    /// before the socket is dropped, within [`CLOSE_WAIT`].
+    async fn ended(&mut self, ended: Ended) -> Ended {
+        if let Ended::Closed(_) = ended {
+            let _ = tokio::time::timeout(CLOSE_WAIT, self.ws.flush()).await;
+        }
+        ended
+    }
+
+    /// Reads until every frame sent has been answered (`--ack-field`), or the session
+    /// ends; at once without acks.
+    async fn drain_acks(&mut self) {
+        while !self.plan.ack_fields.is_empty() && self.answered < self.sent.count() {
+            let read = self.ws.next().await;
+            if let Err(ended) = self.receive(read, Instant::now()) {
+                if !matches!(ended, Ended::Closed(NORMAL_CLOSURE)) {
+                    self.stats.borrow_mut().error(ended.kind());
+                }
+                self.ended(ended).await;
+                return;
+            }
+        }
+    }
+
     /// Waits for the reply to a message sent at `start` (`--echo`).
     async fn reply(&mut self, start: Instant, written: Instant) -> Result<Exchange, Failure> {
         loop {
             let read = self.ws.next().await;
             let now = Instant::now();
-            let received = self.receive(read, now).map_err(|e| lost(e.kind()))?;
+            let received = match self.receive(read, now) {
+                Ok(received) => received,
+                Err(ended) => return Err(lost(self.ended(ended).await.kind())),
+            };
             if let Received::Data(bytes) = received {
                 let mut stats = self.stats.borrow_mut();
                 let part = match self.in_warmup(start) {
@@ -224,6 +252,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn for WsConn<S> {
     }
 
     async fn finish(&mut self) {
+        // Frames still unanswered are in flight, as a request is: their acks are awaited,
+        // within the run's drain time, before the session closes.
+        let drain = self.plan.drain;
+        if tokio::time::timeout(drain, self.drain_acks())
+            .await
+            .is_err()
+        {
+            return;
+        }
         // A normal closure (1000); the server's answer is not waited for.
         let _ = tokio::time::timeout(CLOSE_WAIT, self.ws.close(None)).await;
     }
@@ -241,6 +278,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn for WsConn<S> {
                 None => self.ws.next().await,
             };
             if let Err(ended) = self.receive(read, Instant::now()) {
+                let ended = self.ended(ended).await;
                 // No send failed: what ended the session is counted here, unless the
                 // server simply said goodbye.
                 if !matches!(ended, Ended::Closed(NORMAL_CLOSURE)) {

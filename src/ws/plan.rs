@@ -32,6 +32,9 @@ pub struct WsPlan {
     pub ack_timeout: Option<Duration>,
     /// The upgrade's time limit: the connect timeout covers the whole handshake.
     pub upgrade_timeout: Duration,
+    /// How long a session that sent its last frame waits for the acks still on their way
+    /// (the run's drain time, as for requests in flight).
+    pub drain: Duration,
     /// The URL the upgrade asks for, and the headers it adds (`-H`, `User-Agent`).
     uri: String,
     headers: Vec<(String, String)>,
@@ -62,6 +65,7 @@ impl WsPlan {
             warmup: ws.warmup,
             ack_timeout: config.timeout,
             upgrade_timeout: config.connect_timeout,
+            drain: config.drain_cap,
             uri: format!(
                 "{scheme}://{}{}",
                 config.request.authority, config.target.path_and_query

@@ -22,6 +22,7 @@
 //! - [`fleet`]: `--segment` and `--start-at`: N generator processes merged into one test.
 //! - [`serve_llm`]: `serve --llm`: the SSE stream of the built-in target, timed off the wire.
 //! - [`deploy`]: the Kubernetes Job and `deploy/ssh-fleet.sh` speak the shipped CLI.
+//! - [`ws`]: `vastar ws` against a scripted WebSocket server and `serve --ws`.
 //!
 //! [`support`] holds the scripted server, the command helpers and the test-side report types.
 
@@ -49,3 +50,4 @@ mod stream;
 mod support;
 mod sweep;
 mod tls;
+mod ws;

@@ -6,6 +6,7 @@
 //! - [`report`]: the JSON report parsed into test-side types and checked against the schema.
 //! - [`sweep`]: the same for `vastar sweep`'s JSON document.
 //! - [`tls`]: an HTTPS server with throwaway certificates (a private CA made in the test).
+//! - [`ws_script`]: a raw TCP WebSocket server whose every frame a test scripts.
 //!
 //! For well-behaved load the tests use the crate's own built-in target ([`builtin_target`]),
 //! whose counters say how many connections and requests really arrived.
@@ -18,6 +19,7 @@ pub mod request;
 pub mod script;
 pub mod sweep;
 pub mod tls;
+pub mod ws_script;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

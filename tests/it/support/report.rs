@@ -394,8 +394,9 @@ pub fn ws_document(ack_fields: &[&str]) -> Vec<u8> {
     out
 }
 
-/// The compiled schema, loaded once per test binary.
-fn schema() -> &'static jsonschema::Validator {
+/// The compiled schema, loaded once per test binary; public for reports read as plain JSON
+/// (`ws`'s tests), which must validate all the same.
+pub fn schema() -> &'static jsonschema::Validator {
     static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let text = std::fs::read_to_string(SCHEMA_PATH)
