@@ -68,3 +68,23 @@ fn demo_ws_runs_against_its_own_target() {
     );
     assert_eq!(count(&report, "/ws/sessions/failed"), 0);
 }
+
+#[test]
+fn wss_sessions_verify_the_targets_certificate_and_say_so() {
+    // `demo --https` trusts exactly the certificate its target was just given.
+    let report = json(&run("demo --ws --https -z 600ms -c 2 -o json", &[]).success());
+    assert_eq!(report["protocol"], "websocket");
+    assert!(
+        report["tls"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("TLSv1")),
+        "{}",
+        report["tls"]
+    );
+    assert_eq!(count(&report, "/ws/sessions/opened"), 2);
+    assert!(
+        count(&report, "/ws/messages/received") > 0,
+        "{:#}",
+        report["ws"]
+    );
+}
