@@ -49,10 +49,12 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proctree import free_port, proc_stat, tree_usage  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENVS = os.path.expanduser("~/.cache/vastar-peers/llm")
 TIME = "/usr/bin/time"
-TICK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 STREAM_BODY = ('{"model":"vastar-llm","stream":true,"stream_options":{"include_usage":true},'
                '"max_tokens":100,"messages":[{"role":"user","content":"%s"}]}'
@@ -149,39 +151,10 @@ def own_view(tool, stdout, workdir):
 
 # --- /proc: a process tree's CPU and memory ---------------------------------------------------
 
-def proc_stat(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK  # ppid, utime+stime
 
 
-def tree(root):
-    """Pids of `root` and all its descendants alive now."""
-    children = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                children.setdefault(proc_stat(int(name))[0], []).append(int(name))
-            except (OSError, IndexError, ValueError):
-                pass
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
 
 
-def memory_kb(pid):
-    """(PSS, RSS) of one process in KB, from smaps_rollup."""
-    pss = rss = 0
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith("Pss:"):
-                pss = int(line.split()[1])
-            elif line.startswith("Rss:"):
-                rss = int(line.split()[1])
-    return pss, rss
 
 
 class Sampler(threading.Thread):
@@ -197,13 +170,7 @@ class Sampler(threading.Thread):
 
     def run(self):
         while not self.stop.wait(0.25):
-            pids, pss, rss, cpu = tree(self.root), 0, 0, 0.0
-            for pid in pids:
-                try:
-                    p, r = memory_kb(pid)
-                    pss, rss, cpu = pss + p, rss + r, cpu + proc_stat(pid)[1]
-                except (OSError, ValueError, IndexError):
-                    pass
+            pids, pss, rss, cpu = tree_usage(self.root)
             self.peak_pss_kb = max(self.peak_pss_kb, pss)
             self.peak_rss_kb = max(self.peak_rss_kb, rss)
             self.peak_procs = max(self.peak_procs, len(pids))
@@ -213,10 +180,6 @@ class Sampler(threading.Thread):
 
 # --- one run ----------------------------------------------------------------------------------
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_target(a):

@@ -63,10 +63,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ws_tools import (EVERY_MS, FRAME, NODE_ECHO, argv_of, env_of,  # noqa: E402
                       install, own_view, version_of)
+from proctree import TICK, free_port, proc_stat, tree_usage  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIME = "/usr/bin/time"
-TICK = os.sysconf("SC_CLK_TCK")
 WIRE_FRAME = FRAME + 8  # client frames: 2-byte header, 16-bit length, 4-byte mask
 
 
@@ -76,39 +76,10 @@ def log(msg):
 
 # --- /proc and ss: a process tree's CPU and memory, the target's received bytes -------------
 
-def proc_stat(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK  # ppid, utime+stime
 
 
-def tree(root):
-    """Pids of `root` and all its descendants alive now."""
-    children = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                children.setdefault(proc_stat(int(name))[0], []).append(int(name))
-            except (OSError, IndexError, ValueError):
-                pass
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
 
 
-def memory_kb(pid):
-    """(PSS, RSS) of one process in KB, from smaps_rollup."""
-    pss = rss = 0
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith("Pss:"):
-                pss = int(line.split()[1])
-            elif line.startswith("Rss:"):
-                rss = int(line.split()[1])
-    return pss, rss
 
 
 def cpu_busy_s(cpu):
@@ -143,13 +114,7 @@ class Sampler(threading.Thread):
     def run(self):
         n = 0
         while not self.stop.wait(0.5):
-            pids, pss, rss, cpu = tree(self.root), 0, 0, 0.0
-            for pid in pids:
-                try:
-                    p, r = memory_kb(pid)
-                    pss, rss, cpu = pss + p, rss + r, cpu + proc_stat(pid)[1]
-                except (OSError, ValueError, IndexError):
-                    pass
+            pids, pss, rss, cpu = tree_usage(self.root)
             self.peak_pss_kb = max(self.peak_pss_kb, pss)
             self.peak_rss_kb = max(self.peak_rss_kb, rss)
             self.peak_procs = max(self.peak_procs, len(pids))
@@ -179,10 +144,6 @@ def steady(series, c):
 
 # --- one run ----------------------------------------------------------------------------------
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pin(cpu, nice):
