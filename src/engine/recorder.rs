@@ -53,14 +53,14 @@ impl Recorder {
             }
             _ => None,
         };
-        let open_loop = pacing.scheduled();
-        let separate_service = correction_interval_ns.is_some() || open_loop;
+        let scheduled = pacing.scheduled();
+        let separate_service = correction_interval_ns.is_some() || scheduled;
         Recorder {
             latency_ns: new_latency_histogram(),
             service_ns: separate_service.then(new_latency_histogram),
             correction_interval_ns,
             late_sends: 0,
-            send_lateness_ns: open_loop.then(new_latency_histogram),
+            send_lateness_ns: scheduled.then(new_latency_histogram),
             phases: Phases::default(),
             status: Box::new([0; STATUS_SLOTS]),
             errors: [0; ErrorKind::ALL.len()],
@@ -115,10 +115,10 @@ impl Recorder {
         self.body_bytes += exchange.body_bytes;
     }
 
-    /// Records an open-loop send: how late it left, and whether it was due while every
-    /// connection was busy.
+    /// Records a scheduled send (`--rate`, `--every`): how late it left, and whether it was
+    /// due while its connection (or, open loop, every connection) was busy.
     #[inline]
-    pub fn open_loop_send(&mut self, due: &Due) {
+    pub fn scheduled_send(&mut self, due: &Due) {
         self.late_sends += u64::from(due.late);
         if let Some(lateness) = &mut self.send_lateness_ns {
             let ns = (due.released - due.intended).as_nanos();

@@ -199,7 +199,8 @@ pub struct RunResult {
     /// Open-loop requests that were due while every connection was busy: the connection
     /// that sent one became free only after its scheduled time, so `-c` could not keep up.
     pub late_sends: u64,
-    /// Open loop only: how late each request left after its scheduled time, in nanoseconds
+    /// Scheduled sends only (`--rate`, `vastar ws --every`): how late each request left after
+    /// its scheduled time, in nanoseconds
     /// (the pacer's own precision, plus the wait of late sends for a free connection).
     pub send_lateness_ns: Option<Histogram<u64>>,
     /// Per-phase timing of completed responses.

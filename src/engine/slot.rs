@@ -91,7 +91,7 @@ pub(crate) async fn drive<C: Connector>(
     while let Some(due) = next_due(&mut pacer, &mut conn, ctx).await {
         ctx.last_send.set(Some(due.released));
         if scheduled {
-            ctx.recorder.borrow_mut().open_loop_send(&due);
+            ctx.recorder.borrow_mut().scheduled_send(&due);
         }
         ctx.in_flight.set(ctx.in_flight.get() + 1);
         let outcome = one_request(&mut conn, ctx, &mut deadline, due, connection).await;

@@ -167,8 +167,7 @@ async fn drive<C: Connector>(connector: &C, setup: &Setup<'_>, worker: &Worker<'
         recorder.borrow_mut().track_intervals(intervals);
     }
     let pacing = Pacing::of(setup.config);
-    let open_loop = pacing.scheduled();
-    let alarm = if open_loop {
+    let alarm = if pacing.scheduled() {
         Alarm::new(slots.count)
     } else {
         Alarm::spinning(0)
@@ -189,19 +188,18 @@ async fn drive<C: Connector>(connector: &C, setup: &Setup<'_>, worker: &Worker<'
         in_flight: Cell::new(0),
         last_send: Cell::new(None),
     };
-    measure(conns, &ctx, open_loop, slots.first).await;
+    measure(conns, &ctx, slots.first).await;
     Ends {
         finished: Some(Instant::now()),
         last_send: ctx.last_send.get(),
     }
 }
 
-/// The measured phase: drives every slot (and, for an open loop, the alarm that releases
-/// their sends) until the budget is used up or the run is cancelled.
+/// The measured phase: drives every slot (and, for scheduled sends, the alarm that
+/// releases them) until the budget is used up or the run is cancelled.
 async fn measure<C: Connector>(
     conns: Vec<Option<C::Conn>>,
     ctx: &SlotContext<'_, C>,
-    open_loop: bool,
     first_slot: usize,
 ) {
     // Request log ids: `worker × CONNECTION_STRIDE + slot` (see `request_log`).
@@ -231,7 +229,7 @@ async fn measure<C: Connector>(
     // this task returns Pending whenever FuturesUnordered yields or nothing is ready.
     let all = tokio::task::unconstrained(async {
         let all = async { while slots.next().await.is_some() {} };
-        if open_loop {
+        if ctx.pacing.scheduled() {
             // The alarm is polled first, so the slots it wakes are polled in the same pass.
             tokio::select! {
                 biased;
