@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Duration, Instant};
@@ -106,32 +107,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsConn<S> {
             Some(Err(e)) => return Err(Ended::Broken(classify(&e))),
             None => return Err(Ended::Broken(ErrorKind::Eof)),
         };
-        let mut stats = self.stats.borrow_mut();
-        match message {
-            Message::Text(text) => {
-                stats.messages.received += 1;
-                drop(stats);
-                self.on_data(text.as_bytes(), now);
-                Ok(Received::Data(text.len()))
-            }
-            Message::Binary(bytes) => {
-                stats.messages.received += 1;
-                drop(stats);
-                self.on_data(&bytes, now);
-                Ok(Received::Data(bytes.len()))
-            }
+        let data = match message {
+            Message::Text(text) => Bytes::from(text),
+            Message::Binary(bytes) => bytes,
             Message::Ping(_) => {
-                stats.messages.pings += 1;
-                Ok(Received::Control)
+                self.stats.borrow_mut().messages.pings += 1;
+                return Ok(Received::Control);
             }
-            Message::Pong(_) | Message::Frame(_) => Ok(Received::Control),
+            Message::Pong(_) | Message::Frame(_) => return Ok(Received::Control),
             Message::Close(frame) => {
                 let code = frame.map_or(NO_STATUS, |f| u16::from(f.code));
+                let mut stats = self.stats.borrow_mut();
                 stats.sessions.closed_by_server += 1;
                 *stats.close_codes.entry(code).or_insert(0) += 1;
-                Err(Ended::Closed(code))
+                return Err(Ended::Closed(code));
             }
-        }
+        };
+        self.stats.borrow_mut().messages.received += 1;
+        self.on_data(&data, now);
+        Ok(Received::Data(data.len()))
     }
 
     /// A data message: with `--ack-field`, the acks it carries are timed.
@@ -189,13 +183,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsConn<S> {
         while !self.plan.ack_fields.is_empty() && self.answered < self.sent.count() {
             let read = self.ws.next().await;
             if let Err(ended) = self.receive(read, Instant::now()) {
-                if !matches!(ended, Ended::Closed(NORMAL_CLOSURE)) {
-                    self.stats.borrow_mut().error(ended.kind());
-                }
-                self.ended(ended).await;
+                self.ended_between_sends(ended).await;
                 return;
             }
         }
+    }
+
+    /// A session that ended while no send was waiting on it: no send failed, so what ended
+    /// it is counted here, unless the server simply said goodbye. Returns its kind.
+    async fn ended_between_sends(&mut self, ended: Ended) -> ErrorKind {
+        let ended = self.ended(ended).await;
+        if !matches!(ended, Ended::Closed(NORMAL_CLOSURE)) {
+            self.stats.borrow_mut().error(ended.kind());
+        }
+        ended.kind()
     }
 
     /// Waits for the reply to a message sent at `start` (`--echo`).
@@ -278,13 +279,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn for WsConn<S> {
                 None => self.ws.next().await,
             };
             if let Err(ended) = self.receive(read, Instant::now()) {
-                let ended = self.ended(ended).await;
-                // No send failed: what ended the session is counted here, unless the
-                // server simply said goodbye.
-                if !matches!(ended, Ended::Closed(NORMAL_CLOSURE)) {
-                    self.stats.borrow_mut().error(ended.kind());
-                }
-                return lost(ended.kind());
+                return lost(self.ended_between_sends(ended).await);
             }
         }
     }
