@@ -225,7 +225,7 @@ fn inner_type(plain: &[u8]) -> Result<(u8, usize), Error> {
     let len = plain
         .iter()
         .rposition(|&b| b != 0)
-        .ok_or(Error::General("a record with no content type".into()))?;
+        .ok_or_else(|| Error::General("a record with no content type".into()))?;
     Ok((plain[len], len))
 }
 
