@@ -158,7 +158,9 @@ impl TlsStream {
         let waiting = self.in_end - self.in_start;
         if waiting == 0 {
             (self.in_start, self.in_end) = (0, 0);
-        } else if self.incoming.len() - self.in_end < MIN_READ.max(MAX_RECORD - waiting) {
+        } else if self.incoming.len() - self.in_end
+            < MIN_READ.max(MAX_RECORD.saturating_sub(waiting))
+        {
             self.incoming.copy_within(self.in_start..self.in_end, 0);
             (self.in_start, self.in_end) = (0, waiting);
         }
