@@ -13,8 +13,7 @@ use rustls::client::UnbufferedClientConnection;
 use rustls::pki_types::ServerName;
 use rustls::unbuffered::{ConnectionState, EncodeError, InsufficientSizeError, UnbufferedStatus};
 use rustls::ClientConfig;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::stream::{Buffers, TlsStream};
 
@@ -29,12 +28,13 @@ enum Step {
     Done,
 }
 
-/// Shakes hands over `tcp` as `config` says, with `name` for SNI and verification.
-pub async fn connect(
+/// Shakes hands over `io` (TCP, or a proxy's tunnel) as `config` says, with `name` for SNI
+/// and verification.
+pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
     config: Arc<ClientConfig>,
     name: ServerName<'static>,
-    mut tcp: TcpStream,
-) -> io::Result<TlsStream> {
+    mut io: S,
+) -> io::Result<TlsStream<S>> {
     let mut conn = UnbufferedClientConnection::new(config, name).map_err(invalid)?;
     let mut buffers = Buffers::new();
     let mut out_len = 0;
@@ -49,7 +49,7 @@ pub async fn connect(
                 Step::Continue
             }
             Ok(ConnectionState::TransmitTlsData(data)) => {
-                tcp.write_all(&buffers.outgoing[..out_len]).await?;
+                io.write_all(&buffers.outgoing[..out_len]).await?;
                 out_len = 0;
                 data.done();
                 Step::Continue
@@ -59,15 +59,15 @@ pub async fn connect(
             Ok(ConnectionState::PeerClosed | ConnectionState::Closed) => return Err(eof()),
             Ok(other) => return Err(invalid(format!("unexpected TLS state {other:?}"))),
             Err(e) => {
-                send_alert(&mut conn, &mut tcp, &mut buffers.outgoing).await;
+                send_alert(&mut conn, &mut io, &mut buffers.outgoing).await;
                 return Err(invalid(e));
             }
         };
         buffers.discard(discard);
         match step {
             Step::Continue => {}
-            Step::Read => buffers.read_handshake(&mut tcp).await?,
-            Step::Done => return TlsStream::established(tcp, conn, buffers).map_err(invalid),
+            Step::Read => buffers.read_handshake(&mut io).await?,
+            Step::Done => return TlsStream::established(io, conn, buffers).map_err(invalid),
         }
     }
 }
@@ -90,11 +90,15 @@ fn encode(
 
 /// After a failed handshake, sends the alert rustls queued (an unknown certificate, say), so
 /// the server logs why: best effort, as tokio-rustls did.
-async fn send_alert(conn: &mut UnbufferedClientConnection, tcp: &mut TcpStream, out: &mut Vec<u8>) {
+async fn send_alert(
+    conn: &mut UnbufferedClientConnection,
+    io: &mut (impl AsyncWrite + Unpin),
+    out: &mut Vec<u8>,
+) {
     let UnbufferedStatus { state, .. } = conn.process_tls_records(&mut []);
     if let Ok(ConnectionState::EncodeTlsData(mut data)) = state {
         if let Ok(len) = encode(out, 0, |out| data.encode(out)) {
-            let _ = tcp.write_all(&out[..len]).await;
+            let _ = io.write_all(&out[..len]).await;
         }
     }
 }
@@ -102,14 +106,14 @@ async fn send_alert(conn: &mut UnbufferedClientConnection, tcp: &mut TcpStream, 
 impl Buffers {
     /// Reads more of the server's flight, growing the buffer when a handshake message spans
     /// more than it holds.
-    async fn read_handshake(&mut self, tcp: &mut TcpStream) -> io::Result<()> {
+    async fn read_handshake(&mut self, io: &mut (impl AsyncRead + Unpin)) -> io::Result<()> {
         if self.in_end == self.incoming.len() {
             if self.incoming.len() >= MAX_HANDSHAKE_BUFFER {
                 return Err(invalid("TLS handshake flight too large"));
             }
             self.incoming.resize(self.incoming.len() * 2, 0);
         }
-        match tcp.read(&mut self.incoming[self.in_end..]).await? {
+        match io.read(&mut self.incoming[self.in_end..]).await? {
             0 => Err(eof()),
             n => {
                 self.in_end += n;

@@ -58,9 +58,10 @@ impl Buffers {
     }
 }
 
-/// A TLS client connection after its handshake (see the module docs).
-pub struct TlsStream {
-    tcp: TcpStream,
+/// A TLS client connection after its handshake (see the module docs), over TCP or any byte
+/// stream (a proxy's CONNECT tunnel).
+pub struct TlsStream<S = TcpStream> {
+    io: S,
     kernel: KernelConnection<ClientConnectionData>,
     version: Version,
     tx: Cipher,
@@ -84,10 +85,10 @@ pub struct TlsStream {
     close_sent: bool,
 }
 
-impl TlsStream {
+impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
     /// Takes over `conn` once its handshake is done, with what is left in `buffers`.
     pub(super) fn established(
-        tcp: TcpStream,
+        io: S,
         conn: UnbufferedClientConnection,
         buffers: Buffers,
     ) -> Result<Self, Error> {
@@ -101,7 +102,7 @@ impl TlsStream {
             SupportedCipherSuite::Tls13(suite) => suite.common.confidentiality_limit,
         };
         Ok(TlsStream {
-            tcp,
+            io,
             version,
             tx: Cipher::new(version, secrets.tx)?,
             rx: Cipher::new(version, secrets.rx)?,
@@ -147,7 +148,7 @@ impl TlsStream {
         Ok(true)
     }
 
-    /// Reads more records from the socket; an EOF there without a close_notify is an error.
+    /// Reads more records from the stream beneath; an EOF there without a close_notify is an error.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.out_start < self.out_end {
             // A key update's answer waits: send it now rather than with the next write.
@@ -165,7 +166,7 @@ impl TlsStream {
             (self.in_start, self.in_end) = (0, waiting);
         }
         let mut read = ReadBuf::new(&mut self.incoming[self.in_end..]);
-        ready!(Pin::new(&mut self.tcp).poll_read(cx, &mut read))?;
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
         match read.filled().len() {
             0 => Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -259,7 +260,7 @@ impl TlsStream {
     fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.out_start < self.out_end {
             let unsent = &self.outgoing[self.out_start..self.out_end];
-            match ready!(Pin::new(&mut self.tcp).poll_write(cx, unsent))? {
+            match ready!(Pin::new(&mut self.io).poll_write(cx, unsent))? {
                 0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 n => self.out_start += n,
             }
@@ -286,7 +287,7 @@ impl TlsStream {
     }
 }
 
-impl AsyncRead for TlsStream {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -310,7 +311,7 @@ impl AsyncRead for TlsStream {
     }
 }
 
-impl AsyncWrite for TlsStream {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
     /// Seals at most one record of `buf` and tries to send it; like tokio-rustls, the bytes
     /// count as written once sealed, and a later write or flush sends what the socket refused.
     fn poll_write(
@@ -335,7 +336,7 @@ impl AsyncWrite for TlsStream {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         ready!(this.poll_send(cx))?;
-        Pin::new(&mut this.tcp).poll_flush(cx)
+        Pin::new(&mut this.io).poll_flush(cx)
     }
 
     /// Sends a close_notify, then closes the sending side of the socket.
@@ -346,7 +347,7 @@ impl AsyncWrite for TlsStream {
             this.seal(record::ALERT, &[1, 0])?;
         }
         ready!(this.poll_send(cx))?;
-        match ready!(Pin::new(&mut this.tcp).poll_shutdown(cx)) {
+        match ready!(Pin::new(&mut this.io).poll_shutdown(cx)) {
             Err(e) if e.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(e)),
             _ => Poll::Ready(Ok(())),
         }
