@@ -155,6 +155,11 @@ impl TlsServer {
         server
     }
 
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `https://127.0.0.1:PORT/`.
     pub fn url(&self) -> String {
         format!("https://{}/", self.addr)
