@@ -28,6 +28,12 @@ fn the_head_ends_after_its_empty_line_at_every_split_point() {
 }
 
 #[test]
+fn the_connect_target_always_has_its_port_and_ipv6_brackets() {
+    assert_eq!(authority("target.test", 443), "target.test:443");
+    assert_eq!(authority("::1", 8443), "[::1]:8443");
+}
+
+#[test]
 fn the_status_and_a_cleaned_reason_are_read_and_garbage_is_refused() {
     assert_eq!(status(OK).unwrap(), (200, "Connection established".into()));
     let denied = b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n";
