@@ -10,7 +10,7 @@ use bytes::Bytes;
 use crate::request_log::RequestLog;
 use crate::segment::Segment;
 use crate::slo::Gate;
-use crate::url::Target;
+use crate::url::{Scheme, Target};
 
 /// When a run stops issuing new requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,8 +132,9 @@ pub struct RunConfig {
     pub streams: usize,
     /// Speak HTTP/2 (`--http2`): ALPN `h2` over TLS, prior-knowledge h2c over TCP.
     pub http2: bool,
-    /// HTTP proxy every request goes through (`-x`): connects go to its address and request
-    /// lines use the absolute form. `None` connects to the target directly.
+    /// HTTP proxy every request goes through (`-x`): connects go to its address, and request
+    /// lines use the absolute form, or a CONNECT tunnel carries the connection to the target
+    /// (see [`proxy_tunnels`]). `None` connects to the target directly.
     pub proxy: Option<Target>,
     /// Close connections with a reset (`SO_LINGER` 0) so they leave no TIME_WAIT behind.
     /// Set by `sweep`, whose levels open and close thousands of sockets in a row; a single
@@ -252,6 +253,12 @@ impl RunConfig {
         }
     }
 
+    /// Whether the `-x` proxy is reached through CONNECT tunnels rather than sent
+    /// absolute-form requests: see [`proxy_tunnels`].
+    pub fn proxy_tunnels(&self) -> bool {
+        self.proxy.is_some() && proxy_tunnels(self.target.scheme, self.http2)
+    }
+
     /// How long the slots' starts are spread over (`vastar ws --ramp`); zero for others.
     pub fn ramp(&self) -> Duration {
         self.ws.as_ref().map_or(Duration::ZERO, |ws| ws.ramp)
@@ -274,6 +281,14 @@ pub const DEFAULT_DRAIN_CAP: Duration = Duration::from_secs(2);
 
 /// Default time allowed for one TCP connect.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether a proxy is asked for a CONNECT tunnel to the target instead of sent absolute-form
+/// requests: for `https://`, whose TLS runs end to end with the target (the proxy must not
+/// see it), and for HTTP/2, whose requests have no absolute form for a proxy to forward.
+/// Plain HTTP/1.1 keeps hey's absolute form (one request per request, no tunnel).
+pub fn proxy_tunnels(scheme: Scheme, http2: bool) -> bool {
+    scheme == Scheme::Https || http2
+}
 
 #[cfg(test)]
 mod tests {

@@ -23,6 +23,7 @@ use crate::stream::Limits;
 use crate::tls::{self, TlsClient, TlsDial};
 use crate::transport::rotation::Rotation;
 use crate::transport::tcp::TcpDial;
+use crate::transport::tunnel::TunnelDial;
 use crate::transport::Dial;
 use crate::url::Scheme;
 use crate::ws::connector::WsConnector;
@@ -50,17 +51,46 @@ pub fn run_at(
     if let Some(ws) = &config.ws {
         return run_ws(config, ws, tcp, progress);
     }
+    match tunnel(config, &tcp) {
+        Some(tunnel) => run_http(config, tunnel, progress),
+        None => run_http(config, tcp, progress),
+    }
+}
+
+/// The CONNECT tunnel to the target through the `-x` proxy, when the run goes through one
+/// (see [`RunConfig::proxy_tunnels`]): every connection then opens its own.
+fn tunnel(config: &RunConfig, tcp: &TcpDial) -> Option<TunnelDial> {
+    let proxy = config.proxy.as_ref().filter(|_| config.proxy_tunnels())?;
+    let authorization = proxy
+        .userinfo
+        .as_ref()
+        .map(|(user, pass)| request::basic_auth(user, pass));
+    let target = &config.target;
+    Some(TunnelDial::new(
+        tcp.clone(),
+        &proxy.display,
+        &target.host,
+        target.port,
+        authorization.as_deref(),
+    ))
+}
+
+/// Runs HTTP over the byte streams `dial` opens (TCP to the target or to a forwarding
+/// proxy, or a proxy's tunnel): HTTP/1.1 or HTTP/2, over TLS for `https://`.
+fn run_http<D>(config: &RunConfig, dial: D, progress: &Progress) -> Result<RunResult, EngineError>
+where
+    D: Dial + Clone + Sync + 'static,
+    D::Stream: Send,
+{
     if config.http2 {
-        return run_http2(config, tcp, progress);
+        return run_http2(config, dial, progress);
     }
     let http1 = Http1Plan::of(config);
     match config.target.scheme {
-        Scheme::Http => engine::run_with(&|| http1.over(tcp.clone()), config, progress),
+        Scheme::Http => engine::run_with(&|| http1.over(dial.clone()), config, progress),
         Scheme::Https => {
-            let setup = |e: tls::TlsError| EngineError::Setup(e.to_string());
-            let client_config = tls::client_config(&config.tls).map_err(setup)?;
-            let client = TlsClient::new(client_config, &config.target.host).map_err(setup)?;
-            let make = || http1.over(TlsDial::new(tcp.clone(), client.clone()));
+            let client = tls_client(config, None)?;
+            let make = || http1.over(tls_over(config, dial.clone(), &client));
             let mut result = engine::run_with(&make, config, progress)?;
             result.tls = client.version();
             Ok(result)
@@ -68,41 +98,34 @@ pub fn run_at(
     }
 }
 
-/// Runs over HTTP/2: h2c over `tcp` for `http://`, ALPN h2 over TLS for `https://`.
-fn run_http2(
-    config: &RunConfig,
-    tcp: TcpDial,
-    progress: &Progress,
-) -> Result<RunResult, EngineError> {
-    let setup = |e: String| EngineError::Setup(e);
-    let template = Template::of(&config.target, &config.request).map_err(setup)?;
-    let streams = config.streams;
-    let limits = config
-        .stream_metrics
-        .then(|| Limits::from_gates(&config.slo));
-    let rules = (config.redirect_limit > 0)
-        .then(|| Rules::new(config.target.clone(), config.request.clone()));
+/// The TLS client every worker shares for `config`'s target, offering `alpn` when given
+/// (HTTP/1.1 otherwise).
+fn tls_client(config: &RunConfig, alpn: Option<&[u8]>) -> Result<Arc<TlsClient>, EngineError> {
+    let setup = |e: tls::TlsError| EngineError::Setup(e.to_string());
+    let mut client_config = tls::client_config(&config.tls).map_err(setup)?;
+    if let Some(alpn) = alpn {
+        client_config = tls::with_alpn(&client_config, alpn);
+    }
+    TlsClient::new(client_config, &config.target.host).map_err(setup)
+}
+
+/// TLS over `dial`, its handshake bounded by the connect timeout.
+fn tls_over<D: Dial>(config: &RunConfig, dial: D, client: &Arc<TlsClient>) -> TlsDial<D> {
+    TlsDial::over(dial, config.connect_timeout, client.clone())
+}
+
+/// Runs over HTTP/2: h2c over `dial` for `http://`, ALPN h2 over TLS for `https://`.
+fn run_http2<D>(config: &RunConfig, dial: D, progress: &Progress) -> Result<RunResult, EngineError>
+where
+    D: Dial + Clone + Sync + 'static,
+    D::Stream: Send,
+{
+    let http2 = Http2Plan::of(config).map_err(EngineError::Setup)?;
     let mut result = match config.target.scheme {
-        Scheme::Http => {
-            let make = || {
-                Http2Connector::new(tcp.clone(), streams, template.clone())
-                    .with_stream(limits)
-                    .with_redirects(rules.clone())
-            };
-            engine::run_with(&make, config, progress)?
-        }
+        Scheme::Http => engine::run_with(&|| http2.over(dial.clone()), config, progress)?,
         Scheme::Https => {
-            let client_config =
-                tls::client_config(&config.tls).map_err(|e| setup(e.to_string()))?;
-            let client_config = tls::with_alpn(&client_config, tls::ALPN_H2);
-            let client = TlsClient::new(client_config, &config.target.host)
-                .map_err(|e| setup(e.to_string()))?;
-            let make = || {
-                let dial = TlsDial::new(tcp.clone(), client.clone());
-                Http2Connector::new(dial, streams, template.clone())
-                    .with_stream(limits)
-                    .with_redirects(rules.clone())
-            };
+            let client = tls_client(config, Some(tls::ALPN_H2))?;
+            let make = || http2.over(tls_over(config, dial.clone(), &client));
             let mut result = engine::run_with(&make, config, progress)?;
             result.tls = client.version();
             result
@@ -128,9 +151,7 @@ fn run_ws(
             progress,
         )?,
         Scheme::Https => {
-            let setup = |e: tls::TlsError| EngineError::Setup(e.to_string());
-            let client_config = tls::client_config(&config.tls).map_err(setup)?;
-            let client = TlsClient::new(client_config, &config.target.host).map_err(setup)?;
+            let client = tls_client(config, None)?;
             let make = || WsConnector::new(TlsDial::new(tcp.clone(), client.clone()), plan.clone());
             let mut result = engine::run_with(&make, config, progress)?;
             result.tls = client.version();
@@ -156,8 +177,8 @@ impl Http1Plan {
     fn of(config: &RunConfig) -> Http1Plan {
         let wire = Wire {
             form: match config.proxy {
-                Some(_) => Form::Absolute,
-                None => Form::Origin,
+                Some(_) if !config.proxy_tunnels() => Form::Absolute,
+                _ => Form::Origin,
             },
             close: !config.keepalive,
         };
@@ -190,5 +211,38 @@ impl Http1Plan {
         Http1Connector::new(dial, requests, self.head_request)
             .with_redirects(self.redirects.clone())
             .with_stream(self.stream)
+    }
+}
+
+/// What every HTTP/2 connection of a run sends and how, prepared once and shared by the
+/// workers' connectors (see [`Http1Plan`]).
+struct Http2Plan {
+    template: Template,
+    streams: usize,
+    stream: Option<Limits>,
+    redirects: Option<Rules>,
+}
+
+impl Http2Plan {
+    fn of(config: &RunConfig) -> Result<Http2Plan, String> {
+        Ok(Http2Plan {
+            template: Template::of(&config.target, &config.request)?,
+            streams: config.streams,
+            stream: config
+                .stream_metrics
+                .then(|| Limits::from_gates(&config.slo)),
+            redirects: (config.redirect_limit > 0)
+                .then(|| Rules::new(config.target.clone(), config.request.clone())),
+        })
+    }
+
+    /// A connector that speaks this plan over `dial` (one per worker).
+    fn over<D: Dial + 'static>(&self, dial: D) -> Http2Connector<D>
+    where
+        D::Stream: Send,
+    {
+        Http2Connector::new(dial, self.streams, self.template.clone())
+            .with_stream(self.stream)
+            .with_redirects(self.redirects.clone())
     }
 }

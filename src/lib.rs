@@ -4,7 +4,7 @@
 //! - [`url`], [`config`]: the validated description of a run; no I/O.
 //! - [`http1`]: request encoding and the incremental response parser.
 //! - [`transport`]: the leaf seam (`Connector`, `Conn`, `Dial`, `Failure`) that protocols
-//!   implement and the engine drives; TCP dialing.
+//!   implement and the engine drives; TCP dialing and CONNECT tunnels through `-x` proxies.
 //! - [`engine`]: `run_with(connector, config) -> RunResult`: drives connections, records
 //!   latency; imports no protocol.
 //! - [`connector`]: picks the protocol by scheme and runs the engine with it.

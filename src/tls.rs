@@ -1,4 +1,5 @@
-//! TLS over TCP with rustls: the [`Dial`] behind `https://`.
+//! TLS over TCP with rustls: the [`Dial`] behind `https://`, over a direct TCP connection or
+//! a `-x` proxy's CONNECT tunnel (any [`Dial`] underneath).
 //!
 //! The client configuration is built once per run and shared by every worker: its session
 //! cache is what lets `--disable-keepalive` resume sessions instead of paying a full
@@ -17,7 +18,7 @@ mod verify;
 
 use std::io;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{VerifierBuilderError, WebPkiServerVerifier};
@@ -185,28 +186,46 @@ impl TlsClient {
     }
 }
 
-/// Opens TLS connections over TCP: one per worker, sharing a [`TlsClient`].
-pub struct TlsDial {
-    tcp: TcpDial,
+/// Opens TLS connections over the streams `inner` opens (TCP, or a proxy's tunnel): one per
+/// worker, sharing a [`TlsClient`].
+pub struct TlsDial<D = TcpDial> {
+    inner: D,
+    /// The handshake's bound: the connect timeout, as for the connect before it.
+    timeout: Duration,
     client: Arc<TlsClient>,
 }
 
 impl TlsDial {
     /// A dialer that connects with `tcp` and then shakes hands as `client` says.
     pub fn new(tcp: TcpDial, client: Arc<TlsClient>) -> Self {
-        TlsDial { tcp, client }
+        let timeout = tcp.timeout();
+        TlsDial::over(tcp, timeout, client)
     }
 }
 
-impl Dial for TlsDial {
-    type Stream = TlsStream;
+impl<D: Dial> TlsDial<D> {
+    /// A dialer that opens a stream with `inner` and then shakes hands as `client` says,
+    /// within `timeout`. The server is named and verified as `client` says whatever `inner`
+    /// connects to: through a proxy's tunnel, that is the target, not the proxy.
+    pub fn over(inner: D, timeout: Duration, client: Arc<TlsClient>) -> Self {
+        TlsDial {
+            inner,
+            timeout,
+            client,
+        }
+    }
+}
+
+impl<D: Dial> Dial for TlsDial<D> {
+    type Stream = TlsStream<D::Stream>;
 
     async fn dial(&self) -> io::Result<Dialed<Self::Stream>> {
-        let tcp = self.tcp.connect().await?;
+        let inner = self.inner.dial().await?.stream;
         let started = Instant::now();
         let client = &self.client;
-        let handshake = handshake::connect(client.config.clone(), client.server_name.clone(), tcp);
-        let stream = match tokio::time::timeout(self.tcp.timeout(), handshake).await {
+        let handshake =
+            handshake::connect(client.config.clone(), client.server_name.clone(), inner);
+        let stream = match tokio::time::timeout(self.timeout, handshake).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => {
                 let message = format!("TLS handshake with {}: {}", client.host(), reason(&e));

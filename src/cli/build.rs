@@ -203,14 +203,6 @@ pub fn request_config(
         return Err(usage("--cpus must be at least 1"));
     }
     let proxy = proxy(args)?;
-    if proxy.is_some() && target.scheme == Scheme::Https {
-        return Err(usage(
-            "-x with an https:// URL needs CONNECT tunnelling, which vastar does not do yet",
-        ));
-    }
-    if proxy.is_some() && args.http2 {
-        return Err(usage("--http2 does not go through -x proxies yet"));
-    }
     // A connection per request would defeat what HTTP/2 is measured for, and its streams
     // share connections the slots do not own.
     if args.http2 && args.disable_keepalive {
@@ -218,7 +210,11 @@ pub fn request_config(
             "--http2 with --disable-keepalive is not supported: HTTP/2 streams share connections",
         ));
     }
-    let request = request_spec(args, &target, proxy.as_ref())?;
+    // Through a tunnel the proxy's credentials go on the CONNECT, never to the target.
+    let forwarding = proxy
+        .as_ref()
+        .filter(|_| !crate::config::proxy_tunnels(target.scheme, args.http2));
+    let request = request_spec(args, &target, forwarding)?;
     let tls = tls_settings(&args.tls, target.scheme)?;
     Ok(RunConfig {
         target,
@@ -318,6 +314,9 @@ fn proxy(args: &RequestArgs) -> Result<Option<Target>, UsageError> {
     Ok(Some(proxy))
 }
 
+/// The request every connection sends; `proxy` is a proxy that forwards absolute-form
+/// requests (its credentials become a `Proxy-Authorization` header), `None` without one or
+/// through a tunnel.
 fn request_spec(
     args: &RequestArgs,
     target: &Target,

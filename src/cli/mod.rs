@@ -292,7 +292,9 @@ pub struct RequestArgs {
           allow_negative_numbers = true, value_parser = parse_streams)]
     pub streams: usize,
     /// Send every request through this HTTP proxy, e.g. http://user:pass@127.0.0.1:3128
-    /// (http:// only; hey's host:port also works). Requests use the absolute form.
+    /// (an http:// proxy; hey's host:port also works). HTTP/1.1 requests to http:// URLs go
+    /// to it in absolute form; https:// and --http2 open a CONNECT tunnel per connection
+    /// (TLS verified against the target). user:pass is sent as Proxy-Authorization.
     #[arg(short = 'x', long, value_name = "PROXY_URL")]
     pub proxy: Option<String>,
     #[command(flatten)]

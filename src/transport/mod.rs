@@ -18,6 +18,7 @@
 mod kind;
 pub mod rotation;
 pub mod tcp;
+pub mod tunnel;
 
 use std::io;
 use std::time::Duration;

@@ -224,6 +224,26 @@ fn hey_host_cpus_redirects_and_proxy() {
 }
 
 #[test]
+fn tunnelled_proxies_keep_their_credentials_off_the_request() {
+    let proxy = "http://u:s3cret@127.0.0.1:3128";
+    for args in [
+        ["-x", proxy, "https://h/"].as_slice(),
+        &["-x", proxy, "--http2", "http://h/"],
+        &["-x", proxy, "--http2", "https://h/"],
+    ] {
+        let c = config(args).unwrap();
+        assert!(c.proxy_tunnels(), "{args:?}");
+        assert!(header(&c, "proxy-authorization").is_empty(), "{args:?}");
+        assert_eq!(
+            c.proxy.unwrap().userinfo,
+            Some(("u".into(), "s3cret".into()))
+        );
+    }
+    assert!(!config(&["-x", proxy, "http://h/"]).unwrap().proxy_tunnels());
+    assert!(!config(&["http://h/"]).unwrap().proxy_tunnels());
+}
+
+#[test]
 fn slo_gates_are_parsed_or_named() {
     assert!(config(&["http://h/"]).unwrap().slo.is_empty());
     let c = config(&["--slo", "p99=250ms, errors=0.1%", "http://h/"]).unwrap();

@@ -6,12 +6,14 @@
 //! - [`report`]: the JSON report parsed into test-side types and checked against the schema.
 //! - [`sweep`]: the same for `vastar sweep`'s JSON document.
 //! - [`tls`]: an HTTPS server with throwaway certificates (a private CA made in the test).
+//! - [`connect_proxy`]: an HTTP CONNECT proxy that counts its tunnels and records its requests.
 //! - [`ws_script`]: a raw TCP WebSocket server whose every frame a test scripts.
 //!
 //! For well-behaved load the tests use the crate's own built-in target ([`builtin_target`]),
 //! whose counters say how many connections and requests really arrived.
 
 pub mod cmd;
+pub mod connect_proxy;
 pub mod faulty;
 pub mod h2;
 pub mod report;

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair,
@@ -104,6 +104,8 @@ pub struct TlsServer {
     requests: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
     resumed: Arc<AtomicU64>,
+    /// Every request head received, in order.
+    heads: Arc<Mutex<Vec<String>>>,
 }
 
 impl TlsServer {
@@ -138,21 +140,27 @@ impl TlsServer {
             requests: Arc::default(),
             connections: Arc::default(),
             resumed: Arc::default(),
+            heads: Arc::default(),
         };
         let (requests, connections) = (server.requests.clone(), server.connections.clone());
-        let resumed = server.resumed.clone();
+        let (resumed, heads) = (server.resumed.clone(), server.heads.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let n = connections.fetch_add(1, Relaxed);
                 let (config, requests) = (config.clone(), requests.clone());
-                let resumed = resumed.clone();
+                let (resumed, heads) = (resumed.clone(), heads.clone());
                 std::thread::spawn(move || match behaviour {
                     Behaviour::HangAfter(k) if n >= k => hang(stream),
-                    _ => serve(stream, config, &requests, &resumed),
+                    _ => serve(stream, config, &requests, &resumed, &heads),
                 });
             }
         });
         server
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// `https://127.0.0.1:PORT/`.
@@ -163,6 +171,11 @@ impl TlsServer {
     /// Connections whose handshake resumed an earlier session.
     pub fn resumed(&self) -> u64 {
         self.resumed.load(Relaxed)
+    }
+
+    /// The request heads received so far (request line and headers, CRLF-separated).
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
     }
 
     /// Requests answered so far.
@@ -177,7 +190,13 @@ fn hang(mut stream: TcpStream) {
 }
 
 /// Answers each request head with `200 ok` until the client closes or asks to.
-fn serve(stream: TcpStream, config: Arc<ServerConfig>, requests: &AtomicU64, resumed: &AtomicU64) {
+fn serve(
+    stream: TcpStream,
+    config: Arc<ServerConfig>,
+    requests: &AtomicU64,
+    resumed: &AtomicU64,
+    heads: &Mutex<Vec<String>>,
+) {
     let Ok(conn) = ServerConnection::new(config) else {
         return;
     };
@@ -185,15 +204,17 @@ fn serve(stream: TcpStream, config: Arc<ServerConfig>, requests: &AtomicU64, res
     let mut first = true;
     loop {
         let mut close = false;
-        let mut line = String::new();
+        let mut head = String::new();
         loop {
-            line.clear();
+            let mut line = String::new();
             match tls.read_line(&mut line) {
                 Ok(0) | Err(_) => return,
                 Ok(_) if line == "\r\n" => break,
                 Ok(_) => close |= line.eq_ignore_ascii_case("connection: close\r\n"),
             }
+            head.push_str(&line);
         }
+        heads.lock().unwrap().push(head);
         requests.fetch_add(1, Relaxed);
         if std::mem::take(&mut first)
             && tls.get_ref().conn.handshake_kind() == Some(HandshakeKind::Resumed)
