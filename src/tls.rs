@@ -5,25 +5,34 @@
 //! cache is what lets `--disable-keepalive` resume sessions instead of paying a full
 //! handshake per request, as browsers and other clients do. The handshake is its own phase
 //! ([`Dialed::handshake`]), bounded by the connect timeout like the TCP connect before it.
+//!
+//! rustls shakes hands; once it is done, records are sealed and opened by a record layer of
+//! our own ([`stream`]), so that requests allocate nothing after the handshake.
+
+mod handshake;
+mod record;
+pub mod stream;
+#[cfg(test)]
+mod tests;
+mod verify;
 
 use std::io;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{verify_server_name, VerifierBuilderError, WebPkiServerVerifier};
+use rustls::client::danger::ServerCertVerifier;
+use rustls::client::{VerifierBuilderError, WebPkiServerVerifier};
 use rustls::crypto::{self, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::server::ParsedCertificate;
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{CertificateError, ClientConfig, RootCertStore};
 use thiserror::Error;
-use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
 
 use crate::config::TlsSettings;
 use crate::transport::tcp::TcpDial;
 use crate::transport::{Dial, Dialed};
+use stream::TlsStream;
+use verify::{NoVerification, Verification};
 
 /// Why the TLS settings cannot make a client configuration.
 #[derive(Debug, Error)]
@@ -73,6 +82,8 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, TlsErr
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
+    // The traffic keys go to our record layer once the handshake is done (`stream`).
+    config.enable_secret_extraction = true;
     Ok(Arc::new(config))
 }
 
@@ -147,7 +158,7 @@ fn system_roots() -> &'static [CertificateDer<'static>] {
 /// What every worker's TLS connections share: the configuration (and its session cache),
 /// the server name, and the version the first handshake agreed on.
 pub struct TlsClient {
-    connector: TlsConnector,
+    config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
     version: OnceLock<&'static str>,
 }
@@ -159,7 +170,7 @@ impl TlsClient {
         let server_name = ServerName::try_from(host.to_string())
             .map_err(|e| TlsError::Setup(format!("{host}: {e}")))?;
         Ok(Arc::new(TlsClient {
-            connector: TlsConnector::from(config),
+            config,
             server_name,
             version: OnceLock::new(),
         }))
@@ -212,7 +223,8 @@ impl<D: Dial> Dial for TlsDial<D> {
         let inner = self.inner.dial().await?.stream;
         let started = Instant::now();
         let client = &self.client;
-        let handshake = client.connector.connect(client.server_name.clone(), inner);
+        let handshake =
+            handshake::connect(client.config.clone(), client.server_name.clone(), inner);
         let stream = match tokio::time::timeout(self.timeout, handshake).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => {
@@ -225,9 +237,9 @@ impl<D: Dial> Dial for TlsDial<D> {
             }
         };
         let took = started.elapsed();
-        if let Some(version) = stream.get_ref().1.protocol_version() {
-            client.version.get_or_init(|| version_name(version));
-        }
+        client
+            .version
+            .get_or_init(|| version_name(stream.protocol_version()));
         Ok(Dialed {
             stream,
             handshake: Some(took),
@@ -272,115 +284,5 @@ fn version_name(version: rustls::ProtocolVersion) -> &'static str {
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
         rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
         _ => "TLS",
-    }
-}
-
-/// The usual verification, plus one case curl accepts and WebPKI does not: a server that
-/// presents, as its own certificate, exactly a certificate given in `--cacert` (a
-/// self-signed certificate made with `openssl req -x509`, which marks itself a CA). The user
-/// named that very certificate, so it is trusted as is; its host name is still checked.
-#[derive(Debug)]
-struct Verification {
-    webpki: Arc<WebPkiServerVerifier>,
-    given: Vec<CertificateDer<'static>>,
-}
-
-impl ServerCertVerifier for Verification {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
-        match verdict {
-            Err(rustls::Error::InvalidCertificate(CertificateError::Other(_)))
-                if self.given.iter().any(|g| g.as_ref() == end_entity.as_ref()) =>
-            {
-                verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
-                Ok(ServerCertVerified::assertion())
-            }
-            verdict => verdict,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.webpki.supported_verify_schemes()
-    }
-}
-
-/// `-k`: accepts any certificate, but still checks the handshake signatures, so the
-/// connection is as encrypted as a verified one; only the server's identity is unchecked.
-#[derive(Debug)]
-struct NoVerification(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
