@@ -35,6 +35,9 @@ const LARGE: u64 = 11_000;
 /// Allocations per extra request above which the hot path is said to allocate.
 const LIMIT_PER_REQUEST: f64 = 0.01;
 
+/// How many times a pair of runs is measured before its excess is believed.
+const ATTEMPTS: usize = 3;
+
 /// Streams per connection of the HTTP/2 runs.
 const H2_STREAMS: usize = 10;
 
@@ -216,7 +219,27 @@ fn allocations_of_run(
 }
 
 /// Allocations per extra request at `concurrency` (and `rate`), with a line saying so.
+///
+/// Set-up allocations vary by a few dozen with timing (more at high concurrency), which can
+/// look like 0.01 per request on a loaded machine; an allocation per request shows in every
+/// attempt, so a pair above the limit is measured again, up to [`ATTEMPTS`] times, and the
+/// smallest difference counts.
 fn per_request(server: Server<'_>, concurrency: usize, rate: Option<f64>) -> (f64, String) {
+    let mut best = measure_pair(server, concurrency, rate);
+    for _ in 1..ATTEMPTS {
+        if best.0 <= LIMIT_PER_REQUEST {
+            break;
+        }
+        let again = measure_pair(server, concurrency, rate);
+        if again.0 < best.0 {
+            best = again;
+        }
+    }
+    best
+}
+
+/// One short and one long run: allocations per extra request, with a line saying so.
+fn measure_pair(server: Server<'_>, concurrency: usize, rate: Option<f64>) -> (f64, String) {
     let (small, small_bytes) = allocations(server, SMALL, concurrency, rate);
     let (large, large_bytes) = allocations(server, LARGE, concurrency, rate);
     // Each connection registers with the runtime's I/O driver (one allocation at least):

@@ -214,7 +214,8 @@ fn stream_metrics_read_h2_data_frames() {
     assert_eq!(stream.errors.missing_done + stream.errors.not_streaming, 0);
     let p50 = |m: &std::collections::BTreeMap<String, Option<f64>>| m["p50"].expect("measured");
     let (ttft, itl) = (p50(&stream.ttft_ms), p50(&stream.itl_ms));
-    assert!((20.0..30.0).contains(&ttft), "TTFT p50 {ttft} ms");
+    // The first event is due at 20 ms and the second at 40: a loaded machine adds a few ms.
+    assert!((20.0..36.0).contains(&ttft), "TTFT p50 {ttft} ms");
     assert!((19.0..24.0).contains(&itl), "ITL p50 {itl} ms");
 }
 

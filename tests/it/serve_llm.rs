@@ -296,13 +296,15 @@ fn ttft_and_itl_are_recovered_from_the_wire() {
     let best = ttfts.iter().min().copied().unwrap_or_default();
     assert!(best < ttft + Duration::from_millis(5), "TTFT {ttfts:?}");
     let itl_seen = median(&mut gaps);
+    // Medians over 8 answers: a loaded machine delays single tokens, not the middle one by
+    // more than a couple of ms, while a wrong ITL (another token's gap) is off by 10.
     assert!(
-        itl_seen.abs_diff(itl) < Duration::from_millis(1),
+        itl_seen.abs_diff(itl) < Duration::from_millis(2),
         "ITL {itl_seen:?}"
     );
     let mean_seen = median(&mut means);
     assert!(
-        mean_seen.abs_diff(itl) < Duration::from_millis(1),
+        mean_seen.abs_diff(itl) < Duration::from_millis(2),
         "means {means:?}"
     );
 }
