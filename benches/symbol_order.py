@@ -6,6 +6,7 @@ Usage (from the repository root; needs gdb; about five minutes):
     cargo build --release
     python3 benches/symbol_order.py      # rewrites link/symbol-order.txt
     cargo build --release                # links with the new order (build.rs)
+    python3 benches/symbol_order.py --check   # how many listed names the last link knew
 
 Why: the kernel maps a binary's pages up to 64 KiB at a time around each one a process
 touches, so code executed once, scattered over a 4 MB binary, makes most of the binary
@@ -117,16 +118,33 @@ def trace(binary, functions, argv, hits):
         return [line.strip() for line in f if line.strip()]
 
 
+def check(link_map):
+    """Says how much of the list the last link could use: names change with dependency
+    versions, and unmatched ones are skipped silently."""
+    known = {name for _, name in functions_from_map(link_map)}
+    with open(OUT) as f:
+        listed = [line.strip() for line in f if line.strip()]
+    found = sum(name in known for name in listed)
+    print(f"symbol_order: {found} of {len(listed)} listed functions are in {link_map}")
+    if found < 0.9 * len(listed):
+        sys.exit("symbol_order: the list is stale; regenerate it")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vastar", default=os.path.join(REPO, "target/release/vastar"))
     ap.add_argument("--map", help="LLD link map [newest target/release/build/vastar-*/out]")
+    ap.add_argument("--check", action="store_true",
+                    help="only report how many listed names the link map has; exit 1 under 90%%")
     args = ap.parse_args()
     maps = sorted(glob.glob(os.path.join(REPO, "target/release/build/vastar-*/out/vastar.map")),
                   key=os.path.getmtime)
     link_map = args.map or (maps[-1] if maps else None)
     if not link_map:
         sys.exit("symbol_order: no link map; build with `cargo build --release` first")
+    if args.check:
+        check(link_map)
+        return
     binary = os.path.realpath(args.vastar)
     work = tempfile.mkdtemp(prefix="symbol_order.")
     functions = os.path.join(work, "functions.txt")
