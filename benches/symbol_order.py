@@ -119,7 +119,7 @@ def trace(binary, functions, argv, hits):
 
 
 def check(link_map):
-    """Says how much of the list the last link could use: names change with dependency
+    """Says how much of the list the last link could use: names can change with dependency
     versions, and unmatched ones are skipped silently."""
     known = {name for _, name in functions_from_map(link_map)}
     with open(OUT) as f:
