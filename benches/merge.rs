@@ -85,7 +85,7 @@ fn write_result(dir: &std::path::Path, i: usize) -> PathBuf {
         x ^= x >> 7;
         x ^= x << 17;
         let exponent = (x >> 11) as f64 / (1u64 << 53) as f64 * 15.3;
-        hist.saturating_record((50_000.0 * exponent.exp2()) as u64);
+        vastar::engine::result::record_latency(&mut hist, (50_000.0 * exponent.exp2()) as u64);
     }
     r.latency_ns = hist;
     r.status_codes.insert(200, REQUESTS_PER_FILE - 1_000);

@@ -159,7 +159,7 @@ fn measure_and_report_as(
     let addrs = engine::resolve(config)?;
     let mut result = session.measure(config, &addrs)?;
     annotate(&mut result.params);
-    let report = Report::new(&result, options);
+    let report = Report::of(result, options);
     write_report(&report, output, color)?;
     if let Some(log) = &config.request_log {
         if let Some(failure) = log.failure() {

@@ -12,7 +12,8 @@ use tokio::time::Instant;
 use super::intervals::IntervalRecorder;
 use super::pacing::{Due, Pacing};
 use super::result::{
-    new_latency_histogram, ConnStats, ErrorKind, Phases, RedirectStats, RunResult, LATENCY_MAX_NS,
+    new_latency_histogram, record_latency, ConnStats, ErrorKind, Phases, RedirectStats, RunResult,
+    LATENCY_MAX_NS,
 };
 use crate::transport::Exchange;
 
@@ -97,14 +98,14 @@ impl Recorder {
                     .latency_ns
                     .record_correct(ns(response_time).min(LATENCY_MAX_NS), interval);
             }
-            None => self.latency_ns.saturating_record(ns(response_time)),
+            None => record_latency(&mut self.latency_ns, ns(response_time)),
         }
         if let Some(intervals) = &mut self.intervals {
             let correction = self.correction_interval_ns;
             intervals.response(exchange.finished, ns(response_time), correction);
         }
         if let Some(service) = &mut self.service_ns {
-            service.saturating_record(ns(service_time));
+            record_latency(service, ns(service_time));
         }
         self.phases.write.record(exchange.write);
         self.phases.wait.record(exchange.wait);
@@ -122,7 +123,7 @@ impl Recorder {
         self.late_sends += u64::from(due.late);
         if let Some(lateness) = &mut self.send_lateness_ns {
             let ns = (due.released - due.intended).as_nanos();
-            lateness.saturating_record(u64::try_from(ns).unwrap_or(u64::MAX).max(1));
+            record_latency(lateness, u64::try_from(ns).unwrap_or(u64::MAX).max(1));
         }
     }
 

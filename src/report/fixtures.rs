@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::model::{HistScale, Report, ReportOptions};
 use crate::config::{RunConfig, StopAt};
 use crate::engine::result::{
-    new_latency_histogram, ConnStats, ErrorKind, PhaseStats, Phases, RunResult,
+    new_latency_histogram, ConnStats, ErrorKind, PhaseStats, Phases, RunResult, LATENCY_MAX_NS,
 };
 use crate::url::Target;
 
@@ -260,7 +260,9 @@ pub fn report_outlier(scale: HistScale) -> Report {
 fn shrunk(hist: &hdrhistogram::Histogram<u64>, factor: u64) -> hdrhistogram::Histogram<u64> {
     let mut out = new_latency_histogram();
     for v in hist.iter_recorded() {
-        out.saturating_record_n((v.value_iterated_to() / factor).max(1), v.count_at_value());
+        let value = (v.value_iterated_to() / factor).clamp(1, LATENCY_MAX_NS);
+        out.record_n(value, v.count_at_value())
+            .expect("a growing histogram takes any value up to an hour");
     }
     out
 }

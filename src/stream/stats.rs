@@ -7,7 +7,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::engine::result::new_latency_histogram;
+use crate::engine::result::{new_latency_histogram, record_latency};
 
 /// Stream-specific failures, each counted once per response.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -150,13 +150,13 @@ pub(crate) fn record_rate(histogram: &mut Histogram<u64>, tokens: u64, e2e: std:
         return;
     }
     let mtps = u128::from(tokens) * 1_000_000_000_000 / ns;
-    histogram.saturating_record(u64::try_from(mtps).unwrap_or(u64::MAX).max(1));
+    record_latency(histogram, u64::try_from(mtps).unwrap_or(u64::MAX).max(1));
 }
 
 /// Records a duration in a latency histogram, clamped to its bounds.
 pub(crate) fn record(histogram: &mut Histogram<u64>, d: std::time::Duration) {
     let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
-    histogram.saturating_record(ns);
+    record_latency(histogram, ns);
 }
 
 #[cfg(test)]

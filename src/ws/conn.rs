@@ -321,5 +321,5 @@ pub(super) fn classify(error: &tungstenite::Error) -> ErrorKind {
 
 fn record(histogram: &mut hdrhistogram::Histogram<u64>, d: Duration) {
     let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
-    histogram.saturating_record(ns);
+    crate::engine::result::record_latency(histogram, ns);
 }

@@ -99,7 +99,7 @@ impl<D: Dial> Connector for WsConnector<D> {
             Ok((conn, handshake)) => {
                 stats.sessions.opened += 1;
                 let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-                stats.upgrade_ns.saturating_record(ns.max(1));
+                crate::engine::result::record_latency(&mut stats.upgrade_ns, ns.max(1));
                 Ok(Connected {
                     conn,
                     handshake,

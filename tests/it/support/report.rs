@@ -347,7 +347,9 @@ impl Report {
 pub fn ws_document(ack_fields: &[&str]) -> Vec<u8> {
     use std::time::Duration;
     use vastar::config::WsCadence;
-    use vastar::engine::result::{new_latency_histogram, ErrorKind, RunResult, WEBSOCKET};
+    use vastar::engine::result::{
+        new_latency_histogram, record_latency, ErrorKind, RunResult, WEBSOCKET,
+    };
     use vastar::report::model::{Report, ReportOptions};
     use vastar::results::params::{Params, WsParams};
     use vastar::ws::stats::WsStats;
@@ -357,19 +359,19 @@ pub fn ws_document(ack_fields: &[&str]) -> Vec<u8> {
     r.status_codes.insert(101, 3);
     r.errors.insert(ErrorKind::WsUpgrade, 1);
     for ms in [1, 2, 3] {
-        r.latency_ns.saturating_record(ms * 1_000_000);
+        record_latency(&mut r.latency_ns, ms * 1_000_000);
     }
     let mut lateness = new_latency_histogram();
-    lateness.saturating_record(50_000);
+    record_latency(&mut lateness, 50_000);
     r.send_lateness_ns = Some(lateness);
     let mut ws = WsStats::new(fields.clone());
     (ws.sessions.opened, ws.sessions.closed_by_server) = (1, 1);
     (ws.messages.sent, ws.messages.received, ws.warmup_sent) = (3, 2, 1);
     for (measured, warmup) in ws.measured.acks_ns.iter_mut().zip(&mut ws.warmup.acks_ns) {
-        measured.saturating_record(30_000_000);
-        warmup.saturating_record(60_000_000);
+        record_latency(measured, 30_000_000);
+        record_latency(warmup, 60_000_000);
     }
-    ws.upgrade_ns.saturating_record(1_500_000);
+    record_latency(&mut ws.upgrade_ns, 1_500_000);
     ws.close_codes.insert(1011, 1);
     ws.error(ErrorKind::WsClosed);
     r.ws = Some(ws);
