@@ -5,7 +5,7 @@ use std::future::poll_fn;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use h2::client::SendRequest;
+use h2::client::{ResponseFuture, SendRequest};
 use h2::{Reason, RecvStream};
 use http::Response;
 use tokio::time::Instant;
@@ -44,6 +44,11 @@ impl Drop for H2Stream {
 impl H2Stream {
     /// Sends the run's request, or `followup` when given, and reads the whole response, or
     /// fails as h2 says.
+    ///
+    /// Its state is part of every stream slot's memory (50 000 of them at 500 × 100), so the
+    /// request and the response head are handled in plain functions ([`Self::send`],
+    /// [`Self::head`]): held here, they would be kept across the awaits (a local that was
+    /// ever borrowed keeps its room in an async fn's state), 180 of this future's 384 bytes.
     async fn run(
         &mut self,
         start: Instant,
@@ -51,31 +56,15 @@ impl H2Stream {
     ) -> Result<Exchange, h2::Error> {
         // Waits while the server's MAX_CONCURRENT_STREAMS are all in use.
         poll_fn(|cx| self.send.poll_ready(cx)).await?;
-        let (head, body) = match followup {
-            None => (self.template.request(), self.bodies.next().clone()),
-            Some(followup) => followup.request(),
-        };
-        let (response, mut tx) = self.send.send_request(head, body.is_empty())?;
-        if !body.is_empty() {
-            // h2 buffers what the peer's window does not yet allow.
-            tx.send_data(body, true)?;
-        }
+        let response = self.send(followup)?;
         let written = Instant::now();
         if let Some(observer) = &mut self.observer {
             observer.begin(start);
         }
         let response = response.await?;
         let first = Instant::now();
-        let status = response.status().as_u16();
-        let redirect = self.judge_redirect(followup, &response);
-        if let Some(observer) = &mut self.observer {
-            observer.read_at(first);
-            let content_type = response.headers().get(http::header::CONTENT_TYPE);
-            let framing =
-                content_type.map_or(Framing::Other, |v| Framing::of_content_type(v.as_bytes()));
-            observer.head(status, framing);
-        }
-        let bytes = self.read_body(response.into_body()).await?;
+        let (status, redirect, body) = self.head(followup, response, first);
+        let bytes = self.read_body(body).await?;
         let finished = Instant::now();
         if let Some(observer) = &mut self.observer {
             observer.finish(finished);
@@ -90,6 +79,42 @@ impl H2Stream {
             finished,
             redirect,
         })
+    }
+
+    /// Hands the request (and its body, if any) to h2, which queues it for the connection's
+    /// driver to write; the response to come.
+    fn send(&mut self, followup: Option<&Followup>) -> Result<ResponseFuture, h2::Error> {
+        let (head, body) = match followup {
+            None => (self.template.request(), self.bodies.next().clone()),
+            Some(followup) => followup.request(),
+        };
+        let (response, mut tx) = self.send.send_request(head, body.is_empty())?;
+        if !body.is_empty() {
+            // h2 buffers what the peer's window does not yet allow; dropping the handle
+            // after the last data does not reset the stream.
+            tx.send_data(body, true)?;
+        }
+        Ok(response)
+    }
+
+    /// Reads a response head that arrived at `first`: its status, whether it redirects, and
+    /// its body to read.
+    fn head(
+        &mut self,
+        followup: Option<&Followup>,
+        response: Response<RecvStream>,
+        first: Instant,
+    ) -> (u16, Redirect, RecvStream) {
+        let status = response.status().as_u16();
+        let redirect = self.judge_redirect(followup, &response);
+        if let Some(observer) = &mut self.observer {
+            observer.read_at(first);
+            let content_type = response.headers().get(http::header::CONTENT_TYPE);
+            let framing =
+                content_type.map_or(Framing::Other, |v| Framing::of_content_type(v.as_bytes()));
+            observer.head(status, framing);
+        }
+        (status, redirect, response.into_body())
     }
 
     /// Reads a response body to its end, returning the window as it goes; its length.
