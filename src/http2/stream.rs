@@ -209,3 +209,42 @@ fn failure(error: &h2::Error) -> Failure {
         stale: error.is_go_away() && error.reason() == Some(Reason::NO_ERROR),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RequestSpec;
+    use crate::url::Target;
+
+    /// The exchange's state is part of every stream slot's memory (c × M of them), so what
+    /// it keeps across its awaits must stay small: 384 bytes when it held the response head,
+    /// the request body and the send handle while reading the body; 200 without them.
+    #[tokio::test]
+    async fn the_exchange_keeps_little_across_its_awaits() {
+        let (io, _server) = tokio::io::duplex(1 << 16);
+        let (send, _connection) = h2::client::Builder::new()
+            .handshake::<_, Bytes>(io)
+            .await
+            .unwrap();
+        let target = Target::parse("http://example.test/").unwrap();
+        let spec = RequestSpec {
+            method: "GET".into(),
+            authority: "example.test".into(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+            extra_bodies: Vec::new(),
+        };
+        let mut stream = H2Stream {
+            send,
+            template: Rc::new(Template::of(&target, &spec).unwrap()),
+            bodies: Rotation::new(Bytes::new(), std::iter::empty()),
+            group: Rc::default(),
+            epoch: 0,
+            observer: None,
+            redirects: None,
+            followup: None,
+        };
+        let size = std::mem::size_of_val(&stream.run(Instant::now(), None));
+        assert!(size <= 256, "H2Stream::run holds {size} bytes");
+    }
+}
