@@ -13,6 +13,8 @@ over TLS, :18443) or `https:C` (HTTP/1.1 over TLS, :18443). Each run is pinned t
 of the child from the kernel's rusage over completed requests, and its peak RSS. Tools run
 back to back within a repeat, in an order rotated every repeat; the medians are printed as a
 markdown table, with the load average before each repeat (the machine may be shared).
+`--before PATH` adds another vastar binary as the tool `before` (run like `ours`), so an
+A/B of two builds sees the same machine as the peers in the same invocation.
 """
 
 import argparse
@@ -50,6 +52,11 @@ def argv_of(tool, path, kind, c, m, dur):
     }.get(tool)
 
 
+def path_of(tool, args):
+    """Where `tool` is: `before` is the --before binary, the rest as peers.py finds them."""
+    return args.before if tool == "before" else peers.locate(tool, args.vastar)
+
+
 def one_run(tool, argv, cpu):
     """Runs `argv` pinned to `cpu` under GNU time; its CPU per completed request, peak RSS
     and counts, or None (said on stderr) when it failed."""
@@ -61,7 +68,8 @@ def one_run(tool, argv, cpu):
         rss_kb, user, sys_s = f.read().split()[-3:]
     os.remove(rss_file)
     err = child.stderr.decode(errors="replace")
-    parsed = peers.PARSERS[tool](child.stdout.decode(errors="replace"), err)
+    parse = peers.PARSERS["ours" if tool == "before" else tool]
+    parsed = parse(child.stdout.decode(errors="replace"), err)
     if not parsed or not parsed["completed"]:
         print(f"{tool}: failed ({child.returncode}): {err[-300:]}", file=sys.stderr)
         return None
@@ -78,18 +86,23 @@ def main():
     ap.add_argument("--dur", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--gen-cpu", type=int, default=1)
+    ap.add_argument("--before", help="another vastar binary, run as the tool `before`")
     args = ap.parse_args()
     tools = [t for t in args.tools.split(",") if peers.locate(t, args.vastar)]
+    if args.before:
+        tools.insert(1, "before")
     rows = []
     for point in args.point:
         kind, shape = point.split(":")
         c, m = (shape.split("x") + ["1"])[:2]
-        runs = {t: [] for t in tools if argv_of(t, "x", kind, c, m, args.dur)}
+        runs = {t: [] for t in tools
+                if argv_of("ours" if t == "before" else t, "x", kind, c, m, args.dur)}
         for r in range(args.repeats):
             order = list(runs)[r % len(runs):] + list(runs)[:r % len(runs)]
             load = os.getloadavg()[0]
             for tool in order:
-                argv = argv_of(tool, peers.locate(tool, args.vastar), kind, c, m, args.dur)
+                like = "ours" if tool == "before" else tool
+                argv = argv_of(like, path_of(tool, args), kind, c, m, args.dur)
                 run = one_run(tool, argv, args.gen_cpu)
                 if run is None:
                     continue
