@@ -5,12 +5,6 @@ use clap::{CommandFactory, Parser};
 use vastar::app;
 use vastar::cli::{hey, Cli, FlagValueError};
 
-/// mimalloc, not glibc's malloc: HTTP/2 allocates per request inside the h2 crate, and
-/// glibc's cost per allocation grew with the streams in flight (see Cargo.toml). In the
-/// binary, not the library, so tests may install their own counting allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     // hey's single-dash long flags would otherwise parse as something else entirely.
     let argv = match hey::normalise(&Cli::command(), std::env::args_os().collect()) {
