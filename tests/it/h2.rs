@@ -2,39 +2,14 @@
 //! c × M), a stream limit below M, a server that refuses h2, RST_STREAM, GOAWAY, a 10 MB
 //! response and redirects, against local servers only.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
 
-use vastar::serve::{tls::self_signed, Background, ServeConfig};
-
 use crate::support::h2::{H2Server, Script, Seen};
-use crate::support::{builtin_target, run, run_json, scratch_file, url_of};
-
-/// The built-in target speaking HTTP/2 (h2c, or h2 by ALPN with `tls`), and with `tls` the
-/// PEM file that trusts it.
-fn h2_target(body_size: usize, tls: bool) -> (Background, Option<String>) {
-    let cert = tls.then(|| self_signed(None).expect("a throwaway certificate"));
-    let config = ServeConfig {
-        body_size,
-        http2: true,
-        tls: cert.as_ref().map(|c| c.config.clone()),
-        ..ServeConfig::default()
-    };
-    let server = Background::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config, 1)
-        .expect("start the built-in target");
-    let pem = cert.map(|c| {
-        let path = scratch_file(
-            &format!("h2-{}.pem", server.addr().port()),
-            c.cert_pem.as_bytes(),
-        );
-        path.to_string_lossy().into_owned()
-    });
-    (server, pem)
-}
+use crate::support::{builtin_h2, builtin_target, run, run_json, url_of};
 
 #[test]
 fn h2c_is_exact_across_connections_times_streams() {
-    let (server, _) = h2_target(13, false);
+    let (server, _) = builtin_h2(13, None);
     let url = url_of(server.addr());
     let report = run_json("-n 1000 -c 4 --streams 10 -t 10 --http2", &[&url]);
     assert_eq!(report.summary.successful, 1000);
@@ -50,7 +25,7 @@ fn h2c_is_exact_across_connections_times_streams() {
 
 #[test]
 fn alpn_h2_over_tls_is_exact_and_named() {
-    let (server, pem) = h2_target(13, true);
+    let (server, pem) = builtin_h2(13, Some(""));
     let url = format!("https://{}/", server.addr());
     let pem = pem.expect("a PEM file");
     let report = run_json(
@@ -142,7 +117,7 @@ fn goaway_finishes_accepted_streams_and_reconnects_once_per_connection() {
 #[test]
 fn a_10_mb_h2_response_completes() {
     let size = 10 * 1024 * 1024;
-    let (server, _) = h2_target(size, false);
+    let (server, _) = builtin_h2(size, None);
     let report = run_json(
         "-n 4 -c 1 --streams 2 -t 20 --http2",
         &[&url_of(server.addr())],

@@ -3,16 +3,13 @@
 //! and `--http2` (TLS verified against the target, -n exact, one tunnel per connection, a
 //! proxy that refuses before or during the run).
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
-
-use vastar::serve::{tls::self_signed, Background, ServeConfig};
 
 use crate::support::connect_proxy::{Answer, ConnectProxy};
 use crate::support::tls::{Behaviour, Ca, TlsServer};
 use crate::support::{
-    ok_response, run, run_json, scratch_file, unused_local_addr, Peer, ScriptServer,
+    builtin_h2, ok_response, run, run_json, unused_local_addr, Peer, ScriptServer,
 };
 
 /// A proxy that answers itself: `…/start` redirects to `/end`, anything else is 200.
@@ -108,25 +105,6 @@ fn https_target(names: &[&str], file: &str) -> (TlsServer, String) {
     (server, pem)
 }
 
-/// The built-in target speaking HTTP/2 (h2c, or ALPN h2 over TLS with a self-signed
-/// certificate naming [`TARGET`], whose PEM file comes with it).
-fn h2_target(tls: bool) -> (Background, Option<String>) {
-    let cert = tls.then(|| self_signed(Some(TARGET)).expect("a throwaway certificate"));
-    let config = ServeConfig {
-        http2: true,
-        tls: cert.as_ref().map(|c| c.config.clone()),
-        ..ServeConfig::default()
-    };
-    let server = Background::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config, 1)
-        .expect("start the built-in target");
-    let pem = cert.map(|c| {
-        let name = format!("proxy-h2-{}.pem", server.addr().port());
-        let path = scratch_file(&name, c.cert_pem.as_bytes());
-        path.to_string_lossy().into_owned()
-    });
-    (server, pem)
-}
-
 /// Exactly one line on stderr.
 fn one_line(stderr: &str) -> &str {
     let lines: Vec<&str> = stderr.lines().collect();
@@ -208,7 +186,7 @@ fn without_keep_alive_every_https_request_opens_its_own_tunnel() {
 
 #[test]
 fn http2_over_tls_goes_through_a_tunnel_exact_across_streams() {
-    let (server, pem) = h2_target(true);
+    let (server, pem) = builtin_h2(13, Some(TARGET));
     let proxy = ConnectProxy::start(server.addr(), Answer::Tunnel);
     let url = format!("https://{TARGET}:{}/", server.addr().port());
     let pem = pem.expect("a PEM file");
@@ -226,7 +204,7 @@ fn http2_over_tls_goes_through_a_tunnel_exact_across_streams() {
 
 #[test]
 fn h2c_goes_through_a_tunnel_instead_of_absolute_form() {
-    let (server, _) = h2_target(false);
+    let (server, _) = builtin_h2(13, None);
     let proxy = ConnectProxy::start(server.addr(), Answer::Tunnel);
     let port = server.addr().port();
     let url = format!("http://{TARGET}:{port}/");

@@ -42,6 +42,31 @@ pub fn builtin_target() -> Background {
     .expect("start the built-in target on 127.0.0.1:0")
 }
 
+/// The built-in target speaking HTTP/2 with `body_size`-byte answers: h2c, or with `tls`
+/// ALPN h2 behind a throwaway self-signed certificate (naming `tls`'s host, or the default
+/// names when empty), whose PEM file for `--cacert` comes with it.
+pub fn builtin_h2(body_size: usize, tls: Option<&str>) -> (Background, Option<String>) {
+    let cert = tls.map(|name| {
+        let name = (!name.is_empty()).then_some(name);
+        vastar::serve::tls::self_signed(name).expect("a throwaway certificate")
+    });
+    let config = ServeConfig {
+        body_size,
+        http2: true,
+        tls: cert.as_ref().map(|c| c.config.clone()),
+        ..ServeConfig::default()
+    };
+    let server = Background::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config, 1)
+        .expect("start the built-in target");
+    let pem = cert.map(|c| {
+        let name = format!("h2-{}.pem", server.addr().port());
+        scratch_file(&name, c.cert_pem.as_bytes())
+            .to_string_lossy()
+            .into_owned()
+    });
+    (server, pem)
+}
+
 /// The built-in target's capacity model (`--max-inflight K --delay D`) on a free port of
 /// `127.0.0.1`: throughput saturates near K/D and latency grows past c = K.
 pub fn capacity_target(max_inflight: usize, delay: std::time::Duration) -> Background {
