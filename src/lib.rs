@@ -10,7 +10,8 @@
 //! - [`connector`]: picks the protocol by scheme and runs the engine with it.
 //! - [`redirect`]: which redirects are followed and what the followed request asks for;
 //!   each protocol writes it its own way.
-//! - [`tls`]: rustls over TCP for `https://` (a `Dial` that HTTP/1.1 runs over).
+//! - [`tls`]: TLS for `https://` (a `Dial` that HTTP/1.1 and h2 run over): rustls does the
+//!   handshake, our record layer the records, so requests allocate nothing.
 //! - [`request_log`]: `--log-requests`: one CSV row per request, written by a thread of its
 //!   own from buffers the workers fill.
 //! - [`report`]: pure renderers of a result (text, JSON).
