@@ -250,7 +250,7 @@ impl Rules {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn origin() -> Target {
@@ -304,7 +304,9 @@ mod tests {
         assert_eq!(resolve(&o, "/", b"/\xff"), Resolved::Invalid);
     }
 
-    fn rules(method: &str, body: &'static [u8]) -> Rules {
+    /// A run's `http://h/start` request with `method`, a JSON content type and `body`: what
+    /// the redirect tests of every protocol start from.
+    pub(crate) fn start(method: &str, body: &'static [u8]) -> (Target, RequestSpec) {
         let target = Target::parse("http://h/start").unwrap();
         let spec = RequestSpec {
             method: method.into(),
@@ -313,6 +315,11 @@ mod tests {
             body: Bytes::from_static(body),
             extra_bodies: Vec::new(),
         };
+        (target, spec)
+    }
+
+    fn rules(method: &str, body: &'static [u8]) -> Rules {
+        let (target, spec) = start(method, body);
         Rules::new(target, spec)
     }
 

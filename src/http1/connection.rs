@@ -186,9 +186,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Conn for Http1Conn<T> {
     ) -> Result<Exchange, Failure> {
         self.parser
             .start(followup.map_or(self.head_request, Followup::is_head));
-        if self.followup.is_some() {
-            self.followup = None;
-        }
+        self.followup = None;
         if self.served > 0 && self.idle_input_pending() {
             // Replaced (and retried) by the caller before anything is written: `stale`.
             return Err(self.fail(ErrorKind::Eof));

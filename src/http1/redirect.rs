@@ -61,14 +61,7 @@ mod tests {
     use crate::http1::request::Form;
 
     fn policy(method: &str, body: &'static [u8]) -> RedirectPolicy {
-        let target = Target::parse("http://h/start").unwrap();
-        let spec = RequestSpec {
-            method: method.into(),
-            authority: "h".into(),
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: Bytes::from_static(body),
-            extra_bodies: Vec::new(),
-        };
+        let (target, spec) = crate::redirect::tests::start(method, body);
         RedirectPolicy::new(target, spec, Form::Origin)
     }
 

@@ -163,9 +163,7 @@ impl Conn for H2Stream {
         followup: Option<&Followup>,
     ) -> Result<Exchange, Failure> {
         // A follow-up not taken (the redirect limit reached) is dropped with the next send.
-        if self.followup.is_some() {
-            self.followup = None;
-        }
+        self.followup = None;
         let failure = match self.run(start, followup).await {
             Ok(exchange) => return Ok(exchange),
             Err(e) => {

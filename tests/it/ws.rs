@@ -24,7 +24,7 @@ mod wire;
 
 use serde_json::Value;
 
-use crate::support::report::schema;
+use crate::support::report::one_valid_document;
 use crate::support::{run, Run};
 
 /// `vastar ws FLAGS URL` (flags split on whitespace).
@@ -39,29 +39,7 @@ fn ws_json(flags: &str, url: &str) -> Value {
 
 /// Stdout of a `-o json` run: exactly one JSON document, valid against the schema.
 fn json(run: &Run) -> Value {
-    let text = run.stdout_text();
-    let mut documents = serde_json::Deserializer::from_slice(&run.stdout).into_iter::<Value>();
-    let report = match documents.next() {
-        Some(Ok(value)) => value,
-        other => panic!(
-            "stdout is not one JSON document ({other:?}):\n{text}\n{}",
-            run.stderr
-        ),
-    };
-    assert!(
-        documents.next().is_none(),
-        "more than one document:\n{text}"
-    );
-    let problems: Vec<String> = schema()
-        .iter_errors(&report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        problems.is_empty(),
-        "report does not match the schema:\n{}\n{text}",
-        problems.join("\n")
-    );
-    report
+    one_valid_document(&run.stdout)
 }
 
 /// The count at JSON pointer `path` (`/ws/messages/sent`); panics with the report if absent.

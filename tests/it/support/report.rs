@@ -309,30 +309,14 @@ pub struct Connections {
 }
 
 impl Report {
-    /// Parses `stdout` of a `-o json` run: it must hold exactly one JSON document (plus
-    /// whitespace) that validates against the schema. Panics with the reason otherwise.
+    /// Parses `stdout` of a `-o json` run: see [`one_valid_document`]; it must also fit the
+    /// test-side types. Panics with the reason otherwise.
     pub fn parse(stdout: &[u8]) -> Report {
-        let text = String::from_utf8_lossy(stdout);
-        let mut documents = serde_json::Deserializer::from_slice(stdout).into_iter::<Value>();
-        let document = match documents.next() {
-            Some(Ok(value)) => value,
-            Some(Err(e)) => panic!("stdout is not JSON ({e}):\n{text}"),
-            None => panic!("stdout holds no JSON document"),
-        };
-        if let Some(extra) = documents.next() {
-            panic!("stdout holds more than one JSON document (next: {extra:?}):\n{text}");
-        }
-        let problems: Vec<String> = schema()
-            .iter_errors(&document)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
-        assert!(
-            problems.is_empty(),
-            "report does not match the schema:\n{}\n{text}",
-            problems.join("\n")
-        );
-        serde_json::from_value(document)
-            .unwrap_or_else(|e| panic!("report does not fit the test-side types: {e}\n{text}"))
+        let document = one_valid_document(stdout);
+        serde_json::from_value(document).unwrap_or_else(|e| {
+            let text = String::from_utf8_lossy(stdout);
+            panic!("report does not fit the test-side types: {e}\n{text}")
+        })
     }
 
     /// Count of errors of one kind (0 when the kind did not occur).
@@ -394,6 +378,31 @@ pub fn ws_document(ack_fields: &[&str]) -> Vec<u8> {
     let report = Report::new(&r, &ReportOptions::default());
     vastar::report::json::render(&report, &mut out).expect("writing to a Vec");
     out
+}
+
+/// `stdout` of a `-o json` run: exactly one JSON document (plus whitespace) that validates
+/// against the schema. Panics with the reason otherwise.
+pub fn one_valid_document(stdout: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(stdout);
+    let mut documents = serde_json::Deserializer::from_slice(stdout).into_iter::<Value>();
+    let document = match documents.next() {
+        Some(Ok(value)) => value,
+        Some(Err(e)) => panic!("stdout is not JSON ({e}):\n{text}"),
+        None => panic!("stdout holds no JSON document"),
+    };
+    if let Some(extra) = documents.next() {
+        panic!("stdout holds more than one JSON document (next: {extra:?}):\n{text}");
+    }
+    let problems: Vec<String> = schema()
+        .iter_errors(&document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "report does not match the schema:\n{}\n{text}",
+        problems.join("\n")
+    );
+    document
 }
 
 /// The compiled schema, loaded once per test binary; public for reports read as plain JSON
